@@ -1,0 +1,31 @@
+//! # ntk-lens-core
+//!
+//! The compute core of ntk-lens: everything that computes, nothing that shows.
+//!
+//! The data flow of the whole tool is *samples → model with LoRA → per-sample gradients →
+//! kernel blocks → spectra → predictions*; each arrow is a module of this crate. The crate knows
+//! nothing of the page or the command line: it takes a burn [`Device`](burn::prelude::Device)
+//! (CPU through burn-ndarray, or wgpu/WebGPU) and returns serde-serialisable results.
+//!
+//! Long computations are exposed as *steppable* objects (see [`selfcheck::SelfCheck`]): the
+//! caller drives them one step at a time, so a web worker can yield to its event loop between
+//! steps (to report progress and to receive a cancel message) and a CLI can simply loop.
+//! Everything that reads tensors back to the host is `async`, because WebGPU in a browser can only
+//! read back asynchronously; native callers block on the futures with [`block_on`].
+
+pub mod device;
+pub mod error;
+pub mod readback;
+pub mod selfcheck;
+
+pub use burn;
+pub use error::CoreError;
+
+/// Runs a future to completion on the current thread (native shells and tests).
+///
+/// On the CPU backend every read-back future of this crate is ready at once, so this never
+/// parks; on native wgpu it waits for the GPU.
+#[cfg(not(target_family = "wasm"))]
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    pollster::block_on(future)
+}

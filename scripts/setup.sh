@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs what ntk-lens needs to build, serve and test, skipping whatever is already there.
+# Idempotent: a second run only checks versions (a few seconds).
+#
+#   - the wasm32 target: `rustup target add`, or else Debian's rustc-web/cargo-web/rust-web-src/lld
+#     (the "Debian route", docs/toolchain.md), then builds use -Zbuild-std;
+#   - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock; trunk 0.22.1;
+#   - Chromium + ChromeDriver (headless browser tests), Node.js + npm, and the e2e test's npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+APT_UPDATED=0
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "apt-get not found: please install $* with your package manager"; return 1
+  fi
+  if [ "$APT_UPDATED" = 0 ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# --- Rust and the wasm32 target ---------------------------------------------------------------
+if ! command -v cargo >/dev/null 2>&1; then
+  log "cargo not found: installing Debian's Rust toolchain"
+  apt_install cargo-web rustc-web rust-web-src lld-22
+fi
+if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  log "wasm32 target: present (rustup)"
+elif command -v rustup >/dev/null 2>&1 && rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+  log "wasm32 target: added with rustup"
+else
+  # The Debian route: a rustc that can build std for wasm32 from source.
+  if [ ! -x /usr/lib/llvm-22/bin/wasm-ld ] || [ ! -d /usr/lib/rustlib/src/rust/library ] || [ ! -x /usr/bin/rustc ]; then
+    log "wasm32 target: rustup cannot add it; installing Debian's rustc-web, cargo-web, rust-web-src, lld-22"
+    apt_install rustc-web cargo-web rust-web-src lld-22
+  fi
+  log "wasm32 target: Debian route (build-std)"
+fi
+
+# --- wasm-bindgen-cli (must equal the wasm-bindgen crate in Cargo.lock) and trunk -------------------
+WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$WBG_VERSION" ] \
+   && command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
+  log "wasm-bindgen-cli $WBG_VERSION: present"
+else
+  log "installing wasm-bindgen-cli $WBG_VERSION (a few minutes)"
+  # Not --locked: its lockfile pins a webpki-roots version some registry mirrors lack.
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --quiet
+fi
+TRUNK_VERSION=0.22.1
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" = "$TRUNK_VERSION" ]; then
+  log "trunk $TRUNK_VERSION: present"
+else
+  log "installing trunk $TRUNK_VERSION (about 9 minutes on 2 cores)"
+  # trunk 0.22 declares rust-version 1.96.1 but builds and runs with 1.95.
+  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version --quiet
+fi
+
+# --- Browser, Node.js and the end-to-end test packages -------------------------------------------
+CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
+if [ -n "$CHROMIUM" ] && command -v chromedriver >/dev/null 2>&1; then
+  log "chromium and chromedriver: present"
+else
+  log "installing chromium and chromium-driver"
+  apt_install chromium chromium-driver
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  log "installing nodejs and npm"
+  apt_install nodejs npm
+fi
+if [ -f tests/e2e/node_modules/.package-lock.json ] \
+   && cmp -s tests/e2e/package-lock.json tests/e2e/node_modules/.installed-lock.json; then
+  log "e2e npm packages: present"
+else
+  log "installing e2e npm packages"
+  (cd tests/e2e && npm ci --silent --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json)
+fi
+log "ready ($ROOT)"

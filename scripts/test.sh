@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every test: formatting and lints, the native workspace tests,
+# the core's tests inside headless Chromium (wasm-bindgen-test), and the browser end-to-end tests
+# against the release build of the page.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+T0=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - T0 ))s"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "format and lints ($(elapsed))"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "native tests ($(elapsed))"
+cargo test --workspace
+
+step "core tests in headless Chromium ($(elapsed))"
+(
+  source scripts/wasm-env.sh
+  CHROMEDRIVER=$(command -v chromedriver) \
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
+  WASM_BINDGEN_TEST_TIMEOUT=300 \
+    cargo test -p ntk-lens-core --features wgpu --target wasm32-unknown-unknown --test wasm_browser
+)
+
+step "build the page ($(elapsed))"
+(
+  source scripts/wasm-env.sh
+  trunk build --release
+)
+ls -l dist
+
+step "browser end-to-end tests ($(elapsed))"
+(cd tests/e2e && NTK_LENS_DIST="$ROOT/dist" node --test --test-concurrency=1 --test-reporter=spec)
+
+step "all tests passed ($(elapsed))"

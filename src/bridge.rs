@@ -1,0 +1,92 @@
+//! The page's side of the compute worker: spawns `worker.js`, sends [`Request`]s, delivers
+//! [`Response`]s, and restarts the worker when it crashes or must be stopped by force.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
+
+use crate::protocol::{decode, encode, Request, Response};
+
+/// Callback for every message from the worker.
+pub type OnResponse = Rc<dyn Fn(Response)>;
+/// Callback when the worker died (a panic or a load failure), with the browser's message.
+pub type OnCrash = Rc<dyn Fn(String)>;
+
+struct Live {
+    worker: Worker,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+/// A handle on the compute worker.
+pub struct WorkerBridge {
+    live: RefCell<Option<Live>>,
+    on_response: OnResponse,
+    on_crash: OnCrash,
+}
+
+impl WorkerBridge {
+    /// Spawns the worker. Messages arrive through `on_response`, starting with `Ready`.
+    pub fn spawn(on_response: OnResponse, on_crash: OnCrash) -> Rc<Self> {
+        let bridge = Rc::new(WorkerBridge {
+            live: RefCell::new(None),
+            on_response,
+            on_crash,
+        });
+        bridge.start();
+        bridge
+    }
+
+    fn start(&self) {
+        // The page's query (e.g. `?backend=cpu`) is passed on to the worker.
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let worker = match Worker::new_with_options(&format!("./worker.js{search}"), &options) {
+            Ok(w) => w,
+            Err(e) => {
+                (self.on_crash)(format!("could not start the compute worker: {e:?}"));
+                return;
+            }
+        };
+        let on_response = self.on_response.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let text = event.data().as_string().unwrap_or_default();
+            match decode::<Response>(&text) {
+                Ok(response) => on_response(response),
+                Err(message) => on_response(Response::Error { id: None, message }),
+            }
+        });
+        let on_crash = self.on_crash.clone();
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            on_crash(format!("the compute worker stopped: {}", event.message()));
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        *self.live.borrow_mut() = Some(Live {
+            worker,
+            _on_message: on_message,
+            _on_error: on_error,
+        });
+    }
+
+    /// Sends a request to the worker (dropped if the worker is not running).
+    pub fn send(&self, request: &Request) {
+        if let Some(live) = self.live.borrow().as_ref() {
+            let _ = live.worker.post_message(&JsValue::from_str(&encode(request)));
+        }
+    }
+
+    /// Stops the worker at once, whatever it is doing, and starts a fresh one.
+    pub fn restart(&self) {
+        if let Some(live) = self.live.borrow_mut().take() {
+            live.worker.terminate();
+        }
+        self.start();
+    }
+}

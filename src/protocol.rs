@@ -1,0 +1,164 @@
+//! The typed messages between the page and its compute worker.
+//!
+//! Every computation a user can start runs in a Web Worker; page and worker speak only through
+//! these serde types, sent as JSON strings with `postMessage`. A job is started with
+//! [`Request::Start`] and ends with exactly one of [`Response::Result`], [`Response::Error`] or
+//! [`Response::Cancelled`]; [`Response::Progress`] may come in between.
+
+use ntk_lens_core::device::BackendInfo;
+use ntk_lens_core::selfcheck::{SelfCheckConfig, SelfCheckReport};
+use serde::{Deserialize, Serialize};
+
+/// Identifies one job; chosen by the page, echoed by the worker.
+pub type JobId = u32;
+
+/// A computation the worker can run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "config", rename_all = "snake_case")]
+pub enum Job {
+    /// Least squares by gradient descent through autodiff, checked against its closed form.
+    SelfCheck(SelfCheckConfig),
+}
+
+/// The result of a finished [`Job`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "report", rename_all = "snake_case")]
+pub enum JobResult {
+    /// Report of a [`Job::SelfCheck`].
+    SelfCheck(SelfCheckReport),
+}
+
+/// Page → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// Start a job. The worker runs one job at a time and answers a second start with an error.
+    Start {
+        /// The job's id.
+        id: JobId,
+        /// What to compute.
+        job: Job,
+    },
+    /// Ask the running job to stop at its next step boundary.
+    Cancel {
+        /// The job to cancel.
+        id: JobId,
+    },
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    /// The worker has chosen its backend and accepts jobs.
+    Ready {
+        /// The backend in use.
+        backend: BackendInfo,
+    },
+    /// A running job's progress.
+    Progress {
+        /// The job.
+        id: JobId,
+        /// Units of work done.
+        done: usize,
+        /// Units of work in all.
+        total: usize,
+        /// What is being done, for the progress line.
+        message: String,
+        /// The current loss, where the job has one.
+        loss: Option<f64>,
+    },
+    /// A job finished.
+    Result {
+        /// The job.
+        id: JobId,
+        /// Its result.
+        result: JobResult,
+    },
+    /// A job failed, or a request could not be understood (`id` is then `None`).
+    Error {
+        /// The job, if known.
+        id: Option<JobId>,
+        /// What went wrong, for the person who started it.
+        message: String,
+    },
+    /// A job stopped because it was cancelled.
+    Cancelled {
+        /// The job.
+        id: JobId,
+        /// Units of work done before it stopped.
+        done: usize,
+    },
+}
+
+/// Encodes a message for `postMessage`.
+pub fn encode<T: Serialize>(message: &T) -> String {
+    // Serialising these plain data types cannot fail (no maps with non-string keys, no
+    // non-finite floats are rejected by serde_json's writer: they become `null`).
+    serde_json::to_string(message).unwrap_or_else(|e| {
+        format!(r#"{{"type":"error","id":null,"message":"could not encode a message: {e}"}}"#)
+    })
+}
+
+/// Decodes a message received from the other side, naming what was wrong with it.
+pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| format!("malformed worker message ({e}): {text:.200}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip_and_have_a_stable_wire_form() {
+        let start = Request::Start {
+            id: 7,
+            job: Job::SelfCheck(SelfCheckConfig {
+                samples: 8,
+                features: 2,
+                steps: 3,
+            }),
+        };
+        let text = encode(&start);
+        assert_eq!(
+            text,
+            r#"{"type":"start","id":7,"job":{"kind":"self_check","config":{"samples":8,"features":2,"steps":3}}}"#
+        );
+        assert_eq!(decode::<Request>(&text).unwrap(), start);
+        let cancel = Request::Cancel { id: 7 };
+        assert_eq!(encode(&cancel), r#"{"type":"cancel","id":7}"#);
+    }
+
+    #[test]
+    fn responses_round_trip() {
+        let msgs = vec![
+            Response::Ready {
+                backend: BackendInfo::Cpu {
+                    reason: Some("no adapter".into()),
+                },
+            },
+            Response::Progress {
+                id: 1,
+                done: 5,
+                total: 10,
+                message: "step".into(),
+                loss: Some(0.5),
+            },
+            Response::Cancelled { id: 1, done: 5 },
+            Response::Error {
+                id: None,
+                message: "x".into(),
+            },
+        ];
+        for m in msgs {
+            assert_eq!(decode::<Response>(&encode(&m)).unwrap(), m);
+        }
+    }
+
+    #[test]
+    fn malformed_messages_are_errors_not_panics() {
+        let err = decode::<Request>(r#"{"type":"start","id":"seven"}"#).unwrap_err();
+        assert!(err.contains("malformed worker message"), "{err}");
+        assert!(decode::<Request>("not json").is_err());
+    }
+}

@@ -1,0 +1,56 @@
+//! The views of the explorer, one module per panel.
+
+pub mod selfcheck;
+
+use leptos::prelude::*;
+
+use crate::app::Tab;
+
+/// What each tab shows, in a few plain sentences, and what of it exists yet.
+fn intro(tab: Tab) -> (&'static str, &'static str, &'static str) {
+    match tab {
+        Tab::Model => (
+            "Model",
+            "A small transformer encoder (all-MiniLM-L6-v2 by default, or distilroberta-base) runs here in the page. LoRA adds two small matrices A and B beside chosen weight matrices; only they are trained.",
+            "Model loading and LoRA are not built yet. Below, a small computation checks that the compute backend gives exact answers.",
+        ),
+        Tab::Data => (
+            "Data",
+            "A small labelled text dataset: bundled sentiment sentences, or your own CSV, TSV, JSON or JSONL file. The analyses use a few dozen of its rows.",
+            "Dataset upload and the bundled datasets are not built yet.",
+        ),
+        Tab::Ntk => (
+            "Neural tangent kernel",
+            "For every pair of samples, the NTK is the dot product of the gradients of the model's outputs with respect to the LoRA parameters. Its eigenvalues tell which directions training can move the outputs in quickly, and which slowly.",
+            "The NTK view is not built yet.",
+        ),
+        Tab::Linearization => (
+            "Linearization",
+            "With a penalty λ/2·‖θ − θ₀‖² that keeps the fine-tuned parameters near the start, training behaves like kernel regression with the NTK. This view will compare the two as λ varies.",
+            "The linearization view is not built yet.",
+        ),
+        Tab::LayerSelection => (
+            "Layer selection",
+            "The NTK is a sum of one block per adapted layer and module. Choosing which layers to fine-tune changes the kernel's spectrum, and its condition number at the start predicts how training goes.",
+            "The layer-selection view is not built yet.",
+        ),
+        Tab::Learn => (
+            "Learn",
+            "Fine-tuning moves the parameters θ a little away from the pretrained θ₀. Near θ₀ the model is almost linear in θ: f(x; θ) ≈ f(x; θ₀) + J(x)(θ − θ₀). Training that linear model is kernel regression with K = J Jᵀ, the neural tangent kernel.",
+            "The guided tour is not built yet.",
+        ),
+    }
+}
+
+/// The heading and explanation at the top of a tab.
+#[component]
+pub fn TabIntro(tab: Tab) -> impl IntoView {
+    let (title, what, status) = intro(tab);
+    view! {
+        <section class="intro" data-testid=format!("intro-{}", tab.slug())>
+            <h2>{title}</h2>
+            <p>{what}</p>
+            <p class="muted">{status}</p>
+        </section>
+    }
+}

@@ -1,0 +1,170 @@
+//! The compute worker: runs inside a dedicated Web Worker (see `web/worker.js`), chooses the
+//! backend once, then runs the jobs the page sends, yielding to its event loop between steps so
+//! that progress is posted and a cancel message is seen.
+
+use std::cell::{Cell, RefCell};
+
+use ntk_lens_core::device::{cpu_device, init_wgpu, BackendInfo};
+use ntk_lens_core::selfcheck::{SelfCheck, SelfCheckConfig};
+use ntk_lens_core::CoreError;
+use ntk_lens_core::burn::prelude::Device;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{decode, encode, Job, JobId, JobResult, Request, Response};
+
+/// How long a job may compute before it yields to the event loop (ms).
+const YIELD_EVERY_MS: f64 = 40.0;
+
+thread_local! {
+    static DEVICE: RefCell<Option<Device>> = const { RefCell::new(None) };
+    static RUNNING: Cell<Option<JobId>> = const { Cell::new(None) };
+    static CANCELLED: Cell<Option<JobId>> = const { Cell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(response: &Response) {
+    let _ = scope().post_message(&JsValue::from_str(&encode(response)));
+}
+
+fn now_ms() -> f64 {
+    scope().performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Lets the worker's event loop run (delivering queued messages), then resumes.
+async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Entry point, called by `web/worker.js` after the wasm module is initialised.
+#[wasm_bindgen]
+pub fn worker_main() {
+    console_error_panic_hook::set_once();
+    wasm_bindgen_futures::spawn_local(async {
+        let (device, backend) = choose_backend().await;
+        DEVICE.with(|d| *d.borrow_mut() = Some(device));
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+            let text = event.data().as_string().unwrap_or_default();
+            match decode::<Request>(&text) {
+                Ok(request) => handle(request),
+                Err(message) => post(&Response::Error { id: None, message }),
+            }
+        });
+        scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        post(&Response::Ready { backend });
+    });
+}
+
+/// Reads `?backend=cpu` from the worker's URL (the page passes its own query on).
+fn cpu_forced() -> bool {
+    scope().location().search().contains("backend=cpu")
+}
+
+/// WebGPU if the browser offers an adapter and burn-wgpu starts and computes correctly, else CPU.
+async fn choose_backend() -> (Device, BackendInfo) {
+    let cpu = |reason: String| {
+        (
+            cpu_device(),
+            BackendInfo::Cpu {
+                reason: Some(reason),
+            },
+        )
+    };
+    if cpu_forced() {
+        return (cpu_device(), BackendInfo::Cpu { reason: Some("CPU chosen with ?backend=cpu".into()) });
+    }
+    let navigator = scope().navigator();
+    let gpu = js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")).unwrap_or(JsValue::UNDEFINED);
+    if gpu.is_undefined() || gpu.is_null() {
+        return cpu("navigator.gpu is undefined in this browser".into());
+    }
+    match init_wgpu().await {
+        Ok((device, adapter)) => match ntk_lens_core::device::probe(&device).await {
+            Ok(()) => (device, BackendInfo::Wgpu { adapter }),
+            Err(e) => cpu(format!("the WebGPU adapter {adapter} computed a wrong result: {e}")),
+        },
+        Err(e) => cpu(e),
+    }
+}
+
+fn handle(request: Request) {
+    match request {
+        Request::Cancel { id } => CANCELLED.with(|c| c.set(Some(id))),
+        Request::Start { id, job } => {
+            if let Some(running) = RUNNING.with(|r| r.get()) {
+                post(&Response::Error {
+                    id: Some(id),
+                    message: format!("job {running} is still running; cancel it first"),
+                });
+                return;
+            }
+            RUNNING.with(|r| r.set(Some(id)));
+            wasm_bindgen_futures::spawn_local(async move {
+                let outcome = run(id, job).await;
+                RUNNING.with(|r| r.set(None));
+                match outcome {
+                    Ok(Some(result)) => post(&Response::Result { id, result }),
+                    Ok(None) => {}
+                    Err(e) => post(&Response::Error {
+                        id: Some(id),
+                        message: e.to_string(),
+                    }),
+                }
+            });
+        }
+    }
+}
+
+fn is_cancelled(id: JobId) -> bool {
+    CANCELLED.with(|c| c.get()) == Some(id)
+}
+
+/// Runs a job; `Ok(None)` means it was cancelled (and said so).
+async fn run(id: JobId, job: Job) -> Result<Option<JobResult>, CoreError> {
+    let device = DEVICE
+        .with(|d| d.borrow().clone())
+        .ok_or_else(|| CoreError::BackendUnavailable("the worker has no device yet".into()))?;
+    match job {
+        Job::SelfCheck(cfg) => run_self_check(id, cfg, &device).await,
+    }
+}
+
+async fn run_self_check(
+    id: JobId,
+    cfg: SelfCheckConfig,
+    device: &Device,
+) -> Result<Option<JobResult>, CoreError> {
+    let mut check = SelfCheck::new(cfg, device)?;
+    let mut last_yield = now_ms();
+    while !check.is_done() {
+        check.step().await?;
+        if now_ms() - last_yield > YIELD_EVERY_MS || check.is_done() {
+            let loss = check.current_loss().await.ok();
+            post(&Response::Progress {
+                id,
+                done: check.steps_done(),
+                total: check.total_steps(),
+                message: format!("gradient step {} of {}", check.steps_done(), check.total_steps()),
+                loss,
+            });
+            yield_now().await;
+            if is_cancelled(id) {
+                post(&Response::Cancelled {
+                    id,
+                    done: check.steps_done(),
+                });
+                return Ok(None);
+            }
+            last_yield = now_ms();
+        }
+    }
+    Ok(Some(JobResult::SelfCheck(check.report().await?)))
+}

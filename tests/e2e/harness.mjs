@@ -1,0 +1,84 @@
+// Shared pieces of the browser tests: a static server for dist/ on loopback and a headless
+// Chromium (Debian's, through playwright-core; no browser download).
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const DIST = process.env.NTK_LENS_DIST || path.resolve(here, '../../dist');
+export const ARTIFACTS = path.resolve(here, 'artifacts');
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png',
+  '.svg': 'image/svg+xml', '.safetensors': 'application/octet-stream', '.txt': 'text/plain',
+};
+
+/** Serves DIST on 127.0.0.1 (random port). Resolves to { url, close }. */
+export function serveDist() {
+  if (!fs.existsSync(path.join(DIST, 'index.html'))) {
+    throw new Error(`${DIST}/index.html not found: build the page first (trunk build --release)`);
+  }
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    let file = path.normalize(path.join(DIST, decodeURIComponent(url.pathname)));
+    if (!file.startsWith(DIST)) { res.writeHead(403).end(); return; }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    fs.readFile(file, (err, body) => {
+      if (err) { res.writeHead(404).end('not found'); return; }
+      res.writeHead(200, { 'content-type': MIME[path.extname(file)] || 'application/octet-stream' });
+      res.end(body);
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      resolve({ url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) });
+    });
+  });
+}
+
+export const BASE_ARGS = [
+  '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+];
+/** The one flag that gives headless Chromium a WebGPU adapter (SwiftShader) on a GPU-less machine. */
+export const WEBGPU_ARGS = ['--enable-unsafe-webgpu'];
+
+/** Launches headless Chromium with extra flags; collects console errors on every page. */
+export async function launch(extraArgs = []) {
+  const executablePath = process.env.CHROMIUM || ['/usr/bin/chromium', '/usr/bin/chromium-browser']
+    .find((p) => fs.existsSync(p));
+  const browser = await chromium.launch({ executablePath, headless: true, args: [...BASE_ARGS, ...extraArgs] });
+  return browser;
+}
+
+/** Opens the page and waits for the worker to report its backend. Returns { page, backend }. */
+export async function openExplorer(browser, url, { timeout = 60_000 } = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const logs = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  page.logs = logs;
+  await page.goto(url);
+  const status = page.getByTestId('backend-status');
+  await page.waitForFunction(
+    () => !document.querySelector('[data-testid="backend-status"]')?.textContent.startsWith('starting'),
+    null, { timeout },
+  ).catch((e) => { throw new Error(`backend never reported: ${e.message}\n${logs.join('\n')}`); });
+  return { page, backend: (await status.textContent()).trim() };
+}
+
+export async function screenshot(page, name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Parses a number shown on the page (plain or exponent notation). */
+export function num(text) {
+  const v = Number(String(text).trim());
+  if (!Number.isFinite(v)) throw new Error(`not a number on the page: ${JSON.stringify(text)}`);
+  return v;
+}
