@@ -103,7 +103,8 @@ impl Compute {
             Response::Error { id: None, message } => self.worker_note.set(Some(message.clone())),
             _ => {}
         }
-        self.selfcheck.update(|s| *s = std::mem::take(s).apply(&response));
+        self.selfcheck
+            .update(|s| *s = std::mem::take(s).apply(&response));
     }
 
     fn crashed(self, message: String) {
@@ -146,14 +147,17 @@ impl Compute {
         let Some(id) = self.selfcheck.with_untracked(|s| s.active_id()) else {
             return;
         };
-        self.selfcheck.update(|s| *s = std::mem::take(s).cancel_requested());
+        self.selfcheck
+            .update(|s| *s = std::mem::take(s).cancel_requested());
         self.with_bridge(|b| b.send(&Request::Cancel { id }));
         set_timeout(
             move || {
                 if self.selfcheck.with_untracked(|s| s.active_id()) == Some(id) {
-                    self.selfcheck.update(|s| *s = std::mem::take(s).force_cancelled());
-                    self.worker_note
-                        .set(Some("the worker did not stop in time and was restarted".into()));
+                    self.selfcheck
+                        .update(|s| *s = std::mem::take(s).force_cancelled());
+                    self.worker_note.set(Some(
+                        "the worker did not stop in time and was restarted".into(),
+                    ));
                     self.backend.set(None);
                     self.with_bridge(|b| b.restart());
                 }
@@ -211,14 +215,25 @@ pub fn App() -> impl IntoView {
                 })
                 .collect_view()}
         </nav>
-        <main role="tabpanel" data-testid="tab-panel" aria-labelledby=move || format!("tab-{}", tab.get().slug())>
-            {move || {
-                let t = tab.get();
-                view! {
-                    <TabIntro tab=t />
-                    {(t == Tab::Model).then(|| view! { <SelfCheckPanel /> })}
-                }
-            }}
+        <main>
+            // Every tab stays mounted (only hidden), so nothing typed or computed in one tab is
+            // lost when another is opened.
+            {Tab::ALL
+                .iter()
+                .map(|&t| {
+                    view! {
+                        <section
+                            role="tabpanel"
+                            data-testid=format!("panel-{}", t.slug())
+                            aria-labelledby=format!("tab-{}", t.slug())
+                            class:hidden=move || tab.get() != t
+                        >
+                            <TabIntro tab=t />
+                            {(t == Tab::Model).then(|| view! { <SelfCheckPanel /> })}
+                        </section>
+                    }
+                })
+                .collect_view()}
         </main>
         <footer class="note" data-testid="worker-note">
             {move || compute.worker_note.get().unwrap_or_default()}

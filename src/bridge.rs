@@ -78,7 +78,9 @@ impl WorkerBridge {
     /// Sends a request to the worker (dropped if the worker is not running).
     pub fn send(&self, request: &Request) {
         if let Some(live) = self.live.borrow().as_ref() {
-            let _ = live.worker.post_message(&JsValue::from_str(&encode(request)));
+            let _ = live
+                .worker
+                .post_message(&JsValue::from_str(&encode(request)));
         }
     }
 

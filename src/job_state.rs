@@ -63,7 +63,11 @@ impl JobState {
     pub fn fraction(&self) -> Option<f64> {
         match self {
             JobState::Running { done, total, .. } | JobState::Cancelling { done, total, .. } => {
-                Some(if *total == 0 { 0.0 } else { *done as f64 / *total as f64 })
+                Some(if *total == 0 {
+                    0.0
+                } else {
+                    *done as f64 / *total as f64
+                })
             }
             JobState::Done(_) => Some(1.0),
             _ => None,
@@ -84,7 +88,9 @@ impl JobState {
     /// The state after the user pressed Cancel.
     pub fn cancel_requested(self) -> Self {
         match self {
-            JobState::Running { id, done, total, .. } => JobState::Cancelling { id, done, total },
+            JobState::Running {
+                id, done, total, ..
+            } => JobState::Cancelling { id, done, total },
             other => other,
         }
     }
@@ -126,9 +132,10 @@ impl JobState {
                 },
             },
             Response::Result { id, result } if *id == active => JobState::Done(result.clone()),
-            Response::Error { id: Some(id), message } if *id == active => {
-                JobState::Failed(message.clone())
-            }
+            Response::Error {
+                id: Some(id),
+                message,
+            } if *id == active => JobState::Failed(message.clone()),
             Response::Cancelled { id, done } if *id == active => {
                 let total = match self {
                     JobState::Running { total, .. } | JobState::Cancelling { total, .. } => total,
@@ -169,7 +176,13 @@ mod tests {
         let s = s.cancel_requested();
         assert!(matches!(s, JobState::Cancelling { done: 40, .. }));
         let s = s.apply(&Response::Cancelled { id: 3, done: 41 });
-        assert_eq!(s, JobState::Cancelled { done: 41, total: 100 });
+        assert_eq!(
+            s,
+            JobState::Cancelled {
+                done: 41,
+                total: 100
+            }
+        );
         assert!(!s.is_busy());
     }
 
@@ -180,7 +193,9 @@ mod tests {
             message: "boom".into(),
         });
         assert_eq!(s, JobState::Failed("boom".into()));
-        let s = JobState::started(2, 10).cancel_requested().force_cancelled();
+        let s = JobState::started(2, 10)
+            .cancel_requested()
+            .force_cancelled();
         assert_eq!(s, JobState::Cancelled { done: 0, total: 10 });
     }
 }

@@ -4,10 +4,10 @@
 
 use std::cell::{Cell, RefCell};
 
+use ntk_lens_core::burn::prelude::Device;
 use ntk_lens_core::device::{cpu_device, init_wgpu, BackendInfo};
 use ntk_lens_core::selfcheck::{SelfCheck, SelfCheckConfig};
 use ntk_lens_core::CoreError;
-use ntk_lens_core::burn::prelude::Device;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -79,20 +79,64 @@ async fn choose_backend() -> (Device, BackendInfo) {
         )
     };
     if cpu_forced() {
-        return (cpu_device(), BackendInfo::Cpu { reason: Some("CPU chosen with ?backend=cpu".into()) });
+        return (
+            cpu_device(),
+            BackendInfo::Cpu {
+                reason: Some("CPU chosen with ?backend=cpu".into()),
+            },
+        );
     }
     let navigator = scope().navigator();
-    let gpu = js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")).unwrap_or(JsValue::UNDEFINED);
+    let gpu =
+        js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")).unwrap_or(JsValue::UNDEFINED);
     if gpu.is_undefined() || gpu.is_null() {
         return cpu("navigator.gpu is undefined in this browser".into());
     }
+    let described = match describe_adapter(&gpu).await {
+        Ok(d) => d,
+        Err(reason) => return cpu(reason),
+    };
     match init_wgpu().await {
-        Ok((device, adapter)) => match ntk_lens_core::device::probe(&device).await {
-            Ok(()) => (device, BackendInfo::Wgpu { adapter }),
-            Err(e) => cpu(format!("the WebGPU adapter {adapter} computed a wrong result: {e}")),
+        Ok((device, _)) => match ntk_lens_core::device::probe(&device).await {
+            Ok(()) => (device, BackendInfo::Wgpu { adapter: described }),
+            Err(e) => cpu(format!(
+                "the WebGPU adapter {described} computed a wrong result: {e}"
+            )),
         },
         Err(e) => cpu(e),
     }
+}
+
+/// Asks `navigator.gpu` for an adapter and describes it from `GPUAdapter.info` (vendor,
+/// architecture, device, description), since wgpu sees no adapter name in a browser.
+async fn describe_adapter(gpu: &JsValue) -> Result<String, String> {
+    let get = |obj: &JsValue, key: &str| js_sys::Reflect::get(obj, &JsValue::from_str(key));
+    let request: js_sys::Function = get(gpu, "requestAdapter")
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or("navigator.gpu.requestAdapter is missing")?;
+    let promise: js_sys::Promise = request
+        .call0(gpu)
+        .ok()
+        .and_then(|p| p.dyn_into().ok())
+        .ok_or("navigator.gpu.requestAdapter() failed")?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("navigator.gpu.requestAdapter() failed: {e:?}"))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("navigator.gpu.requestAdapter() found no adapter".into());
+    }
+    let info = get(&adapter, "info").unwrap_or(JsValue::UNDEFINED);
+    let parts: Vec<String> = ["vendor", "architecture", "device", "description"]
+        .iter()
+        .filter_map(|k| get(&info, k).ok().and_then(|v| v.as_string()))
+        .filter(|v| !v.is_empty())
+        .collect();
+    Ok(if parts.is_empty() {
+        "adapter (no description)".into()
+    } else {
+        parts.join(" ")
+    })
 }
 
 fn handle(request: Request) {
@@ -152,7 +196,11 @@ async fn run_self_check(
                 id,
                 done: check.steps_done(),
                 total: check.total_steps(),
-                message: format!("gradient step {} of {}", check.steps_done(), check.total_steps()),
+                message: format!(
+                    "gradient step {} of {}",
+                    check.steps_done(),
+                    check.total_steps()
+                ),
                 loss,
             });
             yield_now().await;

@@ -45,18 +45,28 @@ pub fn SelfCheckPanel() -> impl IntoView {
 
     let busy = move || state.with(|s| s.is_busy());
     let ready = move || compute.backend.with(|b| b.is_some());
-    let percent = move || state.with(|s| s.fraction()).map(|f| (f * 100.0).round() as u32);
+    let percent = move || {
+        state
+            .with(|s| s.fraction())
+            .map(|f| (f * 100.0).round() as u32)
+    };
 
     let status_text = move || {
         state.with(|s| match s {
             JobState::Idle => "Not run yet.".to_string(),
-            JobState::Running { done, total, loss, .. } => match loss {
+            JobState::Running {
+                done, total, loss, ..
+            } => match loss {
                 Some(l) => format!("Running: step {done} of {total}, loss {}", fmt(*l)),
                 None => format!("Running: step {done} of {total}"),
             },
-            JobState::Cancelling { done, total, .. } => format!("Cancelling at step {done} of {total}…"),
+            JobState::Cancelling { done, total, .. } => {
+                format!("Cancelling at step {done} of {total}…")
+            }
             JobState::Done(_) => "Done.".to_string(),
-            JobState::Cancelled { done, total } => format!("Cancelled after {done} of {total} steps."),
+            JobState::Cancelled { done, total } => {
+                format!("Cancelled after {done} of {total} steps.")
+            }
             JobState::Failed(e) => format!("Failed: {e}"),
         })
     };

@@ -39,6 +39,7 @@ test('with --enable-unsafe-webgpu the page runs on WebGPU and the self-check is 
   try {
     const { page, backend } = await openExplorer(browser, server.url);
     assert.match(backend, /^WebGPU: \S/, `backend line: ${backend}\n${page.logs.join('\n')}`);
+    console.log(`backend with --enable-unsafe-webgpu: ${backend}`);
     for (const t of TABS) assert.ok(await page.getByTestId(`tab-${t}`).isVisible(), `tab ${t}`);
     const r = await runSelfCheck(page, 200);
     assertSelfCheck(r, 200);
@@ -95,6 +96,8 @@ test('a long run reports progress, keeps the page responsive and can be cancelle
     await page.getByTestId('tab-learn').click();
     await page.getByTestId('intro-learn').waitFor({ timeout: 2000 });
     await page.getByTestId('tab-model').click();
+    // What was typed survives the tab switch.
+    assert.equal(await page.getByTestId('selfcheck-steps').inputValue(), '10000000');
     await screenshot(page, 'running');
     await page.getByTestId('selfcheck-cancel').click();
     await page.waitForFunction(

@@ -65,7 +65,10 @@ export async function openExplorer(browser, url, { timeout = 60_000 } = {}) {
   await page.goto(url);
   const status = page.getByTestId('backend-status');
   await page.waitForFunction(
-    () => !document.querySelector('[data-testid="backend-status"]')?.textContent.startsWith('starting'),
+    () => {
+      const text = document.querySelector('[data-testid="backend-status"]')?.textContent;
+      return text !== undefined && text !== '' && !text.startsWith('starting');
+    },
     null, { timeout },
   ).catch((e) => { throw new Error(`backend never reported: ${e.message}\n${logs.join('\n')}`); });
   return { page, backend: (await status.textContent()).trim() };

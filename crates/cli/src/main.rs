@@ -67,7 +67,9 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Core(e) => write!(f, "{e}"),
             Failure::Io(e) => write!(f, "{e}"),
-            Failure::NotYet(what) => write!(f, "`ntk-lens {what}` is not available in this version yet"),
+            Failure::NotYet(what) => {
+                write!(f, "`ntk-lens {what}` is not available in this version yet")
+            }
         }
     }
 }

@@ -27,11 +27,19 @@ fn help_and_version_exit_zero() {
 
 #[test]
 fn bad_arguments_exit_two_with_one_line() {
-    for args in [&["--frobnicate"][..], &["self-check", "--steps", "many"][..], &["nonsense"][..]] {
+    for args in [
+        &["--frobnicate"][..],
+        &["self-check", "--steps", "many"][..],
+        &["nonsense"][..],
+    ] {
         let out = ntk_lens(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(err.trim_end().lines().count(), 1, "one line for {args:?}: {err:?}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "one line for {args:?}: {err:?}"
+        );
         assert!(err.starts_with("error:"), "{err}");
     }
 }
@@ -41,8 +49,18 @@ fn self_check_writes_json_that_matches_the_closed_form() {
     let dir = std::env::temp_dir().join(format!("ntk-lens-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out_path = dir.join("check.json");
-    let out = ntk_lens(&["self-check", "--steps", "50", "--out", out_path.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ntk_lens(&[
+        "self-check",
+        "--steps",
+        "50",
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
     let report = &json["report"];
@@ -50,7 +68,10 @@ fn self_check_writes_json_that_matches_the_closed_form() {
     let loss = report["loss"].as_f64().unwrap();
     let predicted = report["predicted_loss"].as_f64().unwrap();
     assert!((loss - predicted).abs() / predicted < 1e-3, "{json}");
-    assert!(report["grad_max_abs_error"].as_f64().unwrap() < 1e-5, "{json}");
+    assert!(
+        report["grad_max_abs_error"].as_f64().unwrap() < 1e-5,
+        "{json}"
+    );
     assert_eq!(json["backend"]["kind"], "cpu");
 }
 
