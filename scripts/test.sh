@@ -19,21 +19,21 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "native tests ($(elapsed))"
 cargo test --workspace
 
-step "core tests in headless Chromium ($(elapsed))"
-(
-  source scripts/wasm-env.sh
-  CHROMEDRIVER=$(command -v chromedriver) \
-  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
-  WASM_BINDGEN_TEST_TIMEOUT=300 \
-    cargo test -p ntk-lens-core --features wgpu --target wasm32-unknown-unknown --test wasm_browser
-)
-
 step "build the page ($(elapsed))"
 (
   source scripts/wasm-env.sh
   trunk build --release
 )
 ls -l dist
+
+step "core tests in headless Chromium ($(elapsed))"
+(
+  source scripts/wasm-env.sh
+  CHROMEDRIVER=$(command -v chromedriver) \
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
+  WASM_BINDGEN_TEST_TIMEOUT=300 \
+    cargo test -p ntk-lens-web --release --target wasm32-unknown-unknown --test wasm_browser
+)
 
 step "browser end-to-end tests ($(elapsed))"
 (cd tests/e2e && NTK_LENS_DIST="$ROOT/dist" node --test --test-concurrency=1 --test-reporter=spec)

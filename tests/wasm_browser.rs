@@ -24,7 +24,6 @@ async fn self_check_on_the_cpu_backend_matches_the_closed_form() {
     probe(&cpu_device()).await.unwrap();
 }
 
-#[cfg(feature = "wgpu")]
 #[wasm_bindgen_test]
 async fn webgpu_starts_and_computes_correctly() {
     // tests/webdriver.json starts Chromium with --enable-unsafe-webgpu, which gives SwiftShader.
