@@ -17,6 +17,7 @@ pub mod device;
 pub mod error;
 pub mod readback;
 pub mod selfcheck;
+pub mod tokenize;
 
 pub use burn;
 pub use error::CoreError;

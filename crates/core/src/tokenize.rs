@@ -1,0 +1,202 @@
+//! Tokenization with Hugging Face `tokenizer.json` files (the `tokenizers` crate), the same on
+//! native and wasm.
+//!
+//! Padding and truncation settings stored in the file are switched off (all-MiniLM-L6-v2's file,
+//! for instance, pads every text to 128); this module truncates to `max_len` itself and pads
+//! batches on the right with the model's pad id, building the attention mask.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use tokenizers::{Tokenizer, TruncationDirection};
+
+/// Longest sequence the tool accepts (BERT/RoBERTa position tables are 512 long).
+pub const MAX_LEN_LIMIT: usize = 512;
+/// The default maximum length in tokens, special tokens included.
+pub const DEFAULT_MAX_LEN: usize = 128;
+
+/// A tokenizer problem, naming the file and what was expected.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum TokenizeError {
+    /// The tokenizer file could not be read.
+    #[error("{file}: not a valid tokenizer.json ({message})")]
+    BadFile {
+        /// The file's name as the user knows it.
+        file: String,
+        /// What the parser said.
+        message: String,
+    },
+    /// Encoding a text failed.
+    #[error("could not tokenize text {index}: {message}")]
+    Encode {
+        /// The text's position in its batch (0-based).
+        index: usize,
+        /// What the tokenizer said.
+        message: String,
+    },
+    /// `max_len` out of range.
+    #[error("max length must be between 3 and {MAX_LEN_LIMIT} tokens, got {0}")]
+    BadMaxLen(usize),
+}
+
+/// One tokenized text: ids, token type ids and the number of real (non-pad) tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Encoded {
+    /// Token ids, special tokens included.
+    pub ids: Vec<u32>,
+    /// Token type (segment) ids: 0 for the first text, 1 for the second of a pair.
+    pub type_ids: Vec<u32>,
+}
+
+/// A right-padded batch, row-major `[batch, len]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    /// Number of rows.
+    pub batch: usize,
+    /// Padded length.
+    pub len: usize,
+    /// Token ids (pad id in padded positions).
+    pub ids: Vec<u32>,
+    /// Token type ids (0 in padded positions).
+    pub type_ids: Vec<u32>,
+    /// 1 for real tokens, 0 for padding.
+    pub attention_mask: Vec<u32>,
+}
+
+/// A tokenizer loaded from a `tokenizer.json`.
+pub struct TextTokenizer {
+    inner: Tokenizer,
+    pad_id: u32,
+    max_len: usize,
+}
+
+impl TextTokenizer {
+    /// Loads a tokenizer from the bytes of a `tokenizer.json`. `file` names it in errors;
+    /// `pad_id` is the model's padding id (config.json `pad_token_id`).
+    pub fn from_bytes(
+        bytes: &[u8],
+        file: &str,
+        pad_id: u32,
+        max_len: usize,
+    ) -> Result<Self, TokenizeError> {
+        if !(3..=MAX_LEN_LIMIT).contains(&max_len) {
+            return Err(TokenizeError::BadMaxLen(max_len));
+        }
+        let mut inner = Tokenizer::from_bytes(bytes).map_err(|e| TokenizeError::BadFile {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        inner.with_padding(None);
+        inner
+            .with_truncation(None)
+            .map_err(|e| TokenizeError::BadFile {
+                file: file.to_string(),
+                message: e.to_string(),
+            })?;
+        Ok(TextTokenizer {
+            inner,
+            pad_id,
+            max_len,
+        })
+    }
+
+    /// The maximum length in tokens.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// The padding id.
+    pub fn pad_id(&self) -> u32 {
+        self.pad_id
+    }
+
+    /// Size of the vocabulary, added tokens included.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// Tokenizes one text (or a pair), with special tokens, truncated to `max_len` (the longer
+    /// of a pair is cut first, as Hugging Face's `longest_first` does).
+    pub fn encode(
+        &self,
+        text: &str,
+        pair: Option<&str>,
+        index: usize,
+    ) -> Result<Encoded, TokenizeError> {
+        let err = |e: tokenizers::Error| TokenizeError::Encode {
+            index,
+            message: e.to_string(),
+        };
+        let mut first = self.inner.encode(text, false).map_err(err)?;
+        let mut second = match pair {
+            Some(p) => Some(self.inner.encode(p, false).map_err(err)?),
+            None => None,
+        };
+        let special = self.inner.get_post_processor().map_or(0, |p| {
+            tokenizers::tokenizer::PostProcessor::added_tokens(p, second.is_some())
+        });
+        let budget = self.max_len.saturating_sub(special);
+        // longest_first: remove one token at a time from the longer sequence.
+        let (mut a, mut b) = (first.len(), second.as_ref().map_or(0, |s| s.len()));
+        while a + b > budget {
+            if a >= b {
+                a -= 1;
+            } else {
+                b -= 1;
+            }
+        }
+        first.truncate(a, 0, TruncationDirection::Right);
+        if let Some(s) = second.as_mut() {
+            s.truncate(b, 0, TruncationDirection::Right);
+        }
+        let done = self.inner.post_process(first, second, true).map_err(err)?;
+        Ok(Encoded {
+            ids: done.get_ids().to_vec(),
+            type_ids: done.get_type_ids().to_vec(),
+        })
+    }
+
+    /// Tokenizes a batch of texts (with optional pairs) and pads it on the right.
+    pub fn encode_batch(
+        &self,
+        texts: &[&str],
+        pairs: Option<&[&str]>,
+    ) -> Result<Batch, TokenizeError> {
+        let encoded = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| self.encode(t, pairs.and_then(|p| p.get(i).copied()), i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(pad_batch(&encoded, self.pad_id))
+    }
+}
+
+/// Pads encoded texts on the right to the longest, building the attention mask.
+pub fn pad_batch(encoded: &[Encoded], pad_id: u32) -> Batch {
+    let len = encoded.iter().map(|e| e.ids.len()).max().unwrap_or(0);
+    let mut batch = Batch {
+        batch: encoded.len(),
+        len,
+        ids: Vec::with_capacity(encoded.len() * len),
+        type_ids: Vec::with_capacity(encoded.len() * len),
+        attention_mask: Vec::with_capacity(encoded.len() * len),
+    };
+    for e in encoded {
+        let pad = len - e.ids.len();
+        batch.ids.extend(
+            e.ids
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(pad_id, pad)),
+        );
+        batch.type_ids.extend(
+            e.type_ids
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(0, pad)),
+        );
+        batch
+            .attention_mask
+            .extend(std::iter::repeat_n(1, e.ids.len()).chain(std::iter::repeat_n(0, pad)));
+    }
+    batch
+}
