@@ -209,7 +209,11 @@ impl SelfCheck {
             return Ok(());
         }
         let w = self.w.clone().autodiff().require_grad();
-        let loss = self.loss_of(w.clone(), self.x.clone().autodiff(), self.y.clone().autodiff());
+        let loss = self.loss_of(
+            w.clone(),
+            self.x.clone().autodiff(),
+            self.y.clone().autodiff(),
+        );
         let grads = loss.backward();
         let grad = w
             .grad(&grads)

@@ -17,7 +17,10 @@ async fn self_check_on_the_cpu_backend_matches_the_closed_form() {
     }
     let r = check.report().await.unwrap();
     assert!(r.grad_max_abs_error < 1e-5, "{r:?}");
-    assert!((r.loss - r.predicted_loss).abs() / r.predicted_loss < 1e-3, "{r:?}");
+    assert!(
+        (r.loss - r.predicted_loss).abs() / r.predicted_loss < 1e-3,
+        "{r:?}"
+    );
     probe(&cpu_device()).await.unwrap();
 }
 
@@ -43,5 +46,8 @@ async fn webgpu_starts_and_computes_correctly() {
     }
     let r = check.report().await.unwrap();
     assert!(r.grad_max_abs_error < 1e-4, "{r:?}");
-    assert!((r.loss - r.predicted_loss).abs() / r.predicted_loss < 1e-3, "{r:?}");
+    assert!(
+        (r.loss - r.predicted_loss).abs() / r.predicted_loss < 1e-3,
+        "{r:?}"
+    );
 }
