@@ -110,6 +110,10 @@ fn probe_gradients_and_inputs_give_the_b_gradient() {
         })
         .collect();
     assert_eq!(hooks.seen, want);
+    assert_eq!(
+        model.peft_key(site, true),
+        "base_model.model.bert.encoder.layer.0.attention.self.value.lora_B.weight"
+    );
 }
 
 /// At PEFT initialisation (B = 0) the gradient w.r.t. A is exactly zero and w.r.t. B is not.

@@ -205,6 +205,13 @@ impl Model {
         out
     }
 
+    /// The PEFT adapter-file key of `site`'s `lora_A` (`lora_B` when `b`) tensor for this
+    /// model, e.g. `base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight`
+    /// (the `tensor.<key>` / `jac.<key>` names of the NTK fixtures).
+    pub fn peft_key(&self, site: LoraSite, b: bool) -> String {
+        site.peft_key(&self.hf_prefix, b)
+    }
+
     /// The adapter at `site`, if that site is adapted.
     pub fn lora(&self, site: LoraSite) -> Option<&LoraWeights> {
         self.encoder
