@@ -20,12 +20,91 @@ pub enum CoreError {
     /// The compute backend could not be started.
     #[error("compute backend unavailable: {0}")]
     BackendUnavailable(String),
+    /// A model's `config.json` is unreadable or one of its values is invalid; names the field.
+    #[error("invalid model config, field `{field}`: {message}")]
+    ModelConfig {
+        /// The `config.json` key (e.g. `hidden_size`).
+        field: String,
+        /// What was expected and what was found.
+        message: String,
+    },
+    /// A safetensors file could not be parsed (truncated, corrupt, unsupported dtype).
+    #[error("cannot read safetensors `{file}`: {message}")]
+    Safetensors {
+        /// Which file (e.g. `model.safetensors`, `adapter_model.safetensors`).
+        file: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A tensor the model needs is not in the weights file.
+    #[error("tensor `{name}` (shape {expected:?}) is missing from `{file}`")]
+    MissingTensor {
+        /// The file searched.
+        file: String,
+        /// The tensor name the model expected (without optional prefixes).
+        name: String,
+        /// The shape it should have.
+        expected: Vec<usize>,
+    },
+    /// A tensor has the wrong shape.
+    #[error("tensor `{name}` in `{file}` has shape {found:?}, expected {expected:?}")]
+    TensorShape {
+        /// The file read.
+        file: String,
+        /// The tensor name as stored in the file.
+        name: String,
+        /// The shape the model config implies.
+        expected: Vec<usize>,
+        /// The shape stored in the file.
+        found: Vec<usize>,
+    },
+    /// A LoRA adapter cannot be applied (bad `adapter_config.json`, targets that match nothing,
+    /// unsupported options).
+    #[error("invalid LoRA adapter, `{field}`: {message}")]
+    Adapter {
+        /// The adapter-config key or adapter tensor concerned (e.g. `target_modules`).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Model inputs (token ids, masks) are inconsistent; names the input.
+    #[error("invalid model input `{field}`: {message}")]
+    InvalidInput {
+        /// The input concerned (e.g. `input_ids`).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl CoreError {
     /// Shorthand for [`CoreError::InvalidConfig`].
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         CoreError::InvalidConfig {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`CoreError::ModelConfig`].
+    pub fn model_config(field: &str, message: impl Into<String>) -> Self {
+        CoreError::ModelConfig {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`CoreError::Adapter`].
+    pub fn adapter(field: &str, message: impl Into<String>) -> Self {
+        CoreError::Adapter {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`CoreError::InvalidInput`].
+    pub fn input(field: &str, message: impl Into<String>) -> Self {
+        CoreError::InvalidInput {
             field: field.to_string(),
             message: message.into(),
         }

@@ -15,6 +15,8 @@
 
 pub mod device;
 pub mod error;
+pub mod lora;
+pub mod model;
 pub mod readback;
 pub mod selfcheck;
 pub mod tokenize;

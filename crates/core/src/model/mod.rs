@@ -1,0 +1,234 @@
+//! Transformer encoders of the BERT and RoBERTa families, with optional classification head and
+//! LoRA adapters.
+//!
+//! * [`config`]: Hugging Face `config.json` → [`ModelConfig`].
+//! * [`input`]: [`TokenBatch`] (ids, mask, token types), position ids, additive mask.
+//! * [`encoder`]: embeddings, layers, pooler; [`ForwardHooks`] for Jacobian code.
+//! * [`heads`]: BERT / RoBERTa / mean-pool classification heads.
+//! * [`loading`] and [`weights`]: safetensors bytes → tensors.
+//!
+//! [`Model`] ties them together: load from bytes, run, attach LoRA.
+
+pub mod config;
+pub mod encoder;
+pub mod heads;
+pub mod input;
+pub mod layers;
+pub mod loading;
+pub mod weights;
+
+pub use config::{Family, ModelConfig};
+pub use encoder::{mean_pool, Encoder, EncoderOutput, ForwardHooks, NoHooks};
+pub use heads::{ClassifierHead, HeadKind};
+pub use input::TokenBatch;
+
+use burn::prelude::*;
+
+use crate::lora::{LoraConfig, LoraSite, LoraWeights, SeededRng};
+use crate::CoreError;
+use weights::WeightFile;
+
+/// What [`Model::forward`] returns.
+#[derive(Debug, Clone)]
+pub struct ModelOutput {
+    /// The encoder's outputs (hidden states, pooler output, mask).
+    pub encoder: EncoderOutput,
+    /// Logits `[B, C]` when the model has a head.
+    pub logits: Option<Tensor<2>>,
+}
+
+/// An encoder with an optional classification head and LoRA adapters.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The validated configuration.
+    pub config: ModelConfig,
+    /// The encoder (LoRA adapters live inside its layers).
+    pub encoder: Encoder,
+    /// The classification head, if any.
+    pub head: Option<ClassifierHead>,
+    /// The LoRA configuration last applied (by [`Model::apply_lora`] or a PEFT import).
+    pub lora_config: Option<LoraConfig>,
+    /// Prefix of the encoder in Hugging Face / PEFT names: `bert`, `roberta`, or empty for a
+    /// bare `BertModel` checkpoint such as all-MiniLM-L6-v2.
+    pub hf_prefix: String,
+}
+
+impl Model {
+    /// Loads a model from the bytes of `config.json` and `model.safetensors`. A head is loaded
+    /// when the file has one (`classifier.*`); a config whose `architectures` names a
+    /// `…ForSequenceClassification` model must have it.
+    pub fn from_bytes(
+        config_json: &[u8],
+        safetensors: &[u8],
+        device: &Device,
+    ) -> Result<Self, CoreError> {
+        let config = ModelConfig::from_bytes(config_json)?;
+        let file = WeightFile::parse("model.safetensors", safetensors)?;
+        let (encoder, hf_prefix) = loading::load_encoder(&config, &file, device)?;
+        let head = loading::load_head(&config, &file, "", device)?;
+        if head.is_none() && config.is_sequence_classifier() {
+            let name = match config.family {
+                Family::Bert => "classifier.weight",
+                Family::Roberta => "classifier.out_proj.weight",
+            };
+            return Err(CoreError::MissingTensor {
+                file: file.file().to_string(),
+                name: name.into(),
+                expected: vec![config.num_labels.unwrap_or(0), config.hidden_size],
+            });
+        }
+        if matches!(head, Some(ClassifierHead::Bert { .. })) && encoder.pooler.is_none() {
+            return Err(CoreError::MissingTensor {
+                file: file.file().to_string(),
+                name: "pooler.dense.weight".into(),
+                expected: vec![config.hidden_size, config.hidden_size],
+            });
+        }
+        Ok(Model {
+            config,
+            encoder,
+            head,
+            lora_config: None,
+            hf_prefix,
+        })
+    }
+
+    /// Loads `config.json` and `model.safetensors` from a directory (native only).
+    #[cfg(not(target_family = "wasm"))]
+    pub fn from_dir(dir: impl AsRef<std::path::Path>, device: &Device) -> Result<Self, CoreError> {
+        let dir = dir.as_ref();
+        let read = |name: &str| {
+            std::fs::read(dir.join(name)).map_err(|e| CoreError::Safetensors {
+                file: dir.join(name).display().to_string(),
+                message: e.to_string(),
+            })
+        };
+        Model::from_bytes(&read("config.json")?, &read("model.safetensors")?, device)
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> Device {
+        self.encoder.device()
+    }
+
+    /// Runs encoder and head.
+    pub fn forward(&self, batch: &TokenBatch) -> Result<ModelOutput, CoreError> {
+        self.forward_with_hooks(batch, &mut NoHooks)
+    }
+
+    /// Runs encoder and head, calling `hooks` at every linear site of the encoder.
+    pub fn forward_with_hooks(
+        &self,
+        batch: &TokenBatch,
+        hooks: &mut dyn ForwardHooks,
+    ) -> Result<ModelOutput, CoreError> {
+        let encoder = self.encoder.forward_with_hooks(batch, hooks)?;
+        let logits = match &self.head {
+            Some(h) => Some(h.forward(&encoder)?),
+            None => None,
+        };
+        Ok(ModelOutput { encoder, logits })
+    }
+
+    /// Replaces the head with a new one for `num_classes` classes, initialised from `seed`.
+    pub fn set_new_head(
+        &mut self,
+        kind: HeadKind,
+        num_classes: usize,
+        seed: u64,
+    ) -> Result<(), CoreError> {
+        if kind == HeadKind::Bert && self.encoder.pooler.is_none() {
+            return Err(CoreError::invalid(
+                "head",
+                "a BERT head needs the pooler, which this checkpoint lacks; use the \
+                 mean-pool head",
+            ));
+        }
+        self.head = Some(ClassifierHead::new_seeded(
+            kind,
+            self.config.hidden_size,
+            num_classes,
+            seed,
+            &self.device(),
+        )?);
+        Ok(())
+    }
+
+    /// Attaches fresh LoRA adapters (PEFT init: `A` Kaiming-uniform from `seed`, `B = 0`) to
+    /// the sites `config` selects, removing any previous adapters. Each site's `A` is drawn
+    /// from its own stream of `seed` (keyed by layer and module), so it does not depend on
+    /// which other sites are adapted. Returns the adapted sites.
+    pub fn apply_lora(
+        &mut self,
+        config: &LoraConfig,
+        seed: u64,
+    ) -> Result<Vec<LoraSite>, CoreError> {
+        let sites = config.resolve(self.encoder.layers.len(), &self.hf_prefix)?;
+        self.remove_lora();
+        let device = self.device();
+        for &site in &sites {
+            let lin = self.encoder.layers[site.layer].linear_mut(site.module);
+            let mut rng = SeededRng::derived(seed, &[site.layer as u64, site.module as u64]);
+            lin.lora = Some(LoraWeights::init(
+                &mut rng,
+                lin.base.in_features(),
+                lin.base.out_features(),
+                config.r,
+                config.scale(),
+                &device,
+            ));
+        }
+        self.lora_config = Some(config.clone());
+        Ok(sites)
+    }
+
+    /// Removes every LoRA adapter.
+    pub fn remove_lora(&mut self) {
+        for layer in &mut self.encoder.layers {
+            for m in crate::lora::LoraModule::ALL {
+                layer.linear_mut(m).lora = None;
+            }
+        }
+        self.lora_config = None;
+    }
+
+    /// The adapted sites, sorted by layer then module.
+    pub fn lora_sites(&self) -> Vec<LoraSite> {
+        let mut out = Vec::new();
+        for (layer, l) in self.encoder.layers.iter().enumerate() {
+            for module in crate::lora::LoraModule::ALL {
+                if l.linear(module).lora.is_some() {
+                    out.push(LoraSite { layer, module });
+                }
+            }
+        }
+        out
+    }
+
+    /// The PEFT adapter-file key of `site`'s `lora_A` (`lora_B` when `b`) tensor for this
+    /// model, e.g. `base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight`
+    /// (the `tensor.<key>` / `jac.<key>` names of the NTK fixtures).
+    pub fn peft_key(&self, site: LoraSite, b: bool) -> String {
+        site.peft_key(&self.hf_prefix, b)
+    }
+
+    /// The adapter at `site`, if that site is adapted.
+    pub fn lora(&self, site: LoraSite) -> Option<&LoraWeights> {
+        self.encoder
+            .layers
+            .get(site.layer)?
+            .linear(site.module)
+            .lora
+            .as_ref()
+    }
+
+    /// The adapter at `site`, mutably (e.g. to swap `B` for a tensor that requires grad).
+    pub fn lora_mut(&mut self, site: LoraSite) -> Option<&mut LoraWeights> {
+        self.encoder
+            .layers
+            .get_mut(site.layer)?
+            .linear_mut(site.module)
+            .lora
+            .as_mut()
+    }
+}

@@ -1,0 +1,214 @@
+//! Reading tensors out of safetensors bytes: dtype upcast to f32, name lookup with optional
+//! prefixes, and shape checks that name the tensor.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use safetensors::{Dtype, SafeTensors};
+
+use crate::CoreError;
+
+/// A parsed safetensors file (borrowing its bytes) with a label for error messages.
+pub struct WeightFile<'a> {
+    file: String,
+    tensors: SafeTensors<'a>,
+}
+
+impl<'a> WeightFile<'a> {
+    /// Parses safetensors `bytes`; `file` names the file in errors (e.g. `model.safetensors`).
+    /// Truncated or corrupt files give [`CoreError::Safetensors`].
+    pub fn parse(file: &str, bytes: &'a [u8]) -> Result<Self, CoreError> {
+        let tensors = SafeTensors::deserialize(bytes).map_err(|e| CoreError::Safetensors {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(WeightFile {
+            file: file.to_string(),
+            tensors,
+        })
+    }
+
+    /// The file label given to [`WeightFile::parse`].
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// All tensor names in the file.
+    pub fn names(&self) -> Vec<String> {
+        self.tensors.names().into_iter().map(String::from).collect()
+    }
+
+    /// True when the file holds a tensor of exactly this name.
+    pub fn contains(&self, name: &str) -> bool {
+        self.tensors.tensor(name).is_ok()
+    }
+
+    /// The first of `candidates` present in the file, if any.
+    pub fn find<'n>(&self, candidates: &'n [String]) -> Option<&'n str> {
+        candidates
+            .iter()
+            .map(String::as_str)
+            .find(|n| self.contains(n))
+    }
+
+    /// Reads the tensor stored under the first present name of `candidates`, checks its shape
+    /// and upcasts it to f32. `candidates[0]` is the name reported when none is present.
+    pub fn read(&self, candidates: &[String], expected: &[usize]) -> Result<Vec<f32>, CoreError> {
+        let name = self
+            .find(candidates)
+            .ok_or_else(|| CoreError::MissingTensor {
+                file: self.file.clone(),
+                name: candidates.first().cloned().unwrap_or_default(),
+                expected: expected.to_vec(),
+            })?;
+        self.read_exact(name, expected)
+    }
+
+    /// Reads the tensor `name`, checks its shape and upcasts it to f32.
+    pub fn read_exact(&self, name: &str, expected: &[usize]) -> Result<Vec<f32>, CoreError> {
+        let view = self
+            .tensors
+            .tensor(name)
+            .map_err(|_| CoreError::MissingTensor {
+                file: self.file.clone(),
+                name: name.to_string(),
+                expected: expected.to_vec(),
+            })?;
+        if view.shape() != expected {
+            return Err(CoreError::TensorShape {
+                file: self.file.clone(),
+                name: name.to_string(),
+                expected: expected.to_vec(),
+                found: view.shape().to_vec(),
+            });
+        }
+        self.upcast(name, view.dtype(), view.data())
+    }
+
+    /// The shape of tensor `name`, if present.
+    pub fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        self.tensors.tensor(name).ok().map(|v| v.shape().to_vec())
+    }
+
+    fn upcast(&self, name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>, CoreError> {
+        let out = match dtype {
+            Dtype::F32 => data
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            Dtype::F16 => data
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
+            Dtype::BF16 => data
+                .chunks_exact(2)
+                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
+            Dtype::F64 => data
+                .chunks_exact(8)
+                .map(|c| {
+                    f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
+                })
+                .collect(),
+            other => {
+                return Err(CoreError::Safetensors {
+                    file: self.file.clone(),
+                    message: format!(
+                        "tensor `{name}` has dtype {other:?}; expected F32, F16, BF16 or F64"
+                    ),
+                })
+            }
+        };
+        Ok(out)
+    }
+}
+
+/// A rank-`D` float tensor on `device` from row-major host values.
+pub fn tensor_from_vec<const D: usize>(
+    values: Vec<f32>,
+    shape: [usize; D],
+    device: &Device,
+) -> Tensor<D> {
+    Tensor::<D>::from_data(TensorData::new(values, shape), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use safetensors::tensor::TensorView;
+
+    fn file_with(dtype: Dtype, shape: Vec<usize>, data: &[u8]) -> Vec<u8> {
+        let view = TensorView::new(dtype, shape, data).unwrap();
+        safetensors::serialize([("w", view)], None).unwrap()
+    }
+
+    #[test]
+    fn upcasts_f16_bf16_and_f64() {
+        let vals = [1.5f32, -0.25, 3.0];
+        let f16: Vec<u8> = vals
+            .iter()
+            .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+            .collect();
+        let bf16: Vec<u8> = vals
+            .iter()
+            .flat_map(|&v| half::bf16::from_f32(v).to_le_bytes())
+            .collect();
+        let f64b: Vec<u8> = vals
+            .iter()
+            .flat_map(|&v| (v as f64).to_le_bytes())
+            .collect();
+        for (dt, bytes) in [(Dtype::F16, f16), (Dtype::BF16, bf16), (Dtype::F64, f64b)] {
+            let file = file_with(dt, vec![3], &bytes);
+            let w = WeightFile::parse("t.safetensors", &file).unwrap();
+            assert_eq!(w.read_exact("w", &[3]).unwrap(), vals, "{dt:?}");
+        }
+    }
+
+    #[test]
+    fn shape_and_missing_errors_name_the_tensor() {
+        let data: Vec<u8> = [1.0f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let file = file_with(Dtype::F32, vec![2], &data);
+        let w = WeightFile::parse("m.safetensors", &file).unwrap();
+        assert_eq!(
+            w.read_exact("w", &[3]),
+            Err(CoreError::TensorShape {
+                file: "m.safetensors".into(),
+                name: "w".into(),
+                expected: vec![3],
+                found: vec![2],
+            })
+        );
+        let e = w.read(&["bert.x".into(), "x".into()], &[2]).unwrap_err();
+        assert!(
+            matches!(&e, CoreError::MissingTensor { name, .. } if name == "bert.x"),
+            "{e}"
+        );
+        assert_eq!(w.read(&["v".into(), "w".into()], &[2]).unwrap(), [1.0, 2.0]);
+    }
+
+    #[test]
+    fn truncated_and_garbage_files_are_typed_errors() {
+        let data: Vec<u8> = [1.0f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let file = file_with(Dtype::F32, vec![2], &data);
+        for cut in [0, 4, 8, 12, file.len() - 1] {
+            let e = WeightFile::parse("m.safetensors", &file[..cut])
+                .err()
+                .unwrap();
+            assert!(matches!(e, CoreError::Safetensors { .. }), "cut {cut}: {e}");
+        }
+        let e = WeightFile::parse("m.safetensors", &[0xff; 64])
+            .err()
+            .unwrap();
+        assert!(matches!(e, CoreError::Safetensors { .. }), "{e}");
+    }
+
+    #[test]
+    fn integer_tensors_are_rejected_when_read_as_weights() {
+        let data: Vec<u8> = [1i64, 2].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let file = file_with(Dtype::I64, vec![2], &data);
+        let w = WeightFile::parse("m.safetensors", &file).unwrap();
+        assert!(matches!(
+            w.read_exact("w", &[2]),
+            Err(CoreError::Safetensors { .. })
+        ));
+    }
+}
