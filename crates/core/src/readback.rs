@@ -14,7 +14,7 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, Cor
         .await
         .map_err(|e| CoreError::Readback(format!("{e:?}")))?;
     data.convert::<f32>()
-        .into_vec::<f32>()
+        .try_into_vec::<f32>()
         .map_err(|e| CoreError::Readback(format!("{e:?}")))
 }
 
