@@ -17,6 +17,10 @@ pub mod device;
 pub mod error;
 pub mod readback;
 pub mod selfcheck;
+pub mod spectrum;
+
+#[cfg(test)]
+pub(crate) mod test_rng;
 
 pub use burn;
 pub use error::CoreError;
