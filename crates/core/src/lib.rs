@@ -15,6 +15,7 @@
 
 pub mod device;
 pub mod error;
+pub mod linear;
 pub mod readback;
 pub mod selfcheck;
 pub mod spectrum;
