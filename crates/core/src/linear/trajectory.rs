@@ -57,7 +57,7 @@ pub struct Trajectory {
     pub contraction: f64,
     /// The requested steps, in the order requested.
     pub steps: Vec<GdStep>,
-    /// The limit `t → ∞` when stable (the ridge optimum).
+    /// The limit `t → ∞` when stable (the ridge optimum); its `step` is `u64::MAX`.
     pub limit: Option<GdStep>,
 }
 
