@@ -75,6 +75,23 @@ pub enum CoreError {
         /// What is wrong.
         message: String,
     },
+    /// Two inputs that must agree in size do not; names what was being compared.
+    #[error("dimension mismatch in {what}: expected {expected}, found {found}")]
+    DimensionMismatch {
+        /// What was being checked (e.g. `residual length`).
+        what: String,
+        /// The size that was required.
+        expected: usize,
+        /// The size that was given.
+        found: usize,
+    },
+    /// An input contained NaN or an infinity; names the input.
+    #[error("{0} contains a NaN or infinite value")]
+    NonFinite(String),
+    /// A linear-algebra step failed or its precondition does not hold (e.g. a kernel that must
+    /// be positive semi-definite has a clearly negative eigenvalue).
+    #[error("numerical failure: {0}")]
+    Numerical(String),
 }
 
 impl CoreError {
@@ -107,6 +124,15 @@ impl CoreError {
         CoreError::InvalidInput {
             field: field.to_string(),
             message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`CoreError::DimensionMismatch`].
+    pub fn mismatch(what: &str, expected: usize, found: usize) -> Self {
+        CoreError::DimensionMismatch {
+            what: what.to_string(),
+            expected,
+            found,
         }
     }
 }

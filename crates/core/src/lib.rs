@@ -15,11 +15,16 @@
 
 pub mod device;
 pub mod error;
+pub mod linear;
 pub mod lora;
 pub mod model;
 pub mod readback;
 pub mod selfcheck;
+pub mod spectrum;
 pub mod tokenize;
+
+#[cfg(test)]
+pub(crate) mod test_rng;
 
 pub use burn;
 pub use error::CoreError;

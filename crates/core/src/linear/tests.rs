@@ -1,0 +1,308 @@
+//! Tests of the linearized model against explicit gradient descent on an explicit random linear
+//! model `f̄(x) = f0 + J0 δ`, for which `K = J0 J0ᵀ` is known exactly.
+
+use faer::linalg::solvers::Solve;
+use faer::{Mat, Scale, Side};
+
+use super::*;
+use crate::spectrum::{Kernel, Layout, SpectrumOptions};
+use crate::test_rng::SplitMix64;
+use crate::CoreError;
+
+/// An explicit linear model: `n` samples, `C` classes, `P` parameters.
+struct Problem {
+    n: usize,
+    c: usize,
+    /// Train Jacobian `J0` `[nC × P]`.
+    j: Mat<f64>,
+    /// Eval Jacobian `J*` `[mC × P]`.
+    j_eval: Mat<f64>,
+    f0: Vec<f64>,
+    f0_eval: Vec<f64>,
+    y: Vec<f64>,
+}
+
+impl Problem {
+    fn new(seed: u64, n: usize, c: usize, p: usize, m: usize) -> Self {
+        let mut rng = SplitMix64::new(seed);
+        let j = rng.matrix(n * c, p);
+        let j_eval = rng.matrix(m * c, p);
+        let f0 = (0..n * c).map(|_| rng.symmetric()).collect();
+        let f0_eval = (0..m * c).map(|_| rng.symmetric()).collect();
+        let y = (0..n * c).map(|_| rng.symmetric()).collect();
+        Problem {
+            n,
+            c,
+            j,
+            j_eval,
+            f0,
+            f0_eval,
+            y,
+        }
+    }
+
+    fn kernel(&self) -> Kernel {
+        Kernel::from_mat(self.n, self.c, Layout::Full, &self.j * self.j.transpose()).unwrap()
+    }
+
+    /// Row-major `K(x*, X) = J* J0ᵀ`.
+    fn cross(&self) -> Vec<f64> {
+        let k = &self.j_eval * self.j.transpose();
+        (0..k.nrows())
+            .flat_map(|r| (0..k.ncols()).map(move |s| (r, s)))
+            .map(|(r, s)| k[(r, s)])
+            .collect()
+    }
+
+    fn fit(&self, lambda: f64) -> KernelRidge {
+        KernelRidge::fit(
+            &self.kernel(),
+            &self.f0,
+            &self.y,
+            lambda,
+            &SpectrumOptions::default(),
+        )
+        .unwrap()
+    }
+
+    /// `J δ` for a matrix `J`.
+    fn apply(j: &Mat<f64>, delta: &[f64]) -> Vec<f64> {
+        (0..j.nrows())
+            .map(|r| (0..j.ncols()).map(|k| j[(r, k)] * delta[k]).sum())
+            .collect()
+    }
+
+    /// Residual `r = Y − f0 − J0 δ`.
+    fn residual(&self, delta: &[f64]) -> Vec<f64> {
+        let jd = Self::apply(&self.j, delta);
+        (0..self.y.len())
+            .map(|r| self.y[r] - self.f0[r] - jd[r])
+            .collect()
+    }
+
+    /// One explicit step `δ ← δ − η[J0ᵀ(f̄ − Y) + λδ] = δ − η[−J0ᵀ r + λδ]`.
+    fn gd_step(&self, delta: &mut [f64], eta: f64, lambda: f64) {
+        let r = self.residual(delta);
+        for (k, d) in delta.iter_mut().enumerate() {
+            let jt_r: f64 = (0..r.len()).map(|i| self.j[(i, k)] * r[i]).sum();
+            *d -= eta * (-jt_r + lambda * *d);
+        }
+    }
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .fold(0.0_f64, |m, (x, y)| m.max((x - y).abs()))
+}
+
+#[test]
+fn closed_form_equals_long_explicit_gradient_descent() {
+    // P < nC (singular K) and P > nC (K positive definite).
+    for (seed, p) in [(1_u64, 8_usize), (2, 30)] {
+        let prob = Problem::new(seed, 6, 2, p, 4);
+        let lambda = 0.3;
+        let model = prob.fit(lambda);
+        let eta = 1.0 / (model.eigenvalues()[0] + lambda);
+        let mut delta = vec![0.0; p];
+        for _ in 0..6000 {
+            prob.gd_step(&mut delta, eta, lambda);
+        }
+        // θ̄* − θ0 = J0ᵀ α.
+        let alpha = model.alpha();
+        let delta_star: Vec<f64> = (0..p)
+            .map(|k| (0..alpha.len()).map(|i| prob.j[(i, k)] * alpha[i]).sum())
+            .collect();
+        assert!(max_diff(&delta, &delta_star) <= 1e-8, "p = {p}");
+        // Train predictions f0 + Kα = f0 + J0 δ*.
+        let explicit_train: Vec<f64> = Problem::apply(&prob.j, &delta)
+            .iter()
+            .zip(&prob.f0)
+            .map(|(a, b)| a + b)
+            .collect();
+        assert!(max_diff(&model.train_predictions(), &explicit_train) <= 1e-8);
+        // Eval predictions f0(x*) + K(x*, X) α = f0(x*) + J* δ*.
+        let explicit_eval: Vec<f64> = Problem::apply(&prob.j_eval, &delta)
+            .iter()
+            .zip(&prob.f0_eval)
+            .map(|(a, b)| a + b)
+            .collect();
+        let eval = model.predict(&prob.cross(), &prob.f0_eval).unwrap();
+        assert!(max_diff(&eval, &explicit_eval) <= 1e-8);
+        // Residual and losses at the optimum.
+        let fit = model.summary();
+        let r = prob.residual(&delta);
+        assert!(max_diff(&fit.train_residual, &r) <= 1e-8);
+        assert!((fit.data_loss - 0.5 * norm(&r).powi(2)).abs() <= 1e-8);
+        let prox = 0.5 * lambda * norm(&delta).powi(2);
+        assert!((fit.proximal_loss - prox).abs() <= 1e-8);
+        let mu = model.eigenvalues();
+        let kappa = (mu[0] + lambda) / (mu[mu.len() - 1] + lambda);
+        assert!((fit.condition_number - kappa).abs() <= 1e-12 * kappa);
+    }
+}
+
+#[test]
+fn trajectory_formula_equals_explicit_gradient_descent_step_by_step() {
+    let prob = Problem::new(3, 5, 3, 9, 2);
+    let lambda = 0.05;
+    let model = prob.fit(lambda);
+    // Close to the stability edge, so the stiff modes oscillate (q_i < 0).
+    let eta = 0.95 * model.max_stable_step();
+    let mut delta = vec![0.0; 9];
+    let cross = prob.cross();
+    let scale = norm(model.residual0());
+    let steps: Vec<u64> = (0..=60).collect();
+    let traj = model.trajectory(eta, &steps).unwrap();
+    assert!(traj.stable && traj.contraction < 1.0);
+    for t in 0..=60_u64 {
+        let r_explicit = prob.residual(&delta);
+        let r_formula = model.residual_at(eta, t).unwrap();
+        assert!(
+            max_diff(&r_explicit, &r_formula) <= 1e-12 * scale,
+            "t = {t}"
+        );
+        let step = &traj.steps[t as usize];
+        let data = 0.5 * norm(&r_explicit).powi(2);
+        let dist = norm(&delta);
+        assert!(
+            (step.data_loss - data).abs() <= 1e-12 * data.max(1.0),
+            "t = {t}"
+        );
+        assert!(
+            (step.param_distance - dist).abs() <= 1e-12 * dist.max(1.0),
+            "t = {t}"
+        );
+        let prox = 0.5 * lambda * dist * dist;
+        assert!((step.proximal_loss - prox).abs() <= 1e-12 * prox.max(1.0));
+        assert!((step.total_loss - data - prox).abs() <= 1e-12 * (data + prox).max(1.0));
+        // θ̄_t − θ0 = J0ᵀ β_t and the eval predictions along the way.
+        let beta = model.dual_coefficients_at(eta, t).unwrap();
+        let delta_beta: Vec<f64> = (0..9)
+            .map(|k| (0..beta.len()).map(|i| prob.j[(i, k)] * beta[i]).sum())
+            .collect();
+        assert!(max_diff(&delta, &delta_beta) <= 1e-12 * dist.max(1.0));
+        let eval = model.predict_at(eta, t, &cross, &prob.f0_eval).unwrap();
+        let explicit_eval: Vec<f64> = Problem::apply(&prob.j_eval, &delta)
+            .iter()
+            .zip(&prob.f0_eval)
+            .map(|(a, b)| a + b)
+            .collect();
+        assert!(max_diff(&eval, &explicit_eval) <= 1e-11);
+        prob.gd_step(&mut delta, eta, lambda);
+    }
+    // The total loss never increases under a stable step (convex quadratic, η < 2/L).
+    for w in traj.steps.windows(2) {
+        assert!(w[1].total_loss <= w[0].total_loss * (1.0 + 1e-12));
+    }
+    let limit = traj.limit.unwrap();
+    let fit = model.summary();
+    assert!((limit.data_loss - fit.data_loss).abs() <= 1e-14 * fit.data_loss.max(1.0));
+    assert!((limit.proximal_loss - fit.proximal_loss).abs() <= 1e-14);
+}
+
+#[test]
+fn unstable_step_is_flagged_and_diverges() {
+    let prob = Problem::new(4, 4, 2, 12, 1);
+    let model = prob.fit(0.1);
+    let eta = 1.05 * model.max_stable_step();
+    let traj = model.trajectory(eta, &[0, 200]).unwrap();
+    assert!(!traj.stable && traj.limit.is_none());
+    assert!(traj.steps[1].data_loss > 1e3 * traj.steps[0].data_loss);
+    // Huge step counts do not overflow the exponent.
+    let stable = model.trajectory(0.5 * model.max_stable_step(), &[u64::MAX / 2]);
+    let last = &stable.unwrap().steps[0];
+    assert!((last.data_loss - model.summary().data_loss).abs() <= 1e-12);
+}
+
+#[test]
+fn parameter_distance_formula_matches_explicit_solution_and_bound() {
+    for (seed, p) in [(5_u64, 7_usize), (6, 40)] {
+        let prob = Problem::new(seed, 6, 2, p, 1);
+        for lambda in [1e-3, 0.1, 1.0, 100.0] {
+            let model = prob.fit(lambda);
+            // Explicit δ* from the primal normal equations (J0ᵀJ0 + λI) δ = J0ᵀ r0 (Cholesky).
+            let r0 = model.residual0();
+            let gram = prob.j.transpose() * &prob.j + Mat::<f64>::identity(p, p) * Scale(lambda);
+            let rhs = Mat::from_fn(p, 1, |k, _| {
+                (0..r0.len()).map(|i| prob.j[(i, k)] * r0[i]).sum::<f64>()
+            });
+            let solved = gram.llt(Side::Lower).unwrap().solve(&rhs);
+            let delta: Vec<f64> = (0..p).map(|k| solved[(k, 0)]).collect();
+            // The dual route agrees: δ* = J0ᵀ α.
+            let alpha = model.alpha();
+            let dual: Vec<f64> = (0..p)
+                .map(|k| (0..alpha.len()).map(|i| prob.j[(i, k)] * alpha[i]).sum())
+                .collect();
+            let explicit = norm(&delta);
+            assert!(
+                max_diff(&dual, &delta) <= 1e-9 * explicit.max(1.0),
+                "λ = {lambda}"
+            );
+            let formula = model.param_distance_sq().sqrt();
+            assert!(
+                (formula - explicit).abs() <= 1e-10 * explicit.max(1e-12),
+                "λ = {lambda}: {formula} vs {explicit}"
+            );
+            let bound = model.param_distance_bound();
+            assert!((bound - norm(r0) / (2.0 * lambda.sqrt())).abs() <= 1e-14 * bound);
+            assert!(formula <= bound);
+            let fit = model.summary();
+            assert!((fit.param_distance - formula).abs() <= 1e-14 * formula.max(1.0));
+            assert_eq!(fit.rank, p.min(12));
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_are_typed_errors() {
+    let prob = Problem::new(8, 3, 2, 4, 1);
+    let k = prob.kernel();
+    let o = SpectrumOptions::default();
+    for bad in [0.0, -1.0, f64::NAN] {
+        assert!(KernelRidge::fit(&k, &prob.f0, &prob.y, bad, &o).is_err());
+    }
+    assert!(matches!(
+        KernelRidge::fit(&k, &prob.f0[..5], &prob.y, 1.0, &o),
+        Err(CoreError::DimensionMismatch { .. })
+    ));
+    let mut nan = prob.y.clone();
+    nan[2] = f64::NAN;
+    assert!(matches!(
+        KernelRidge::fit(&k, &prob.f0, &nan, 1.0, &o),
+        Err(CoreError::NonFinite(_))
+    ));
+    // Not PSD: −I.
+    let neg = Kernel::from_mat(3, 2, Layout::Full, Mat::<f64>::identity(6, 6) * Scale(-1.0));
+    assert!(matches!(
+        KernelRidge::fit(&neg.unwrap(), &prob.f0, &prob.y, 1.0, &o),
+        Err(CoreError::Numerical(_))
+    ));
+    // Asymmetric.
+    let mut m = k.matrix().clone();
+    m[(0, 1)] += 1.0;
+    let asym = Kernel::from_mat(3, 2, Layout::Full, m).unwrap();
+    assert!(KernelRidge::fit(&asym, &prob.f0, &prob.y, 1.0, &o).is_err());
+    let model = prob.fit(1.0);
+    for eta in [0.0, -0.1, f64::NAN] {
+        assert!(model.trajectory(eta, &[1]).is_err());
+        assert!(model.residual_at(eta, 1).is_err());
+    }
+    assert!(model.predict(&[0.0; 5], &[0.0]).is_err());
+    assert!(model.predict(&[f64::NAN; 6], &[0.0]).is_err());
+}
+
+#[test]
+fn ridge_fit_serde_round_trip() {
+    let prob = Problem::new(9, 3, 2, 4, 1);
+    let fit = prob.fit(0.5).summary();
+    let back: RidgeFit = serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
+    // serde_json may round a float by 1 ulp on parsing.
+    assert!(max_diff(&back.alpha, &fit.alpha) <= 4.0 * f64::EPSILON * norm(&fit.alpha));
+    assert!((back.param_distance - fit.param_distance).abs() <= 4.0 * f64::EPSILON);
+    assert_eq!(back.clamp, fit.clamp);
+}

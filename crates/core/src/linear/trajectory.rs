@@ -1,0 +1,171 @@
+//! Gradient descent on the linearized model in closed form.
+//!
+//! Gradient descent with step `η` from `θ̄_0 = θ0` on
+//! `L(θ̄) = Σ_i ½‖f̄(x_i) − y_i‖² + (λ/2)‖θ̄ − θ0‖²`, `f̄ = f0 + J0 (θ̄ − θ0)`:
+//!
+//! `θ̄_{t+1} = θ̄_t − η [J0ᵀ(f̄_t − Y) + λ(θ̄_t − θ0)]`.
+//!
+//! With `δ_t = θ̄_t − θ0` and the residual `r_t = Y − f̄_t(X) = r0 − J0 δ_t`:
+//! `δ_{t+1} = (1 − ηλ) δ_t + η J0ᵀ r_t`. Multiplying by `J0` (`K = J0 J0ᵀ`) and substituting
+//! `J0 δ_t = r0 − r_t`:
+//!
+//! `r_{t+1} = r_t − η[(K + λI) r_t − λ r0]`, fixed point `r* = λ(K + λI)⁻¹ r0`, so
+//! `r_t − r* = (I − η(K + λI))^t (r0 − r*) = U diag(q_i^t) Uᵀ (r0 − r*)`,
+//! `q_i = 1 − η(μ_i + λ)`.
+//!
+//! In eigen coordinates (`c = Uᵀ r0`): `(Uᵀ r_t)_i = c_i (λ + μ_i q_i^t)/(μ_i + λ)`.
+//! Since `δ_0 = 0`, `δ_t = J0ᵀ β_t` stays in the row space of `J0`, with
+//! `β_{t+1} = (1 − ηλ) β_t + η r_t`, solved by `(Uᵀ β_t)_i = c_i (1 − q_i^t)/(μ_i + λ)`
+//! (also for `μ_i = 0`). Hence `‖δ_t‖² = β_tᵀ K β_t = Σ_i μ_i c_i² (1 − q_i^t)²/(μ_i + λ)²`,
+//! and `f̄_t(x*) = f0(x*) + K(x*, X) β_t`. All modes contract iff `|q_i| < 1` for all `i`,
+//! i.e. `0 < η < 2/(μ_max + λ)`.
+
+use serde::{Deserialize, Serialize};
+
+use super::ridge::KernelRidge;
+use crate::CoreError;
+
+/// Losses and distances after `t` gradient steps (serde result).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GdStep {
+    /// The step count `t` (0 is the start `θ̄ = θ0`).
+    pub step: u64,
+    /// Data term `½‖r_t‖²`.
+    pub data_loss: f64,
+    /// Proximal term `(λ/2)‖θ̄_t − θ0‖²`.
+    pub proximal_loss: f64,
+    /// `data_loss + proximal_loss`.
+    pub total_loss: f64,
+    /// `‖r_t‖`.
+    pub residual_norm: f64,
+    /// `‖θ̄_t − θ0‖`.
+    pub param_distance: f64,
+}
+
+/// A closed-form gradient-descent trajectory (serde result).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trajectory {
+    /// The step size `η`.
+    pub eta: f64,
+    /// The regularisation strength `λ`.
+    pub lambda: f64,
+    /// `2/(μ_max + λ)`.
+    pub max_stable_step: f64,
+    /// True when `η < 2/(μ_max + λ)` (every mode contracts).
+    pub stable: bool,
+    /// The slowest contraction factor `max_i |1 − η(μ_i + λ)|`.
+    pub contraction: f64,
+    /// The requested steps, in the order requested.
+    pub steps: Vec<GdStep>,
+    /// The limit `t → ∞` when stable (the ridge optimum); its `step` is `u64::MAX`.
+    pub limit: Option<GdStep>,
+}
+
+/// `q^t` for a step count that may exceed `i32`.
+fn pow_steps(q: f64, t: u64) -> f64 {
+    match i32::try_from(t) {
+        Ok(t) => q.powi(t),
+        Err(_) => q.powf(t as f64),
+    }
+}
+
+impl KernelRidge {
+    fn check_eta(eta: f64) -> Result<(), CoreError> {
+        if !(eta.is_finite() && eta > 0.0) {
+            return Err(CoreError::invalid(
+                "eta",
+                format!("expected a finite step size η > 0, got {eta}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `q_i^t` per mode, `q_i = 1 − η(μ_i + λ)`.
+    fn mode_powers(&self, eta: f64, t: u64) -> Vec<f64> {
+        self.eigen
+            .values
+            .iter()
+            .map(|m| pow_steps(1.0 - eta * (m + self.lambda), t))
+            .collect()
+    }
+
+    /// The train residual `r_t = Y − f̄_t(X)` after `t` steps of size `η`.
+    pub fn residual_at(&self, eta: f64, t: u64) -> Result<Vec<f64>, CoreError> {
+        Self::check_eta(eta)?;
+        let (mu, l) = (&self.eigen.values, self.lambda);
+        let p = self.mode_powers(eta, t);
+        Ok(self.modes_to_vector(|i| (l + mu[i] * p[i]) / (mu[i] + l)))
+    }
+
+    /// Dual coefficients `β_t` with `θ̄_t − θ0 = J0ᵀ β_t` after `t` steps of size `η`.
+    pub fn dual_coefficients_at(&self, eta: f64, t: u64) -> Result<Vec<f64>, CoreError> {
+        Self::check_eta(eta)?;
+        let (mu, l) = (&self.eigen.values, self.lambda);
+        let p = self.mode_powers(eta, t);
+        Ok(self.modes_to_vector(|i| (1.0 - p[i]) / (mu[i] + l)))
+    }
+
+    /// Eval predictions after `t` steps, `f̄_t(x*) = f0(x*) + K(x*, X) β_t` (`cross` row-major
+    /// `[m × d]`, `m = f0_eval.len()`).
+    pub fn predict_at(
+        &self,
+        eta: f64,
+        t: u64,
+        cross: &[f64],
+        f0_eval: &[f64],
+    ) -> Result<Vec<f64>, CoreError> {
+        let beta = self.dual_coefficients_at(eta, t)?;
+        self.predict_with(&beta, cross, f0_eval)
+    }
+
+    /// One step's losses from per-mode powers `p_i` (`q_i^t`, or 0 for the limit).
+    fn step_from_powers(&self, step: u64, p: &[f64]) -> GdStep {
+        let (mu, l) = (&self.eigen.values, self.lambda);
+        let mut res_sq = 0.0;
+        let mut dist_sq = 0.0;
+        for (i, &c) in self.coeffs.iter().enumerate() {
+            let denom = mu[i] + l;
+            let rho = c * (l + mu[i] * p[i]) / denom;
+            let b = c * (1.0 - p[i]) / denom;
+            res_sq += rho * rho;
+            dist_sq += mu[i] * b * b;
+        }
+        let data_loss = 0.5 * res_sq;
+        let proximal_loss = 0.5 * l * dist_sq;
+        GdStep {
+            step,
+            data_loss,
+            proximal_loss,
+            total_loss: data_loss + proximal_loss,
+            residual_norm: res_sq.sqrt(),
+            param_distance: dist_sq.sqrt(),
+        }
+    }
+
+    /// Losses at each requested step count of gradient descent with step `η > 0`, plus the
+    /// limit when the iteration is stable.
+    pub fn trajectory(&self, eta: f64, steps: &[u64]) -> Result<Trajectory, CoreError> {
+        Self::check_eta(eta)?;
+        let max_stable_step = self.max_stable_step();
+        let contraction = self
+            .eigen
+            .values
+            .iter()
+            .fold(0.0_f64, |a, m| a.max((1.0 - eta * (m + self.lambda)).abs()));
+        let stable = contraction < 1.0;
+        let steps = steps
+            .iter()
+            .map(|&t| self.step_from_powers(t, &self.mode_powers(eta, t)))
+            .collect();
+        let limit = stable.then(|| self.step_from_powers(u64::MAX, &vec![0.0; self.coeffs.len()]));
+        Ok(Trajectory {
+            eta,
+            lambda: self.lambda,
+            max_stable_step,
+            stable,
+            contraction,
+            steps,
+            limit,
+        })
+    }
+}
