@@ -20,6 +20,9 @@ pub enum CoreError {
     /// The compute backend could not be started.
     #[error("compute backend unavailable: {0}")]
     BackendUnavailable(String),
+    /// A dataset could not be read, or a sample or split of it could not be drawn.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
 }
 
 impl CoreError {
