@@ -1,5 +1,6 @@
 //! Every bundled dataset (`web/datasets/`) parses through the `data` module with the row count and
 //! class balance its catalogue states.
+#![cfg(not(target_family = "wasm"))]
 
 use std::path::PathBuf;
 

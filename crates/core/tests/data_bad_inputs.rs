@@ -1,5 +1,6 @@
 //! The corpus of bad dataset files (`tests/data/bad/`): each must fail with the exact error kind
 //! and location. Files too large to commit are generated here.
+#![cfg(not(target_family = "wasm"))]
 
 use std::path::PathBuf;
 

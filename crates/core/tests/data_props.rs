@@ -1,5 +1,6 @@
 //! Property tests of the dataset parsers: no input makes them panic, and what the `csv` writer or
 //! serde_json writes reads back unchanged.
+#![cfg(not(target_family = "wasm"))]
 
 use ntk_lens_core::data::{parse_dataset, read_table, ColumnChoice, Dataset};
 use proptest::prelude::*;
