@@ -92,6 +92,9 @@ pub enum CoreError {
     /// be positive semi-definite has a clearly negative eigenvalue).
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// A dataset could not be read, or a sample or split of it could not be drawn.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
 }
 
 impl CoreError {

@@ -13,6 +13,7 @@
 //! Everything that reads tensors back to the host is `async`, because WebGPU in a browser can only
 //! read back asynchronously; native callers block on the futures with [`block_on`].
 
+pub mod data;
 pub mod device;
 pub mod error;
 pub mod linear;

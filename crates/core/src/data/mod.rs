@@ -1,0 +1,180 @@
+//! Labelled text datasets: parsing CSV, TSV, JSON and JSON Lines from bytes (the browser has no
+//! file system), choosing columns, encoding labels, and seeded sampling and splits.
+//!
+//! The usual path is [`read_table`] (show the columns, let the user choose, or
+//! [`guess_columns`]) then [`Dataset::from_table`]; [`parse_dataset`] does both at once. Every
+//! failure is a [`DataError`] naming the file, the line and the column; no input makes these
+//! functions panic. Inputs are bounded by the constants in [`limits`].
+
+pub mod bundled;
+pub mod columns;
+pub mod dataset;
+pub mod decode;
+pub mod delimited;
+pub mod error;
+pub mod format;
+pub mod histogram;
+pub mod json;
+pub mod labels;
+pub mod limits;
+pub mod rng;
+pub mod sample;
+pub mod table;
+
+pub use bundled::{BundledDataset, BundledIndex};
+pub use columns::{guess_columns, ColumnChoice, ColumnGuess};
+pub use dataset::{Dataset, DatasetSource};
+pub use error::{ColumnRole, DataError};
+pub use format::Format;
+pub use histogram::{LengthHistogram, LengthUnit};
+pub use rng::SplitMix64;
+pub use sample::SplitIndices;
+pub use table::{Cell, Row, Table};
+
+/// Reads `bytes` as a table, the format taken from `file_name` (see [`Format::detect`]).
+///
+/// Errors: any [`DataError`] of reading (size, encoding, format, syntax, header, limits).
+pub fn read_table(file_name: &str, bytes: &[u8]) -> Result<Table, DataError> {
+    let text = decode::decode(file_name, bytes)?;
+    match Format::detect(file_name, text) {
+        Some(format @ (Format::Csv | Format::Tsv)) => {
+            delimited::read_delimited(file_name, text, format)
+        }
+        Some(Format::Json) => json::read_json(file_name, text),
+        Some(Format::Jsonl) => json::read_jsonl(file_name, text),
+        None => Err(DataError::UnknownFormat {
+            file: file_name.to_string(),
+        }),
+    }
+}
+
+/// Reads `bytes` and builds a dataset from `columns`, or from the guessed columns when `None`
+/// (then a column that cannot be guessed is a [`DataError::MissingColumn`] with column `?`).
+/// The dataset is named after the file, without directories and extension.
+pub fn parse_dataset(
+    file_name: &str,
+    bytes: &[u8],
+    columns: Option<&ColumnChoice>,
+) -> Result<Dataset, DataError> {
+    let table = read_table(file_name, bytes)?;
+    let choice = match columns {
+        Some(choice) => choice.clone(),
+        None => {
+            let guess = guess_columns(&table.columns);
+            let unknown = |role| DataError::MissingColumn {
+                file: table.file.clone(),
+                column: "?".to_string(),
+                role,
+                available: table.columns.clone(),
+            };
+            ColumnChoice {
+                text: guess.text.ok_or_else(|| unknown(ColumnRole::Text))?,
+                text_pair: guess.text_pair,
+                label: guess.label.ok_or_else(|| unknown(ColumnRole::Label))?,
+            }
+        }
+    };
+    Dataset::from_table(&dataset_name(file_name), &table, &choice)
+}
+
+/// The file name without directories and without its last extension.
+pub fn dataset_name(file_name: &str) -> String {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    match base.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+        _ => base.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_format_to_the_same_dataset() {
+        let csv = "text,label\n\"Great, really\",pos\nAwful,neg\n";
+        let tsv = "text\tlabel\nGreat, really\tpos\nAwful\tneg\n";
+        let json =
+            r#"[{"text": "Great, really", "label": "pos"}, {"text": "Awful", "label": "neg"}]"#;
+        let jsonl = "{\"text\": \"Great, really\", \"label\": \"pos\"}\n{\"label\": \"neg\", \"text\": \"Awful\"}\n";
+        for (name, bytes) in [
+            ("dir/r.csv", csv),
+            ("r.tsv", tsv),
+            ("r.json", json),
+            ("r.jsonl", jsonl),
+            ("r", jsonl),
+        ] {
+            let d = parse_dataset(name, bytes.as_bytes(), None).unwrap();
+            assert_eq!(d.name, "r");
+            assert_eq!(d.texts, ["Great, really", "Awful"]);
+            assert_eq!(d.labels, [1, 0]);
+            assert_eq!(d.label_names, ["neg", "pos"]);
+            assert_eq!(d.label_counts(), [1, 1]);
+        }
+    }
+
+    #[test]
+    fn sentence_pairs_and_explicit_columns() {
+        let csv =
+            "premise,hypothesis,gold,other\nA man sleeps,He is awake,0,x\nA cat,An animal,1,y\n";
+        let d = parse_dataset("nli.csv", csv.as_bytes(), None);
+        assert_eq!(
+            d,
+            Err(DataError::MissingColumn {
+                file: "nli.csv".into(),
+                column: "?".into(),
+                role: ColumnRole::Label,
+                available: vec![
+                    "premise".into(),
+                    "hypothesis".into(),
+                    "gold".into(),
+                    "other".into()
+                ]
+            })
+        );
+        let choice = ColumnChoice::pair("premise", "hypothesis", "gold");
+        let d = parse_dataset("nli.csv", csv.as_bytes(), Some(&choice)).unwrap();
+        assert_eq!(
+            d.text_pairs,
+            Some(vec!["He is awake".into(), "An animal".into()])
+        );
+        assert_eq!(d.labels, [0, 1]);
+        assert_eq!(d.source.unwrap().columns, choice);
+        let wrong = ColumnChoice::single("premise", "nope");
+        assert!(matches!(
+            parse_dataset("nli.csv", csv.as_bytes(), Some(&wrong)),
+            Err(DataError::MissingColumn {
+                role: ColumnRole::Label,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn error_messages_read_well() {
+        let e = parse_dataset("a.csv", b"text,label\nhi,1\nho,1\n", None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a.csv, column `label`: all 2 rows have the label `1`; expected at least two classes"
+        );
+        let e = parse_dataset("a.csv", b"text,label\n,1\nho,0\n", None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a.csv, line 2, column `text`: no value; expected a text in every row"
+        );
+        let e = parse_dataset("a.txt", b"just words", None).unwrap_err();
+        assert_eq!(
+            e,
+            DataError::UnknownFormat {
+                file: "a.txt".into()
+            }
+        );
+    }
+
+    #[test]
+    fn dataset_names() {
+        assert_eq!(dataset_name("C:\\x\\yelp.v2.jsonl"), "yelp.v2");
+        assert_eq!(dataset_name(".hidden"), ".hidden");
+        assert_eq!(dataset_name("plain"), "plain");
+    }
+}
