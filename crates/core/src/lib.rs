@@ -20,6 +20,7 @@ pub mod linear;
 pub mod lora;
 pub mod model;
 pub mod readback;
+pub mod rng;
 pub mod selfcheck;
 pub mod spectrum;
 pub mod tokenize;

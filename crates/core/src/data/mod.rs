@@ -17,17 +17,16 @@ pub mod histogram;
 pub mod json;
 pub mod labels;
 pub mod limits;
-pub mod rng;
 pub mod sample;
 pub mod table;
 
+pub use crate::rng::SplitMix64;
 pub use bundled::{BundledDataset, BundledIndex};
 pub use columns::{guess_columns, ColumnChoice, ColumnGuess};
 pub use dataset::{Dataset, DatasetSource};
 pub use error::{ColumnRole, DataError};
 pub use format::Format;
 pub use histogram::{LengthHistogram, LengthUnit};
-pub use rng::SplitMix64;
 pub use sample::SplitIndices;
 pub use table::{Cell, Row, Table};
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset::Dataset;
 use super::error::DataError;
-use super::rng::SplitMix64;
+use crate::rng::SplitMix64;
 
 /// The row indices of a train/eval split, each list ascending (file order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,7 +34,6 @@ mod linear;
 pub mod peft;
 
 pub use config::{LoraConfig, LoraTargets};
-pub use init::SeededRng;
 pub use linear::{AdaptedLinear, LoraWeights};
 
 use serde::{Deserialize, Serialize};

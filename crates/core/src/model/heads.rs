@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::encoder::{mean_pool, EncoderOutput};
 use super::layers::Dense;
 use super::weights::tensor_from_vec;
-use crate::lora::SeededRng;
+use crate::rng::SplitMix64;
 use crate::CoreError;
 
 /// The kind of a classification head.
@@ -62,7 +62,7 @@ impl ClassifierHead {
                 "a head needs at least one class",
             ));
         }
-        let mut rng = SeededRng::new(seed);
+        let mut rng = SplitMix64::new(seed);
         let mut dense = |out: usize, inp: usize| Dense {
             weight: tensor_from_vec(rng.normal(out * inp, 0.02), [out, inp], device),
             bias: Some(Tensor::<1>::zeros([out], device)),

@@ -24,7 +24,8 @@ pub use input::TokenBatch;
 
 use burn::prelude::*;
 
-use crate::lora::{LoraConfig, LoraSite, LoraWeights, SeededRng};
+use crate::lora::{LoraConfig, LoraSite, LoraWeights};
+use crate::rng::SplitMix64;
 use crate::CoreError;
 use weights::WeightFile;
 
@@ -168,7 +169,7 @@ impl Model {
         let device = self.device();
         for &site in &sites {
             let lin = self.encoder.layers[site.layer].linear_mut(site.module);
-            let mut rng = SeededRng::derived(seed, &[site.layer as u64, site.module as u64]);
+            let mut rng = SplitMix64::derived(seed, &[site.layer as u64, site.module as u64]);
             lin.lora = Some(LoraWeights::init(
                 &mut rng,
                 lin.base.in_features(),
