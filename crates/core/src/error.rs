@@ -95,6 +95,9 @@ pub enum CoreError {
     /// A dataset could not be read, or a sample or split of it could not be drawn.
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
+    /// A text could not be tokenized, or the tokenizer file is invalid.
+    #[error(transparent)]
+    Tokenize(#[from] crate::tokenize::TokenizeError),
 }
 
 impl CoreError {

@@ -2,12 +2,15 @@
 //! native and wasm.
 //!
 //! Padding and truncation settings stored in the file are switched off (all-MiniLM-L6-v2's file,
-//! for instance, pads every text to 128); this module truncates to `max_len` itself and pads
-//! batches on the right with the model's pad id, building the attention mask.
+//! for instance, pads every text to 128); this module truncates to `max_len` itself, and batches
+//! are padded on the right by [`TokenBatch::from_sequences`].
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokenizers::{Tokenizer, TruncationDirection};
+
+use crate::model::input::TokenBatch;
+use crate::CoreError;
 
 /// Longest sequence the tool accepts (BERT/RoBERTa position tables are 512 long).
 pub const MAX_LEN_LIMIT: usize = 512;
@@ -45,21 +48,6 @@ pub struct Encoded {
     pub ids: Vec<u32>,
     /// Token type (segment) ids: 0 for the first text, 1 for the second of a pair.
     pub type_ids: Vec<u32>,
-}
-
-/// A right-padded batch, row-major `[batch, len]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Batch {
-    /// Number of rows.
-    pub batch: usize,
-    /// Padded length.
-    pub len: usize,
-    /// Token ids (pad id in padded positions).
-    pub ids: Vec<u32>,
-    /// Token type ids (0 in padded positions).
-    pub type_ids: Vec<u32>,
-    /// 1 for real tokens, 0 for padding.
-    pub attention_mask: Vec<u32>,
 }
 
 /// A tokenizer loaded from a `tokenizer.json`.
@@ -155,48 +143,20 @@ impl TextTokenizer {
         })
     }
 
-    /// Tokenizes a batch of texts (with optional pairs) and pads it on the right.
+    /// Tokenizes a batch of texts (with optional pairs) and pads it on the right with the pad
+    /// id (see [`TokenBatch::from_sequences`]).
     pub fn encode_batch(
         &self,
         texts: &[&str],
         pairs: Option<&[&str]>,
-    ) -> Result<Batch, TokenizeError> {
+    ) -> Result<TokenBatch, CoreError> {
         let encoded = texts
             .iter()
             .enumerate()
             .map(|(i, t)| self.encode(t, pairs.and_then(|p| p.get(i).copied()), i))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(pad_batch(&encoded, self.pad_id))
+        let (ids, types): (Vec<Vec<u32>>, Vec<Vec<u32>>) =
+            encoded.into_iter().map(|e| (e.ids, e.type_ids)).unzip();
+        TokenBatch::from_sequences(&ids, Some(&types), self.pad_id)
     }
-}
-
-/// Pads encoded texts on the right to the longest, building the attention mask.
-pub fn pad_batch(encoded: &[Encoded], pad_id: u32) -> Batch {
-    let len = encoded.iter().map(|e| e.ids.len()).max().unwrap_or(0);
-    let mut batch = Batch {
-        batch: encoded.len(),
-        len,
-        ids: Vec::with_capacity(encoded.len() * len),
-        type_ids: Vec::with_capacity(encoded.len() * len),
-        attention_mask: Vec::with_capacity(encoded.len() * len),
-    };
-    for e in encoded {
-        let pad = len - e.ids.len();
-        batch.ids.extend(
-            e.ids
-                .iter()
-                .copied()
-                .chain(std::iter::repeat_n(pad_id, pad)),
-        );
-        batch.type_ids.extend(
-            e.type_ids
-                .iter()
-                .copied()
-                .chain(std::iter::repeat_n(0, pad)),
-        );
-        batch
-            .attention_mask
-            .extend(std::iter::repeat_n(1, e.ids.len()).chain(std::iter::repeat_n(0, pad)));
-    }
-    batch
 }

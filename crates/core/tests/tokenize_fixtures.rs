@@ -85,9 +85,9 @@ fn truncation_keeps_special_tokens_and_batches_pad_right() {
     let batch = tok
         .encode_batch(&["the cat sat on the mat", "hi"], None)
         .unwrap();
-    assert_eq!((batch.batch, batch.len), (2, 5));
+    assert_eq!((batch.batch, batch.seq_len), (2, 5));
     assert_eq!(&batch.attention_mask[5..], &[1, 1, 1, 0, 0]);
-    assert_eq!(&batch.ids[8..], &[0, 0]);
+    assert_eq!(&batch.input_ids[8..], &[0, 0]);
 }
 
 #[test]
