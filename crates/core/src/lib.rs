@@ -19,6 +19,7 @@ pub mod error;
 pub mod linear;
 pub mod lora;
 pub mod model;
+pub mod ntk;
 pub mod readback;
 pub mod rng;
 pub mod selfcheck;

@@ -125,7 +125,9 @@ impl Model {
     ) -> Result<ModelOutput, CoreError> {
         let encoder = self.encoder.forward_with_hooks(batch, hooks)?;
         let logits = match &self.head {
-            Some(h) => Some(h.forward(&encoder)?),
+            Some(h) => Some(h.forward_probed(&encoder, &mut |name, x, y| {
+                hooks.head_dense(name, x, y)
+            })?),
             None => None,
         };
         Ok(ModelOutput { encoder, logits })
