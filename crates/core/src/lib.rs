@@ -16,6 +16,7 @@
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod experiment;
 pub mod linear;
 pub mod lora;
 pub mod model;
@@ -25,6 +26,7 @@ pub mod rng;
 pub mod selfcheck;
 pub mod spectrum;
 pub mod tokenize;
+pub mod train;
 
 #[cfg(test)]
 pub(crate) mod test_rng;

@@ -103,6 +103,26 @@ impl ClassifierHead {
         }
     }
 
+    /// The head's dense layers in forward order.
+    pub fn dense_layers(&self) -> Vec<&Dense> {
+        match self {
+            ClassifierHead::Bert { classifier } | ClassifierHead::MeanPoolLinear { classifier } => {
+                vec![classifier]
+            }
+            ClassifierHead::Roberta { dense, out_proj } => vec![dense, out_proj],
+        }
+    }
+
+    /// The head's dense layers in forward order, mutably (e.g. to train them).
+    pub fn dense_layers_mut(&mut self) -> Vec<&mut Dense> {
+        match self {
+            ClassifierHead::Bert { classifier } | ClassifierHead::MeanPoolLinear { classifier } => {
+                vec![classifier]
+            }
+            ClassifierHead::Roberta { dense, out_proj } => vec![dense, out_proj],
+        }
+    }
+
     /// The head's tensors under their Hugging Face names (`classifier.weight`, …), in the
     /// `[out, in]` layout.
     pub fn named_tensors(&self) -> Vec<(String, Tensor<2>, Option<Tensor<1>>)> {

@@ -125,9 +125,9 @@ impl Model {
     ) -> Result<ModelOutput, CoreError> {
         let encoder = self.encoder.forward_with_hooks(batch, hooks)?;
         let logits = match &self.head {
-            Some(h) => Some(h.forward_probed(&encoder, &mut |name, x, y| {
-                hooks.head_dense(name, x, y)
-            })?),
+            Some(h) => {
+                Some(h.forward_probed(&encoder, &mut |name, x, y| hooks.head_dense(name, x, y))?)
+            }
             None => None,
         };
         Ok(ModelOutput { encoder, logits })
@@ -167,6 +167,20 @@ impl Model {
         seed: u64,
     ) -> Result<Vec<LoraSite>, CoreError> {
         let sites = config.resolve(self.encoder.layers.len(), &self.hf_prefix)?;
+        for &site in &sites {
+            let base = &self.encoder.layers[site.layer].linear(site.module).base;
+            let width = base.in_features().min(base.out_features());
+            if config.r > width {
+                return Err(CoreError::adapter(
+                    "r",
+                    format!(
+                        "rank {} is larger than the width {width} of {}; LoRA needs r ≤                          min(in, out)",
+                        config.r,
+                        site.block_name()
+                    ),
+                ));
+            }
+        }
         self.remove_lora();
         let device = self.device();
         for &site in &sites {

@@ -97,16 +97,13 @@ impl BlockFactor {
             (BlockFactor::Dense(a), BlockFactor::Dense(b)) => {
                 BlockFactor::Dense(Tensor::cat(vec![a, b], 0))
             }
-            (
-                BlockFactor::Outer { g, z, bias },
+            (BlockFactor::Outer { g, z, bias }, BlockFactor::Outer { g: g2, z: z2, .. }) => {
                 BlockFactor::Outer {
-                    g: g2, z: z2, ..
-                },
-            ) => BlockFactor::Outer {
-                g: Tensor::cat(vec![g, g2], 0),
-                z: Tensor::cat(vec![z, z2], 0),
-                bias,
-            },
+                    g: Tensor::cat(vec![g, g2], 0),
+                    z: Tensor::cat(vec![z, z2], 0),
+                    bias,
+                }
+            }
             (BlockFactor::Parts(a), BlockFactor::Parts(b)) if a.len() == b.len() => {
                 BlockFactor::Parts(a.into_iter().zip(b).map(|(x, y)| x.append(y)).collect())
             }
@@ -135,11 +132,7 @@ pub fn gram(a: &BlockFactor, b: &BlockFactor, kind: KernelKind) -> Tensor<2> {
                 })
         }
         (
-            BlockFactor::Outer {
-                g: ga,
-                z: za,
-                bias,
-            },
+            BlockFactor::Outer { g: ga, z: za, bias },
             BlockFactor::Outer { g: gb, z: zb, .. },
             KernelKind::Plain,
         ) => {

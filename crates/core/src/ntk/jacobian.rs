@@ -149,12 +149,18 @@ pub async fn chunk_jacobian(
     params: ParamSet,
 ) -> Result<ChunkJacobian, CoreError> {
     let head = model.head.as_ref().ok_or_else(|| {
-        CoreError::invalid("model", "the NTK of class logits needs a classification head")
+        CoreError::invalid(
+            "model",
+            "the NTK of class logits needs a classification head",
+        )
     })?;
     let classes = head.num_classes();
     let m = samples.len();
     if m == 0 {
-        return Err(CoreError::invalid("samples", "a chunk needs at least one sample"));
+        return Err(CoreError::invalid(
+            "samples",
+            "a chunk needs at least one sample",
+        ));
     }
     let sites = model.lora_sites();
     let device = model.device();

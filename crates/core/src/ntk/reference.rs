@@ -52,12 +52,11 @@ pub async fn sample_jacobian(
         let mut head_leaves: Vec<Tensor<2>> = Vec::new();
         let mut head_bias: Vec<Tensor<1>> = Vec::new();
         if params == ParamSet::LoraAndHead {
-            let dense: Vec<&mut crate::model::layers::Dense> = match m.head.as_mut() {
-                Some(ClassifierHead::Bert { classifier })
-                | Some(ClassifierHead::MeanPoolLinear { classifier }) => vec![classifier],
-                Some(ClassifierHead::Roberta { dense, out_proj }) => vec![dense, out_proj],
-                None => Vec::new(),
-            };
+            let dense = m
+                .head
+                .as_mut()
+                .map(ClassifierHead::dense_layers_mut)
+                .unwrap_or_default();
             for d in dense {
                 d.weight = tracked(&d.weight);
                 head_leaves.push(d.weight.clone());

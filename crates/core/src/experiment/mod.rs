@@ -1,0 +1,9 @@
+//! The analyses as a user runs them, shared by the page's worker and the CLI: from a model, a
+//! tokenizer and a dataset to the prepared model and samples ([`prepare`]), and from NTK blocks
+//! to the serde report every shell shows ([`ntk_report`]).
+
+pub mod ntk_report;
+pub mod prepare;
+
+pub use ntk_report::{BlockSummary, NtkReport};
+pub use prepare::{default_head_kind, prepare, LoraSetup, Prepared, SampleChoice, Samples};
