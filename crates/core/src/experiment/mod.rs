@@ -4,6 +4,8 @@
 
 pub mod ntk_report;
 pub mod prepare;
+pub mod sweep;
 
 pub use ntk_report::{BlockSummary, NtkReport};
 pub use prepare::{default_head_kind, prepare, LoraSetup, Prepared, SampleChoice, Samples};
+pub use sweep::{linear_point, LinearPoint, Sweep, SweepConfig, SweepPoint, SweepReport};
