@@ -78,7 +78,7 @@ fn check_against_fixture(model: &str, zero_b: bool) {
         chunk_size: 2,
         ..NtkOptions::default()
     };
-    let ntk = compute(&m, &samples, &[], opts);
+    let ntk = compute(&m, &samples, &[], opts.clone());
     let total = ntk.total().unwrap();
     let e = rel_frob(&total.to_row_major(), &exp.f32("kernel_full"));
     eprintln!("{model} b0={zero_b}: kernel_full rel Frobenius error {e:.2e}");
@@ -149,7 +149,15 @@ fn at_peft_init_only_b_blocks_contribute_and_match() {
 fn fast_path_equals_reference_path() {
     for model in ["bert_cls", "roberta_cls"] {
         let (m, samples, _) = setup(model, false);
-        let fast = block_on(chunk_jacobian(&m, &samples, ParamSet::LoraAndHead)).unwrap();
+        let fast = block_on(chunk_jacobian(
+            &m,
+            &samples,
+            &NtkOptions {
+                params: ParamSet::LoraAndHead,
+                ..NtkOptions::default()
+            },
+        ))
+        .unwrap();
         let classes = m.head.as_ref().unwrap().num_classes();
         let mut worst = 0f32;
         let mut scale = 0f32;
@@ -188,6 +196,7 @@ fn chunking_cross_kernels_and_head_blocks_are_consistent() {
                 chunk_size: chunk,
                 kernel: kind,
                 params: ParamSet::LoraAndHead,
+                blocks: None,
             },
         )
     };

@@ -62,9 +62,9 @@ fn five_proximal_gd_steps_match_pytorch() {
     let n = N as f64;
     let mut tr = Trainer::new(&m, &samples, &labels, gd(0.1 * n, 0.05 / n, 5, false)).unwrap();
     let want_loss = exp.f32("loss");
-    for t in 0..5 {
+    for (t, want) in want_loss.iter().take(5).enumerate() {
         let rec = block_on(tr.step()).unwrap();
-        let want = f64::from(want_loss[t]) * n;
+        let want = f64::from(*want) * n;
         assert!(
             (rec.loss - want).abs() <= 1e-5 * want,
             "step {t}: {} vs {want}",

@@ -209,6 +209,25 @@ impl Model {
         self.lora_config = None;
     }
 
+    /// Keeps the adapters of `sites` and removes every other one (e.g. to fine-tune a chosen
+    /// subset of layers). Errors when one of `sites` is not adapted.
+    pub fn retain_lora(&mut self, sites: &[LoraSite]) -> Result<(), CoreError> {
+        if let Some(missing) = sites.iter().find(|s| self.lora(**s).is_none()) {
+            return Err(CoreError::invalid(
+                "blocks",
+                format!("{} has no LoRA adapter", missing.block_name()),
+            ));
+        }
+        for (layer, l) in self.encoder.layers.iter_mut().enumerate() {
+            for module in crate::lora::LoraModule::ALL {
+                if !sites.contains(&LoraSite { layer, module }) {
+                    l.linear_mut(module).lora = None;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The adapted sites, sorted by layer then module.
     pub fn lora_sites(&self) -> Vec<LoraSite> {
         let mut out = Vec::new();

@@ -126,8 +126,8 @@ impl NtkBuilder {
                 format!("sample {i} has no tokens"),
             ));
         }
-        let names = block_names(model, options.params)?;
-        let param_counts = block_param_counts(model, options.params);
+        let names = block_names(model, &options)?;
+        let param_counts = block_param_counts(model, &options);
         let (n, m) = (train.len(), eval.len());
         let blocks = names.len();
         Ok(NtkBuilder {
@@ -184,8 +184,7 @@ impl NtkBuilder {
             self.samples.len()
         };
         let end = (start + self.options.chunk_size).min(limit);
-        let chunk =
-            chunk_jacobian(&self.model, &self.samples[start..end], self.options.params).await?;
+        let chunk = chunk_jacobian(&self.model, &self.samples[start..end], &self.options).await?;
         let c = self.classes;
         for (k, v) in chunk.logits.iter().enumerate() {
             self.logits[start * c + k] = f64::from(*v);

@@ -16,7 +16,7 @@ use burn::tensor::module::linear;
 use burn::tensor::TensorData;
 
 use super::factor::BlockFactor;
-use super::options::ParamSet;
+use super::options::{NtkOptions, ParamSet};
 use crate::lora::LoraSite;
 use crate::model::{ForwardHooks, Model, TokenBatch};
 use crate::readback::read_f32;
@@ -26,11 +26,40 @@ use crate::CoreError;
 /// The name of the head's block.
 pub const HEAD_BLOCK: &str = "head";
 
-/// The blocks of a parameter set, in order: every adapted site (`block.<layer>.<module>`), then
-/// `head` for [`ParamSet::LoraAndHead`]. Errors when there is nothing to differentiate.
-pub fn block_names(model: &Model, params: ParamSet) -> Result<Vec<String>, CoreError> {
-    let mut names: Vec<String> = model.lora_sites().iter().map(|s| s.block_name()).collect();
-    if params == ParamSet::LoraAndHead {
+/// The adapted sites `options` differentiates: every one, or the named blocks (each must be
+/// adapted).
+pub fn jacobian_sites(model: &Model, options: &NtkOptions) -> Result<Vec<LoraSite>, CoreError> {
+    let all = model.lora_sites();
+    let Some(names) = &options.blocks else {
+        return Ok(all);
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let site = LoraSite::from_block_name(name)
+            .filter(|s| all.contains(s))
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "blocks",
+                    format!("`{name}` is not an adapted block of this model"),
+                )
+            })?;
+        if !out.contains(&site) {
+            out.push(site);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The blocks of a computation, in order: every differentiated site
+/// (`block.<layer>.<module>`), then `head` for [`ParamSet::LoraAndHead`]. Errors when there is
+/// nothing to differentiate.
+pub fn block_names(model: &Model, options: &NtkOptions) -> Result<Vec<String>, CoreError> {
+    let mut names: Vec<String> = jacobian_sites(model, options)?
+        .iter()
+        .map(|s| s.block_name())
+        .collect();
+    if options.params == ParamSet::LoraAndHead {
         if model.head.is_none() {
             return Err(CoreError::invalid(
                 "params",
@@ -50,9 +79,9 @@ pub fn block_names(model: &Model, params: ParamSet) -> Result<Vec<String>, CoreE
 }
 
 /// Number of parameters of each block of [`block_names`].
-pub fn block_param_counts(model: &Model, params: ParamSet) -> Vec<usize> {
-    let mut out: Vec<usize> = model
-        .lora_sites()
+pub fn block_param_counts(model: &Model, options: &NtkOptions) -> Vec<usize> {
+    let mut out: Vec<usize> = jacobian_sites(model, options)
+        .unwrap_or_default()
         .iter()
         .filter_map(|&s| model.lora(s))
         .map(|l| {
@@ -60,7 +89,7 @@ pub fn block_param_counts(model: &Model, params: ParamSet) -> Vec<usize> {
             r * (inp + l.b.dims()[0])
         })
         .collect();
-    if params == ParamSet::LoraAndHead {
+    if options.params == ParamSet::LoraAndHead {
         if let Some(h) = &model.head {
             out.push(
                 h.named_tensors()
@@ -146,8 +175,9 @@ fn missing(what: &str) -> CoreError {
 pub async fn chunk_jacobian(
     model: &Model,
     samples: &[Encoded],
-    params: ParamSet,
+    options: &NtkOptions,
 ) -> Result<ChunkJacobian, CoreError> {
+    let params = options.params;
     let head = model.head.as_ref().ok_or_else(|| {
         CoreError::invalid(
             "model",
@@ -162,7 +192,7 @@ pub async fn chunk_jacobian(
             "a chunk needs at least one sample",
         ));
     }
-    let sites = model.lora_sites();
+    let sites = jacobian_sites(model, options)?;
     let device = model.device();
 
     let ids: Vec<Vec<u32>> = (0..classes)

@@ -69,7 +69,7 @@ impl KernelKind {
 }
 
 /// Options of an NTK computation.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NtkOptions {
     /// The parameters of the Jacobian.
     pub params: ParamSet,
@@ -77,6 +77,10 @@ pub struct NtkOptions {
     pub kernel: KernelKind,
     /// Samples per forward/backward pass (each is replicated `C` times in the pass).
     pub chunk_size: usize,
+    /// Only these LoRA blocks (`block.<layer>.<module>`); `None` = every adapted site. The
+    /// other adapters stay in the model (they shape the function) but are not differentiated.
+    #[serde(default)]
+    pub blocks: Option<Vec<String>>,
 }
 
 impl Default for NtkOptions {
@@ -85,6 +89,7 @@ impl Default for NtkOptions {
             params: ParamSet::Lora,
             kernel: KernelKind::Plain,
             chunk_size: 8,
+            blocks: None,
         }
     }
 }
