@@ -104,3 +104,37 @@ fn gap_shrinks_as_lambda_grows() {
     assert_eq!(lp.train_logits.len(), 4);
     assert_eq!(lp.eval_logits.len(), 1);
 }
+
+/// Algorithm 1's probe: the kernel moves more at a larger radius, and the Lipschitz ratios are
+/// finite and ordered (upper ≥ average).
+#[test]
+fn radius_probe_sees_the_kernel_move_with_the_radius() {
+    use ntk_lens_core::experiment::{RadiusConfig, RadiusProbe};
+    let device = cpu_device();
+    let mut model = Model::from_dir(fixtures().join("models/bert_cls"), &device).unwrap();
+    model
+        .apply_lora(&LoraConfig::new(4, 8.0, &[LoraModule::Value]), 2)
+        .unwrap();
+    let train = samples(0..3, &[0, 1, 2]);
+    let base = block_on(
+        NtkBuilder::new(&model, &train.encoded, &[], NtkOptions::default())
+            .unwrap()
+            .run(),
+    )
+    .unwrap();
+    let config = RadiusConfig {
+        radii: vec![1e-3, 0.3],
+        draws: 2,
+        seed: 5,
+    };
+    let probe =
+        RadiusProbe::new(&model, &train.encoded, &base, NtkOptions::default(), config).unwrap();
+    assert_eq!(probe.total_steps(), 4);
+    let points = block_on(probe.run()).unwrap();
+    eprintln!("{points:?}");
+    assert_eq!(points.len(), 2);
+    for p in &points {
+        assert!(p.l_avg.is_finite() && p.l_upper >= p.l_avg && p.l_avg > 0.0);
+    }
+    assert!(points[1].relative_change > 10.0 * points[0].relative_change);
+}

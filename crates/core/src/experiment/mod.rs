@@ -5,11 +5,13 @@
 pub mod correlation;
 pub mod ntk_report;
 pub mod prepare;
+pub mod radius;
 pub mod study;
 pub mod sweep;
 
 pub use correlation::Correlation;
 pub use ntk_report::{BlockSummary, NtkReport};
 pub use prepare::{default_head_kind, prepare, LoraSetup, Prepared, SampleChoice, Samples};
+pub use radius::{RadiusConfig, RadiusPoint, RadiusProbe};
 pub use study::{Candidate, Strategy, Study, StudyConfig, StudyReport};
 pub use sweep::{linear_point, LinearPoint, Sweep, SweepConfig, SweepPoint, SweepReport};
