@@ -231,6 +231,18 @@ fn chunking_cross_kernels_and_head_blocks_are_consistent() {
     for (g, w) in split.f0_eval.iter().zip(&full.f0_train[n..]) {
         assert!((g - w).abs() < 1e-5);
     }
+    // The serde form round-trips (kernels through f32).
+    let back = NtkBlocks::from_data(&split.to_data()).unwrap();
+    assert_eq!(back.train.names(), split.train.names());
+    let (a, b) = (
+        back.total().unwrap().to_row_major(),
+        split.total().unwrap().to_row_major(),
+    );
+    assert!(rel_frob64(&a, &b) <= 1e-6);
+    assert_eq!(back.cross_total().len(), cross.len());
+    let mut bad = split.to_data();
+    bad.cross.pop();
+    assert!(NtkBlocks::from_data(&bad).is_err());
     // The head block is the head's own NTK: positive, and part of the total.
     let head = full.train.get("head").unwrap();
     assert!(head.trace() > 0.0);

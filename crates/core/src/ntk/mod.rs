@@ -21,6 +21,8 @@ pub mod factor;
 pub mod jacobian;
 pub mod options;
 pub mod reference;
+pub mod transfer;
 
 pub use builder::{NtkBlocks, NtkBuilder};
 pub use options::{KernelKind, NtkOptions, ParamSet, SIGN_EPS};
+pub use transfer::NtkBlocksData;
