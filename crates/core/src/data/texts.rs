@@ -66,7 +66,6 @@ pub fn texts_from_table(table: &Table) -> Result<Texts, DataError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::data::{read_texts, DataError};
 
     #[test]
