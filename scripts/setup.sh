@@ -111,4 +111,17 @@ PY
   done
   log "all-MiniLM-L6-v2: fetched and verified"
 fi
+# fp16 copy for the web page (half the download): scripts/to-fp16.mjs, round to nearest even. The
+# conversion is deterministic, so its output is pinned by sha256 like the inputs; a matching file
+# is kept, anything else is rebuilt.
+FP16_SHA=553c9ff2a4d968014fb1c66fdb6f2c9dc19b3ac2360ba58a51c69e177e55d765
+if sha_ok "$MODEL_DIR/model.fp16.safetensors" "$FP16_SHA"; then
+  log "all-MiniLM-L6-v2 fp16: present and verified"
+else
+  log "converting all-MiniLM-L6-v2 to fp16 (scripts/to-fp16.mjs)"
+  node scripts/to-fp16.mjs "$MODEL_DIR/model.safetensors" "$MODEL_DIR/model.fp16.safetensors"
+  sha_ok "$MODEL_DIR/model.fp16.safetensors" "$FP16_SHA" \
+    || { log "sha256 mismatch: $MODEL_DIR/model.fp16.safetensors (converter changed? update FP16_SHA)"; exit 1; }
+fi
+log "model sizes: fp32 $(stat -c %s "$MODEL_DIR/model.safetensors") bytes, fp16 $(stat -c %s "$MODEL_DIR/model.fp16.safetensors") bytes"
 log "ready ($ROOT)"

@@ -17,6 +17,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "native tests ($(elapsed))"
+node scripts/to-fp16.test.mjs
 # The real MiniLM weights (fetched by setup) for the sentence-transformers parity test.
 MINILM_DIR="$ROOT/web/models/all-MiniLM-L6-v2" cargo test --workspace
 

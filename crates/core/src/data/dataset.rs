@@ -141,7 +141,11 @@ impl Dataset {
 }
 
 /// The texts of one column (see [`Dataset::from_table`] for the rules).
-fn text_values(table: &Table, column: usize, role: ColumnRole) -> Result<Vec<String>, DataError> {
+pub(crate) fn text_values(
+    table: &Table,
+    column: usize,
+    role: ColumnRole,
+) -> Result<Vec<String>, DataError> {
     let name = &table.columns[column];
     table
         .rows

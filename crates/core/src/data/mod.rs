@@ -19,6 +19,7 @@ pub mod labels;
 pub mod limits;
 pub mod sample;
 pub mod table;
+pub mod texts;
 
 pub use crate::rng::SplitMix64;
 pub use bundled::{BundledDataset, BundledIndex};
@@ -29,6 +30,7 @@ pub use format::Format;
 pub use histogram::{LengthHistogram, LengthUnit};
 pub use sample::SplitIndices;
 pub use table::{Cell, Row, Table};
+pub use texts::{texts_from_table, Texts};
 
 /// Reads `bytes` as a table, the format taken from `file_name` (see [`Format::detect`]).
 ///
@@ -45,6 +47,12 @@ pub fn read_table(file_name: &str, bytes: &[u8]) -> Result<Table, DataError> {
             file: file_name.to_string(),
         }),
     }
+}
+
+/// Reads the texts of `bytes` (no label column needed; see [`texts_from_table`]), the format
+/// taken from `file_name`.
+pub fn read_texts(file_name: &str, bytes: &[u8]) -> Result<Texts, DataError> {
+    texts_from_table(&read_table(file_name, bytes)?)
 }
 
 /// Reads `bytes` and builds a dataset from `columns`, or from the guessed columns when `None`

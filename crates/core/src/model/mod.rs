@@ -6,6 +6,7 @@
 //! * [`encoder`]: embeddings, layers, pooler; [`ForwardHooks`] for Jacobian code.
 //! * [`heads`]: BERT / RoBERTa / mean-pool classification heads.
 //! * [`loading`] and [`weights`]: safetensors bytes → tensors.
+//! * [`params`]: [`ParameterCounts`] (encoder, head, LoRA).
 //!
 //! [`Model`] ties them together: load from bytes, run, attach LoRA.
 
@@ -15,12 +16,14 @@ pub mod heads;
 pub mod input;
 pub mod layers;
 pub mod loading;
+pub mod params;
 pub mod weights;
 
 pub use config::{Family, ModelConfig};
 pub use encoder::{mean_pool, Encoder, EncoderOutput, ForwardHooks, NoHooks};
 pub use heads::{ClassifierHead, HeadKind};
 pub use input::TokenBatch;
+pub use params::ParameterCounts;
 
 use burn::prelude::*;
 

@@ -1,0 +1,5 @@
+//! One module per subcommand: its flags (a clap `Args` struct) and its `run`.
+
+pub mod info;
+pub mod logits;
+pub mod self_check;

@@ -1,0 +1,88 @@
+//! Loading a command's inputs from disk, with errors that name the file (exit code 2).
+
+use std::path::Path;
+
+use ntk_lens_core::burn::prelude::Device;
+use ntk_lens_core::data::{read_texts, Texts};
+use ntk_lens_core::lora::peft::load_adapter;
+use ntk_lens_core::lora::LoraSite;
+use ntk_lens_core::model::{Model, ModelConfig};
+use ntk_lens_core::tokenize::TextTokenizer;
+
+use crate::args::LoraArgs;
+use crate::error::Failure;
+
+/// Reads a whole file; a missing or unreadable file is an input failure naming it.
+pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::file(path, format!("cannot read: {e}")))
+}
+
+/// Loads `config.json` and `model.safetensors` from `dir`. Config errors name config.json,
+/// weight errors (truncated, corrupt, missing or mis-shaped tensors) name model.safetensors.
+pub fn model(dir: &Path, device: &Device) -> Result<Model, Failure> {
+    if !dir.is_dir() {
+        return Err(Failure::file(
+            dir,
+            "not a directory; expected a model directory with config.json and model.safetensors",
+        ));
+    }
+    let config_path = dir.join("config.json");
+    let config = read(&config_path)?;
+    ModelConfig::from_bytes(&config).map_err(|e| Failure::file(&config_path, e))?;
+    let weights_path = dir.join("model.safetensors");
+    let weights = read(&weights_path)?;
+    Model::from_bytes(&config, &weights, device).map_err(|e| Failure::file(&weights_path, e))
+}
+
+/// Loads `tokenizer.json` from the model directory, truncating to `max_len` tokens capped at
+/// the model's position limit.
+pub fn tokenizer(dir: &Path, model: &Model, max_len: usize) -> Result<TextTokenizer, Failure> {
+    let path = dir.join("tokenizer.json");
+    let bytes = read(&path)?;
+    let max_len = max_len.min(model.config.max_sequence_length());
+    TextTokenizer::from_bytes(
+        &bytes,
+        &path.display().to_string(),
+        model.config.pad_token_id,
+        max_len,
+    )
+    .map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// Imports the PEFT adapter in `dir` (`adapter_config.json`, `adapter_model.safetensors`) into
+/// `model`; a head stored in the adapter replaces the model's. Errors name the directory.
+pub fn adapter(model: &mut Model, dir: &Path) -> Result<Vec<LoraSite>, Failure> {
+    if !dir.is_dir() {
+        return Err(Failure::file(
+            dir,
+            "not a directory; expected a PEFT adapter directory with adapter_config.json and \
+             adapter_model.safetensors",
+        ));
+    }
+    let config = read(&dir.join("adapter_config.json"))?;
+    let weights = read(&dir.join("adapter_model.safetensors"))?;
+    load_adapter(model, &config, &weights).map_err(|e| Failure::file(dir, e))
+}
+
+/// Attaches fresh LoRA adapters as the flags describe (seeded `A`, `B = 0`); `None` without
+/// `--rank`. Layers or targets that select nothing are input failures.
+pub fn lora(
+    model: &mut Model,
+    flags: &LoraArgs,
+    seed: u64,
+) -> Result<Option<Vec<LoraSite>>, Failure> {
+    let Some(config) = flags.config() else {
+        return Ok(None);
+    };
+    model
+        .apply_lora(&config, seed)
+        .map(Some)
+        .map_err(|e| Failure::input("LoRA flags (--rank/--alpha/--targets/--layers)", e))
+}
+
+/// Reads the texts of a data file (JSON, JSONL, CSV or TSV with a text column; labels are not
+/// needed). Errors name the file, and the line and column where they apply.
+pub fn texts(path: &Path) -> Result<Texts, Failure> {
+    let bytes = read(path)?;
+    read_texts(&path.display().to_string(), &bytes).map_err(|e| Failure::Input(e.to_string()))
+}
