@@ -2,4 +2,7 @@
 
 pub mod info;
 pub mod logits;
+pub mod ntk;
+pub mod select;
 pub mod self_check;
+pub mod sweep;

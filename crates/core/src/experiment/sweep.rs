@@ -19,7 +19,9 @@ use crate::ntk::{KernelKind, NtkBlocks};
 use crate::readback::read_f32;
 use crate::spectrum::SpectrumOptions;
 use crate::train::trainer::logits_of;
-use crate::train::{metrics, LossKind, OptimizerKind, StepRecord, TrainConfig, Trainer};
+use crate::train::{
+    default_gd_lr, metrics, LossKind, OptimizerKind, StepRecord, TrainConfig, Trainer,
+};
 use crate::CoreError;
 
 /// Settings of a sweep.
@@ -35,8 +37,7 @@ pub struct SweepConfig {
     pub loss: LossKind,
     /// Selective proximal gate (Eq. 8).
     pub selective: bool,
-    /// Step size; `None` = for GD `1/(μ_max + λ)` (half the largest stable step of the
-    /// linearized model), for Adam 1e-3.
+    /// Step size; `None` = for GD [`default_gd_lr`] `= 0.05/(μ_max + λ)`, for Adam 1e-3.
     pub lr: Option<f64>,
     /// Samples per forward/backward pass.
     pub chunk_size: usize,
@@ -268,7 +269,7 @@ impl Sweep {
     fn lr_for(&self, lambda: f64) -> f64 {
         match (self.config.lr, self.config.optimizer) {
             (Some(lr), _) => lr,
-            (None, OptimizerKind::Gd) => 1.0 / (self.mu_max + lambda),
+            (None, OptimizerKind::Gd) => default_gd_lr(self.mu_max, lambda),
             (None, OptimizerKind::Adam) => 1e-3,
         }
     }

@@ -15,5 +15,5 @@ pub mod metrics;
 pub mod params;
 pub mod trainer;
 
-pub use config::{LossKind, OptimizerKind, TrainConfig};
+pub use config::{default_gd_lr, LossKind, OptimizerKind, TrainConfig};
 pub use trainer::{StepRecord, Trainer};
