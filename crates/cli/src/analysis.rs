@@ -78,7 +78,7 @@ pub fn print_notes(notes: &[String]) {
 }
 
 /// Reads a labelled data file; errors name the file, line and column.
-pub fn dataset(path: &PathBuf, columns: Option<&ColumnChoice>) -> Result<Dataset, Failure> {
+pub fn dataset(path: &std::path::Path, columns: Option<&ColumnChoice>) -> Result<Dataset, Failure> {
     let bytes = load::read(path)?;
     parse_dataset(&path.display().to_string(), &bytes, columns)
         .map_err(|e| Failure::Input(e.to_string()))
