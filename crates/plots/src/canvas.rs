@@ -98,6 +98,6 @@ where
     let area = root.shrink((0, 0), (w, h));
     area.fill(&theme.background.rgb())?;
     draw(&area)?;
-    root.present()?;
+    area.present()?;
     Ok(())
 }

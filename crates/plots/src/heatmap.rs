@@ -11,8 +11,8 @@ use crate::theme::Rgb;
 use crate::util::{key_points, min_max, padded_range, text_width, tick_formatter, truncate};
 use crate::{PlotError, Theme};
 
-/// Steps of the colour bar (one rectangle each).
-pub(crate) const COLORBAR_STEPS: usize = 64;
+/// Steps of a heatmap's colour bar (one filled rectangle each).
+pub const COLORBAR_STEPS: usize = 64;
 
 /// The colour scale of a heatmap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -49,6 +49,8 @@
 //!
 //! [`Chart`] wraps all four data structs in one serde enum, for code that passes charts around.
 
+#![warn(missing_docs)]
+
 use plotters::coord::Shift;
 use plotters::prelude::{
     DrawingArea, DrawingAreaErrorKind, DrawingBackend, IntoDrawingArea, SVGBackend,
@@ -69,7 +71,7 @@ pub use bars::{bar_chart, BarChart, Orientation};
 #[cfg(all(feature = "canvas", target_arch = "wasm32"))]
 pub use canvas::{draw_on_canvas, draw_on_canvas_element};
 pub use common::NO_DATA;
-pub use heatmap::{heatmap, ColorScale, Grouping, Heatmap};
+pub use heatmap::{heatmap, ColorScale, Grouping, Heatmap, COLORBAR_STEPS};
 pub use line::{line_chart, LegendPosition, LineChart, Series};
 pub use scatter::{scatter, Correlation, ScatterChart, ScatterPoint};
 pub use theme::{Rgb, Theme};

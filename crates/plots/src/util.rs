@@ -140,7 +140,7 @@ pub(crate) fn tick_formatter(lo: f64, hi: f64, hint: usize, log: bool) -> impl F
             if v.abs() < step * 1e-6 {
                 return "0".into();
             }
-            if mag >= 1e5 || mag < 1e-3 {
+            if !(1e-3..1e5).contains(&mag) {
                 let sig = ((v.abs() / step).log10().floor() + 1.0).clamp(1.0, 6.0) as usize;
                 format_sig(v, sig.max(2))
             } else {
@@ -226,7 +226,7 @@ pub fn least_squares(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
     let my = pairs.iter().map(|p| p.1).sum::<f64>() / n as f64;
     let sxx: f64 = pairs.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
     let sxy: f64 = pairs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    if !(sxx > 0.0) || !sxx.is_finite() {
+    if sxx.is_nan() || sxx <= 0.0 || !sxx.is_finite() {
         return None;
     }
     let b = sxy / sxx;
