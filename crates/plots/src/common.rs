@@ -1,11 +1,12 @@
 //! Pieces shared by the charts: fonts, the "no data" panel and the x/y frame.
 
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::theme::{Rgb, Theme};
-use crate::util::{key_points, text_width, tick_formatter};
+use crate::util::{text_width, ticks};
 use crate::PlotError;
 
 /// Plotters font sizes (the SVG backend writes `size / 1.24` px, the canvas `size` px).
@@ -66,7 +67,46 @@ pub(crate) struct Frame<'s> {
     pub label: &'s str,
 }
 
-pub(crate) type XyChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+/// A linear f64 axis with the ticks of [`ticks`] (plotters' `WithKeyPoints` over f64 lacks the
+/// value formatter that `configure_mesh` asks for, hence this small coordinate).
+pub(crate) struct TickedAxis {
+    inner: RangedCoordf64,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+}
+
+impl TickedAxis {
+    fn new(lo: f64, hi: f64, t: &crate::util::Ticks) -> TickedAxis {
+        TickedAxis {
+            inner: (lo..hi).into(),
+            bold: t.bold.clone(),
+            light: t.light.clone(),
+        }
+    }
+}
+
+impl Ranged for TickedAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.light.clone()
+        } else {
+            self.bold.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
+pub(crate) type XyChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<TickedAxis, TickedAxis>>;
 
 /// Builds the title, axes, grid, tick labels and axis descriptions of an x/y chart.
 pub(crate) fn xy_frame<'a, DB: DrawingBackend>(
@@ -79,9 +119,12 @@ pub(crate) fn xy_frame<'a, DB: DrawingBackend>(
     let (w, h) = area.dim_in_pixel();
     let x_hint = (w as usize / 90).clamp(2, 10);
     let y_hint = (h as usize / 60).clamp(2, 10);
-    let fx = tick_formatter(x.lo, x.hi, x_hint, x.log);
-    let fy = tick_formatter(y.lo, y.hi, y_hint, y.log);
-    let widest = key_points(y.lo, y.hi, y_hint)
+    let tx = ticks(x.lo, x.hi, x_hint, x.log);
+    let ty = ticks(y.lo, y.hi, y_hint, y.log);
+    let fx = |v: &f64| tx.label(*v);
+    let fy = |v: &f64| ty.label(*v);
+    let widest = ty
+        .bold
         .iter()
         .map(|v| text_width(&fy(v), TICK_SIZE / 1.24))
         .max()
@@ -99,7 +142,10 @@ pub(crate) fn xy_frame<'a, DB: DrawingBackend>(
     if !title.is_empty() {
         builder.caption(title, font(theme, TITLE_SIZE, theme.foreground));
     }
-    let mut chart = builder.build_cartesian_2d(x.lo..x.hi, y.lo..y.hi)?;
+    let mut chart = builder.build_cartesian_2d(
+        TickedAxis::new(x.lo, x.hi, &tx),
+        TickedAxis::new(y.lo, y.hi, &ty),
+    )?;
     let mut mesh = chart.configure_mesh();
     mesh.x_labels(x_hint)
         .y_labels(y_hint)

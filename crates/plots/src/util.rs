@@ -105,50 +105,159 @@ pub(crate) fn key_points(lo: f64, hi: f64, hint: usize) -> Vec<f64> {
     RangedCoordf64::from(lo..hi).key_points(hint)
 }
 
-/// A tick label formatter for axis coordinates in `[lo, hi]` with about `hint` ticks. On a log
-/// axis the coordinate is an exponent and the label shows `10^coordinate`.
-pub(crate) fn tick_formatter(lo: f64, hi: f64, hint: usize, log: bool) -> impl Fn(&f64) -> String {
-    let keys = key_points(lo, hi, hint);
-    let step = keys
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(f64::INFINITY, f64::min);
-    let step = if step.is_finite() && step > 0.0 {
-        step
-    } else {
-        (hi - lo).abs().max(f64::MIN_POSITIVE)
-    };
-    let mag = lo.abs().max(hi.abs());
-    move |v: &f64| {
-        let v = *v;
-        if log {
-            let value = 10f64.powf(v);
-            if step >= 0.999 {
-                // whole decades: all plain, or all as 1eK when some would need it
-                if lo < -3.5 || hi > 4.5 {
-                    format!("1e{}", v.round() as i64)
-                } else {
-                    format_sig(value, 1)
-                }
-            } else {
-                // digits enough to tell ticks apart (relative spacing ≈ step·ln 10)
-                let rel = step * std::f64::consts::LN_10;
-                let sig = (1.0 - rel.log10()).ceil().clamp(2.0, 6.0) as usize;
-                format_sig(value, sig)
+/// Tick positions (axis coordinates) and how to label them.
+pub(crate) struct Ticks {
+    /// Labelled ticks with a grid line.
+    pub bold: Vec<f64>,
+    /// Unlabelled minor grid lines (log axes: 2…9 × 10^k).
+    pub light: Vec<f64>,
+    log: bool,
+    /// Log axis spanning values outside [1e-3, 1e4]: decades written `1eK`.
+    wide: bool,
+    /// Significant digits for log labels.
+    sig: usize,
+    /// Linear axis: decimals (`None`: scientific with `sig` digits).
+    decimals: Option<usize>,
+    /// Linear axis: tick spacing.
+    step: f64,
+}
+
+impl Ticks {
+    /// The label of tick `v` (axis coordinate; `10^v` is shown on a log axis).
+    pub fn label(&self, v: f64) -> String {
+        if self.log {
+            if self.wide && (v - v.round()).abs() < 1e-9 {
+                return format!("1e{}", v.round() as i64);
             }
-        } else {
-            if v.abs() < step * 1e-6 {
-                return "0".into();
-            }
-            if !(1e-3..1e5).contains(&mag) {
-                let sig = ((v.abs() / step).log10().floor() + 1.0).clamp(1.0, 6.0) as usize;
-                format_sig(v, sig.max(2))
-            } else {
-                let decimals = (-step.log10()).ceil().clamp(0.0, 9.0) as usize;
-                format!("{:.*}", decimals, v)
-            }
+            return format_sig(10f64.powf(v), self.sig);
+        }
+        if v.abs() < self.step * 1e-6 {
+            return "0".into();
+        }
+        match self.decimals {
+            Some(d) => format!("{:.*}", d, v),
+            None => format_sig(
+                v,
+                ((v.abs() / self.step).log10().floor() + 1.0).clamp(2.0, 6.0) as usize,
+            ),
         }
     }
+}
+
+/// Ticks for axis coordinates `[lo, hi]` with about `hint` labels. Linear axes use plotters' key
+/// points; log axes (coordinates are exponents) get whole decades, 1-2-5 steps, or, for spans of a
+/// fraction of a decade, linear steps in value.
+pub(crate) fn ticks(lo: f64, hi: f64, hint: usize, log: bool) -> Ticks {
+    let hint = hint.max(2);
+    if !log {
+        let bold = key_points(lo, hi, hint);
+        let step = bold
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(f64::INFINITY, f64::min);
+        let step = if step.is_finite() && step > 0.0 {
+            step
+        } else {
+            (hi - lo).abs().max(f64::MIN_POSITIVE)
+        };
+        let mag = lo.abs().max(hi.abs());
+        let decimals = (1e-3..1e5)
+            .contains(&mag)
+            .then(|| (-step.log10()).ceil().clamp(0.0, 9.0) as usize);
+        return Ticks {
+            bold,
+            light: vec![],
+            log,
+            wide: false,
+            sig: 3,
+            decimals,
+            step,
+        };
+    }
+    let inside = |v: f64| v >= lo - 1e-9 && v <= hi + 1e-9;
+    let multiples = |ms: &[f64]| -> Vec<f64> {
+        let (k0, k1) = (lo.floor() as i64, hi.ceil() as i64);
+        (k0..=k1)
+            .flat_map(|k| ms.iter().map(move |m| k as f64 + m.log10()))
+            .filter(|v| inside(*v))
+            .collect()
+    };
+    let minor: Vec<f64> = if hi - lo <= 12.0 {
+        multiples(&[2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    } else {
+        vec![]
+    };
+    let (d0, d1) = (lo.ceil() as i64, hi.floor() as i64);
+    let decades = d1 - d0 + 1;
+    let (bold, light) = if decades >= 3 {
+        let step = [1i64, 2, 3, 5, 10, 20, 50, 100, 200]
+            .into_iter()
+            .find(|s| (decades + s - 1) / s <= hint as i64)
+            .unwrap_or(500);
+        let bold: Vec<f64> = (d0..=d1)
+            .filter(|d| d.rem_euclid(step) == 0)
+            .map(|d| d as f64)
+            .collect();
+        let light = if step == 1 {
+            minor
+        } else {
+            (d0..=d1)
+                .filter(|d| d.rem_euclid(step) != 0)
+                .map(|d| d as f64)
+                .collect()
+        };
+        (bold, light)
+    } else {
+        let one_two_five = multiples(&[1.0, 2.0, 5.0]);
+        let all = multiples(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+        if (2..=hint).contains(&one_two_five.len()) {
+            let light = minor
+                .into_iter()
+                .filter(|v| !one_two_five.iter().any(|b| (b - v).abs() < 1e-9))
+                .collect();
+            (one_two_five, light)
+        } else if one_two_five.len() > hint {
+            ((d0..=d1).map(|d| d as f64).collect(), minor)
+        } else if (2..=hint + 2).contains(&all.len()) {
+            (all, vec![])
+        } else {
+            let (a, b) = (10f64.powf(lo), 10f64.powf(hi));
+            (
+                key_points(a, b, hint)
+                    .into_iter()
+                    .filter(|v| *v > 0.0)
+                    .map(f64::log10)
+                    .collect(),
+                vec![],
+            )
+        }
+    };
+    let values: Vec<f64> = bold.iter().map(|v| 10f64.powf(*v)).collect();
+    let min_rel = values
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs() / w[0].abs().max(w[1].abs()))
+        .fold(f64::INFINITY, f64::min);
+    let sig = if min_rel.is_finite() && min_rel > 0.0 {
+        ((-min_rel.log10()).ceil() + 1.0).clamp(1.0, 8.0) as usize
+    } else {
+        3
+    };
+    Ticks {
+        bold,
+        light,
+        log,
+        wide: lo < -3.5 || hi > 4.5,
+        sig,
+        decimals: None,
+        step: 1.0,
+    }
+}
+
+/// A tick label formatter for axis coordinates in `[lo, hi]` with about `hint` ticks (see
+/// [`ticks`]).
+pub(crate) fn tick_formatter(lo: f64, hi: f64, hint: usize, log: bool) -> impl Fn(&f64) -> String {
+    let t = ticks(lo, hi, hint, log);
+    move |v: &f64| t.label(*v)
 }
 
 /// Pearson correlation of paired finite values; NaN with fewer than 2 pairs or zero variance.
@@ -275,6 +384,26 @@ mod tests {
         let f = tick_formatter(1.0, 6.0, 6, true);
         assert_eq!(f(&1.0), "1e1");
         assert_eq!(f(&6.0), "1e6");
+        // within a decade: 1-2-5 steps, minor lines at the other multiples
+        let t = ticks(-1.05, 0.05, 6, true);
+        let labels: Vec<String> = t.bold.iter().map(|v| t.label(*v)).collect();
+        assert_eq!(labels, ["0.1", "0.2", "0.5", "1"]);
+        // minor lines: 0.09, then 0.3, 0.4, 0.6 … 0.9
+        assert_eq!(t.light.len(), 1 + 8 - 2);
+        // a fraction of a decade: linear steps in value, enough digits to tell them apart
+        let t = ticks(1.0f64.log10(), 1.2f64.log10(), 6, true);
+        let labels: Vec<String> = t.bold.iter().map(|v| t.label(*v)).collect();
+        assert!(
+            labels.len() >= 3 && labels.contains(&"1.1".to_string()),
+            "{labels:?}"
+        );
+        // many decades: every other decade labelled
+        let t = ticks(-20.0, 0.0, 6, true);
+        assert!(
+            t.bold.len() <= 6 && t.bold.iter().all(|v| v.fract() == 0.0),
+            "{:?}",
+            t.bold
+        );
     }
 
     #[test]
