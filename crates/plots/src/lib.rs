@@ -63,6 +63,8 @@ mod canvas;
 mod common;
 mod heatmap;
 mod line;
+#[cfg(feature = "reports")]
+pub mod reports;
 mod scatter;
 mod theme;
 mod util;

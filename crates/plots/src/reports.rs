@@ -1,0 +1,263 @@
+//! The charts of each analysis report, built once for both shells (feature `reports`): the CLI
+//! writes them as SVG files, the page draws them on canvases.
+
+use ntk_lens_core::experiment::{NtkReport, StudyReport, SweepReport};
+use ntk_lens_core::spectrum::{Layout, SpectrumKind, WeylReport};
+
+use crate::{
+    Axis, BarChart, Chart, ColorScale, Correlation, Grouping, Heatmap, LegendPosition, LineChart,
+    Orientation, ScatterChart, ScatterPoint, Series,
+};
+
+/// The kernel as a heatmap, rows and columns grouped by the samples' class labels.
+pub fn ntk_heatmap(report: &NtkReport, class_names: &[String]) -> Chart {
+    let per_row = match report.layout {
+        Layout::Full => report.classes,
+        Layout::Trace => 1,
+    };
+    let labels: Vec<String> = report
+        .labels
+        .iter()
+        .flat_map(|&l| {
+            let name = class_names
+                .get(l)
+                .cloned()
+                .unwrap_or_else(|| format!("class {l}"));
+            std::iter::repeat_n(name, per_row)
+        })
+        .collect();
+    Chart::Heatmap(Heatmap {
+        title: format!(
+            "NTK ({} × {}, grouped by label)",
+            report.kernel.len(),
+            report.kernel.len()
+        ),
+        values: report.kernel.clone(),
+        scale: ColorScale::Auto,
+        range: None,
+        groups: Some(Grouping::from_labels(&labels)),
+        value_label: "K(x, x')".into(),
+    })
+}
+
+/// The eigenvalue (or singular value) spectrum on a log scale.
+pub fn ntk_spectrum(report: &NtkReport) -> Chart {
+    let what = match report.spectrum_kind {
+        SpectrumKind::Eigenvalues => "eigenvalue",
+        SpectrumKind::SingularValues => "singular value",
+    };
+    Chart::Line(LineChart {
+        title: format!("Spectrum (κ = {})", kappa_text(report.condition_number)),
+        x: Axis::linear("index (descending)"),
+        y: Axis::log(what),
+        series: vec![Series::from_values("K", &report.eigenvalues).with_markers()],
+        legend: LegendPosition::UpperRight,
+    })
+}
+
+/// Each block's share of the kernel's trace.
+pub fn ntk_block_shares(report: &NtkReport) -> Chart {
+    Chart::Bars(BarChart {
+        title: "Contribution of each block (share of tr K)".into(),
+        value_label: "share of trace".into(),
+        categories: report
+            .block_summary
+            .iter()
+            .map(|b| b.name.replace("block.", "layer ").replacen('.', " · ", 1))
+            .collect(),
+        values: report.block_summary.iter().map(|b| b.share).collect(),
+        orientation: Orientation::Horizontal,
+        percent: true,
+        show_values: true,
+    })
+}
+
+/// `κ` as text (`singular` when not resolvable).
+pub fn kappa_text(kappa: Option<f64>) -> String {
+    match kappa {
+        Some(k) => crate::format_sig(k, 3),
+        None => "singular".into(),
+    }
+}
+
+fn per_lambda(
+    report: &SweepReport,
+    f: impl Fn(&ntk_lens_core::experiment::SweepPoint) -> Option<f64>,
+) -> Vec<(f64, f64)> {
+    report
+        .results
+        .iter()
+        .filter_map(|p| f(p).map(|v| (p.lambda, v)))
+        .collect()
+}
+
+/// The charts of a λ sweep: `(file stem, chart)`.
+pub fn sweep_charts(report: &SweepReport) -> Vec<(&'static str, Chart)> {
+    let gap = LineChart {
+        title: "Gap between actual and linearized logits".into(),
+        x: Axis::log("λ (proximal strength)"),
+        y: Axis::log("relative L2 gap ‖f − f_lin‖ / ‖f_lin‖"),
+        series: vec![
+            Series::new("train", per_lambda(report, |p| Some(p.gap_train))).with_markers(),
+            Series::new("eval", per_lambda(report, |p| p.gap_eval)).with_markers(),
+        ],
+        legend: LegendPosition::UpperRight,
+    };
+    let distance = LineChart {
+        title: "Distance moved from θ0".into(),
+        x: Axis::log("λ (proximal strength)"),
+        y: Axis::log("‖θ − θ0‖"),
+        series: vec![
+            Series::new(
+                "actual",
+                per_lambda(report, |p| Some(p.param_distance_actual)),
+            )
+            .with_markers(),
+            Series::new(
+                "linearized",
+                per_lambda(report, |p| Some(p.param_distance_linear)),
+            )
+            .with_markers(),
+            Series::new(
+                "bound ‖r0‖/(2√λ)",
+                per_lambda(report, |p| Some(p.param_distance_bound)),
+            )
+            .dashed(),
+        ],
+        legend: LegendPosition::UpperRight,
+    };
+    let accuracy = LineChart {
+        title: "Accuracy".into(),
+        x: Axis::log("λ (proximal strength)"),
+        y: Axis::linear("accuracy"),
+        series: vec![
+            Series::new(
+                "train, actual",
+                per_lambda(report, |p| Some(p.train_acc_actual)),
+            )
+            .with_color(0),
+            Series::new(
+                "train, linearized",
+                per_lambda(report, |p| Some(p.train_acc_linear)),
+            )
+            .with_color(0)
+            .dashed(),
+            Series::new("eval, actual", per_lambda(report, |p| p.eval_acc_actual)).with_color(1),
+            Series::new(
+                "eval, linearized",
+                per_lambda(report, |p| p.eval_acc_linear),
+            )
+            .with_color(1)
+            .dashed(),
+        ],
+        legend: LegendPosition::LowerRight,
+    };
+    let mut curves = Vec::new();
+    for (k, p) in report.results.iter().enumerate() {
+        curves.push(
+            Series::from_values(
+                format!("λ={} actual", crate::format_sig(p.lambda, 2)),
+                &p.loss_curve_actual,
+            )
+            .with_color(k),
+        );
+        if !p.loss_curve_linear.is_empty() {
+            curves.push(
+                Series::from_values(
+                    format!("λ={} linear", crate::format_sig(p.lambda, 2)),
+                    &p.loss_curve_linear,
+                )
+                .with_color(k)
+                .dashed(),
+            );
+        }
+    }
+    let loss = LineChart {
+        title: "Training loss (solid: actual, dashed: linearized)".into(),
+        x: Axis::linear("step"),
+        y: Axis::log("loss (data + proximal)"),
+        series: curves,
+        legend: LegendPosition::UpperRight,
+    };
+    vec![
+        ("gap", Chart::Line(gap)),
+        ("distance", Chart::Line(distance)),
+        ("accuracy", Chart::Line(accuracy)),
+        ("loss", Chart::Line(loss)),
+    ]
+}
+
+/// The charts of a selection study: κ at init against final loss and eval accuracy.
+pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
+    let points = |f: &dyn Fn(&ntk_lens_core::experiment::Candidate) -> Option<f64>| {
+        report
+            .candidates
+            .iter()
+            .filter_map(|c| {
+                Some(ScatterPoint {
+                    x: c.kappa?,
+                    y: f(c)?,
+                    label: Some(if c.label == "single" {
+                        c.blocks.join("+").replace("block.", "")
+                    } else {
+                        c.label.clone()
+                    }),
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    let given = |c: &ntk_lens_core::experiment::Correlation| match (c.pearson, c.spearman) {
+        (Some(pearson), Some(spearman)) => Correlation::Given {
+            pearson,
+            spearman,
+            n: c.n,
+        },
+        _ => Correlation::None,
+    };
+    vec![
+        (
+            "kappa_vs_loss",
+            Chart::Scatter(ScatterChart {
+                title: "κ at initialisation vs final train loss".into(),
+                x: Axis::log("κ(K_S + λI) at init"),
+                y: Axis::linear("final train loss"),
+                points: points(&|c| c.train_loss),
+                fit_line: true,
+                correlation: given(&report.kappa_vs_loss),
+            }),
+        ),
+        (
+            "kappa_vs_accuracy",
+            Chart::Scatter(ScatterChart {
+                title: "κ at initialisation vs eval accuracy".into(),
+                x: Axis::log("κ(K_S + λI) at init"),
+                y: Axis::linear("eval accuracy"),
+                points: points(&|c| c.eval_acc),
+                fit_line: true,
+                correlation: given(&report.kappa_vs_accuracy),
+            }),
+        ),
+    ]
+}
+
+/// Eigenvalues of `K_S`, `K_S + K_l` and Weyl's bounds when block `l` is added.
+pub fn weyl_chart(report: &WeylReport, added: &str) -> Chart {
+    Chart::Line(LineChart {
+        title: format!("Adding {added}: eigenvalues and Weyl bounds"),
+        x: Axis::linear("index (descending)"),
+        y: Axis::log("eigenvalue"),
+        series: vec![
+            Series::from_values("K_S", &report.base).with_color(0),
+            Series::from_values("K_S + K_l", &report.sum)
+                .with_color(1)
+                .with_markers(),
+            Series::from_values("lower bound", &report.lower)
+                .with_color(2)
+                .dashed(),
+            Series::from_values("upper bound", &report.upper)
+                .with_color(3)
+                .dashed(),
+        ],
+        legend: LegendPosition::UpperRight,
+    })
+}
