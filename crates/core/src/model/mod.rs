@@ -10,6 +10,7 @@
 //! [`Model`] ties them together: load from bytes, run, attach LoRA.
 
 pub mod config;
+pub mod counts;
 pub mod encoder;
 pub mod heads;
 pub mod input;
@@ -18,6 +19,7 @@ pub mod loading;
 pub mod weights;
 
 pub use config::{Family, ModelConfig};
+pub use counts::{lora_parameter_count, ParameterCounts};
 pub use encoder::{mean_pool, Encoder, EncoderOutput, ForwardHooks, NoHooks};
 pub use heads::{ClassifierHead, HeadKind};
 pub use input::TokenBatch;
