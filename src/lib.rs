@@ -9,6 +9,7 @@
 
 pub mod job_state;
 pub mod protocol;
+pub mod setup;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
