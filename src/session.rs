@@ -227,12 +227,14 @@ pub async fn load_model(
                 )
                 .await
                 .map_err(|e| match e {
+                    // An empty url marks a message that is complete as it is.
                     FetchError::Network { url, message } => FetchError::Network {
-                        url,
                         message: format!(
-                            "{message}. Is this computer offline, or is huggingface.co blocked? \
-                         The model loaded before stays in use"
+                            "Could not download {name} from huggingface.co ({message}; {url}). \
+                             This computer is probably offline, or huggingface.co is blocked; \
+                             the model loaded before stays in use"
                         ),
+                        url: String::new(),
                     },
                     other => other,
                 })
@@ -257,6 +259,7 @@ pub async fn load_model(
     let files = match fetched {
         Ok(f) => f,
         Err(FetchError::Cancelled) => return Ok(None),
+        Err(FetchError::Network { url, message }) if url.is_empty() => return Err(message),
         Err(e) => return Err(e.to_string()),
     };
     let model = Model::from_bytes(&files.config, &files.weights, device)
