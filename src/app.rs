@@ -186,7 +186,7 @@ impl Compute {
                 id,
                 result: JobResult::Model(summary),
             } if Some(*id) == model_id => {
-                self.model.set(Some(summary.clone()));
+                self.model.set(Some((**summary).clone()));
                 if let Some(choice) = self.pending_model.get_value() {
                     self.setup.update(|s| s.model = choice);
                 }

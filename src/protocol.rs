@@ -34,10 +34,10 @@ pub enum Job {
 pub enum JobResult {
     /// Report of a [`Job::SelfCheck`].
     SelfCheck(SelfCheckReport),
-    /// Report of a [`Job::LoadDataset`].
-    Dataset(DataReport),
+    /// Report of a [`Job::LoadDataset`] (boxed: the reports differ much in size).
+    Dataset(Box<DataReport>),
     /// Report of a [`Job::LoadModel`].
-    Model(ModelSummary),
+    Model(Box<ModelSummary>),
 }
 
 /// Page → worker.

@@ -171,7 +171,7 @@ fn handle(request: Request, attachments: Vec<Vec<u8>>) {
                     report.read_ms = now_ms() - started;
                     post(&Response::Result {
                         id,
-                        result: JobResult::Dataset(report),
+                        result: JobResult::Dataset(Box::new(report)),
                     })
                 }
                 Err(message) => post(&Response::Error {
@@ -251,7 +251,7 @@ async fn run_load_model(
         !is_cancelled(id)
     };
     match crate::session::load_model(job, attachments, device, &mut progress).await {
-        Ok(Some(summary)) => Ok(Some(JobResult::Model(summary))),
+        Ok(Some(summary)) => Ok(Some(JobResult::Model(Box::new(summary)))),
         Ok(None) => {
             post(&Response::Cancelled { id, done: 0 });
             Ok(None)
