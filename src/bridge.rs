@@ -84,6 +84,19 @@ impl WorkerBridge {
         }
     }
 
+    /// Sends a request with byte attachments (posted as `[json, bytes…]`; the bytes are copied,
+    /// so the page keeps its own to resend after a restart).
+    pub fn send_with(&self, request: &Request, attachments: &[js_sys::Uint8Array]) {
+        if let Some(live) = self.live.borrow().as_ref() {
+            let message = js_sys::Array::new();
+            message.push(&JsValue::from_str(&encode(request)));
+            for a in attachments {
+                message.push(a);
+            }
+            let _ = live.worker.post_message(&message);
+        }
+    }
+
     /// Stops the worker at once, whatever it is doing, and starts a fresh one.
     pub fn restart(&self) {
         if let Some(live) = self.live.borrow_mut().take() {

@@ -9,6 +9,8 @@ use ntk_lens_core::device::BackendInfo;
 use ntk_lens_core::selfcheck::{SelfCheckConfig, SelfCheckReport};
 use serde::{Deserialize, Serialize};
 
+use crate::jobs::{DataJob, DataReport, ModelJob, ModelSummary};
+
 /// Identifies one job; chosen by the page, echoed by the worker.
 pub type JobId = u32;
 
@@ -18,6 +20,12 @@ pub type JobId = u32;
 pub enum Job {
     /// Least squares by gradient descent through autodiff, checked against its closed form.
     SelfCheck(SelfCheckConfig),
+    /// Read a dataset into the worker's session (see [`DataJob`]). Runs beside other jobs: it
+    /// does not use the device.
+    LoadDataset(DataJob),
+    /// Load a model and tokenizer into the worker's session (see [`ModelJob`]); progress counts
+    /// bytes downloaded.
+    LoadModel(ModelJob),
 }
 
 /// The result of a finished [`Job`].
@@ -26,6 +34,10 @@ pub enum Job {
 pub enum JobResult {
     /// Report of a [`Job::SelfCheck`].
     SelfCheck(SelfCheckReport),
+    /// Report of a [`Job::LoadDataset`] (boxed: the reports differ much in size).
+    Dataset(Box<DataReport>),
+    /// Report of a [`Job::LoadModel`].
+    Model(Box<ModelSummary>),
 }
 
 /// Page → worker.
@@ -127,6 +139,41 @@ mod tests {
         assert_eq!(decode::<Request>(&text).unwrap(), start);
         let cancel = Request::Cancel { id: 7 };
         assert_eq!(encode(&cancel), r#"{"type":"cancel","id":7}"#);
+    }
+
+    #[test]
+    fn dataset_and_model_jobs_round_trip() {
+        use crate::jobs::{DataSource, ModelSource};
+        use ntk_lens_core::lora::{LoraConfig, LoraModule};
+        let data = Request::Start {
+            id: 2,
+            job: Job::LoadDataset(DataJob {
+                source: DataSource::Upload {
+                    file_name: "a.csv".into(),
+                },
+                columns: None,
+                eval_fraction: 0.2,
+                split_seed: 0,
+            }),
+        };
+        let text = encode(&data);
+        assert!(
+            text.starts_with(
+                r#"{"type":"start","id":2,"job":{"kind":"load_dataset","config":{"source":{"kind":"upload","file_name":"a.csv"}"#
+            ),
+            "{text}"
+        );
+        assert_eq!(decode::<Request>(&text).unwrap(), data);
+        let model = Request::Start {
+            id: 3,
+            job: Job::LoadModel(ModelJob {
+                source: ModelSource::distilroberta(),
+                max_len: 128,
+                num_classes: Some(2),
+                lora: LoraConfig::new(8, 16.0, &[LoraModule::Query]),
+            }),
+        };
+        assert_eq!(decode::<Request>(&encode(&model)).unwrap(), model);
     }
 
     #[test]

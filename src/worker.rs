@@ -51,9 +51,9 @@ pub fn worker_main() {
         let (device, backend) = choose_backend().await;
         DEVICE.with(|d| *d.borrow_mut() = Some(device));
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
-            let text = event.data().as_string().unwrap_or_default();
+            let (text, attachments) = unpack(event.data());
             match decode::<Request>(&text) {
-                Ok(request) => handle(request),
+                Ok(request) => handle(request, attachments),
                 Err(message) => post(&Response::Error { id: None, message }),
             }
         });
@@ -139,9 +139,47 @@ async fn describe_adapter(gpu: &JsValue) -> Result<String, String> {
     })
 }
 
-fn handle(request: Request) {
+/// A message is either the request's JSON text, or an array `[json, bytes…]` whose byte arrays
+/// are the attachments of a job (an uploaded file, dropped model files).
+fn unpack(data: JsValue) -> (String, Vec<Vec<u8>>) {
+    if let Some(text) = data.as_string() {
+        return (text, Vec::new());
+    }
+    let Ok(array) = data.dyn_into::<js_sys::Array>() else {
+        return (String::new(), Vec::new());
+    };
+    let text = array.get(0).as_string().unwrap_or_default();
+    let attachments = array
+        .iter()
+        .skip(1)
+        .map(|v| js_sys::Uint8Array::new(&v).to_vec())
+        .collect();
+    (text, attachments)
+}
+
+fn handle(request: Request, attachments: Vec<Vec<u8>>) {
     match request {
         Request::Cancel { id } => CANCELLED.with(|c| c.set(Some(id))),
+        // Reading a dataset does not use the device: it runs beside other jobs.
+        Request::Start {
+            id,
+            job: Job::LoadDataset(job),
+        } => wasm_bindgen_futures::spawn_local(async move {
+            let started = now_ms();
+            match crate::session::load_dataset(job, attachments.into_iter().next()).await {
+                Ok(mut report) => {
+                    report.read_ms = now_ms() - started;
+                    post(&Response::Result {
+                        id,
+                        result: JobResult::Dataset(Box::new(report)),
+                    })
+                }
+                Err(message) => post(&Response::Error {
+                    id: Some(id),
+                    message,
+                }),
+            }
+        }),
         Request::Start { id, job } => {
             if let Some(running) = RUNNING.with(|r| r.get()) {
                 post(&Response::Error {
@@ -152,7 +190,7 @@ fn handle(request: Request) {
             }
             RUNNING.with(|r| r.set(Some(id)));
             wasm_bindgen_futures::spawn_local(async move {
-                let outcome = run(id, job).await;
+                let outcome = run(id, job, attachments).await;
                 RUNNING.with(|r| r.set(None));
                 match outcome {
                     Ok(Some(result)) => post(&Response::Result { id, result }),
@@ -172,12 +210,60 @@ fn is_cancelled(id: JobId) -> bool {
 }
 
 /// Runs a job; `Ok(None)` means it was cancelled (and said so).
-async fn run(id: JobId, job: Job) -> Result<Option<JobResult>, CoreError> {
+async fn run(
+    id: JobId,
+    job: Job,
+    attachments: Vec<Vec<u8>>,
+) -> Result<Option<JobResult>, CoreError> {
     let device = DEVICE
         .with(|d| d.borrow().clone())
         .ok_or_else(|| CoreError::BackendUnavailable("the worker has no device yet".into()))?;
     match job {
         Job::SelfCheck(cfg) => run_self_check(id, cfg, &device).await,
+        Job::LoadModel(job) => run_load_model(id, job, attachments, &device).await,
+        Job::LoadDataset(_) => Err(CoreError::invalid("job", "datasets load beside other jobs")),
+    }
+}
+
+/// Loads a model into the session, reporting bytes downloaded; cancellable between chunks.
+async fn run_load_model(
+    id: JobId,
+    job: crate::jobs::ModelJob,
+    attachments: Vec<Vec<u8>>,
+    device: &Device,
+) -> Result<Option<JobResult>, CoreError> {
+    let mut last_post = 0.0;
+    let mut progress = |done: usize, total: usize, file: &str| {
+        if now_ms() - last_post > 100.0 || done == total {
+            last_post = now_ms();
+            post(&Response::Progress {
+                id,
+                done,
+                total,
+                message: format!(
+                    "downloading {file}: {:.1} of {:.1} MB",
+                    done as f64 / 1e6,
+                    total as f64 / 1e6
+                ),
+                loss: None,
+            });
+        }
+        !is_cancelled(id)
+    };
+    match crate::session::load_model(job, attachments, device, &mut progress).await {
+        Ok(Some(summary)) => Ok(Some(JobResult::Model(Box::new(summary)))),
+        Ok(None) => {
+            post(&Response::Cancelled { id, done: 0 });
+            Ok(None)
+        }
+        // The session's messages already name the file; they are shown as they are.
+        Err(message) => {
+            post(&Response::Error {
+                id: Some(id),
+                message,
+            });
+            Ok(None)
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! The views of the explorer, one module per panel.
 
+pub mod data;
+pub mod model;
 pub mod selfcheck;
 
 use leptos::prelude::*;
@@ -12,12 +14,12 @@ fn intro(tab: Tab) -> (&'static str, &'static str, &'static str) {
         Tab::Model => (
             "Model",
             "A small transformer encoder (all-MiniLM-L6-v2 by default, or distilroberta-base) runs here in the page. LoRA adds two small matrices A and B beside chosen weight matrices; only they are trained.",
-            "Model loading and LoRA are not built yet. Below, a small computation checks that the compute backend gives exact answers.",
+            "The default model loads by itself. Below: the architecture and parameter counts, the LoRA setup, and a small computation that checks that the compute backend gives exact answers.",
         ),
         Tab::Data => (
             "Data",
             "A small labelled text dataset: bundled sentiment sentences, or your own CSV, TSV, JSON or JSONL file. The analyses use a few dozen of its rows.",
-            "Dataset upload and the bundled datasets are not built yet.",
+            "Pick a bundled dataset or drop your own file, then check the columns, the label counts and the text lengths. A file that cannot be used is explained line by line and changes nothing.",
         ),
         Tab::Ntk => (
             "Neural tangent kernel",

@@ -11,6 +11,7 @@
 //! [`Model`] ties them together: load from bytes, run, attach LoRA.
 
 pub mod config;
+pub mod counts;
 pub mod encoder;
 pub mod heads;
 pub mod input;
@@ -20,6 +21,7 @@ pub mod params;
 pub mod weights;
 
 pub use config::{Family, ModelConfig};
+pub use counts::{lora_parameter_count, ParameterCounts};
 pub use encoder::{mean_pool, Encoder, EncoderOutput, ForwardHooks, NoHooks};
 pub use heads::{ClassifierHead, HeadKind};
 pub use input::TokenBatch;

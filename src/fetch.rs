@@ -1,0 +1,189 @@
+//! Downloads in the compute worker: `fetch` with byte progress, cooperative cancel, an optional
+//! Cache Storage copy, and errors that tell "offline or blocked" from "the server said no".
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, ReadableStreamDefaultReader, ReferrerPolicy, RequestInit, Response};
+
+/// Why a download failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchError {
+    /// The request never got an answer: offline, blocked, or refused by CORS.
+    Network {
+        /// The URL.
+        url: String,
+        /// The browser's message.
+        message: String,
+    },
+    /// The server answered with an error status.
+    Status {
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The body could not be read to the end.
+    Read {
+        /// The URL.
+        url: String,
+        /// The browser's message.
+        message: String,
+    },
+    /// The job was cancelled.
+    Cancelled,
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::Network { url, message } => write!(
+                f,
+                "could not reach {url} ({message}); the network is offline or the request is blocked"
+            ),
+            FetchError::Status { url, status } => write!(f, "{url}: the server answered HTTP {status}"),
+            FetchError::Read { url, message } => write!(f, "{url}: the download broke off ({message})"),
+            FetchError::Cancelled => write!(f, "cancelled"),
+        }
+    }
+}
+
+/// How to fetch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FetchOptions<'a> {
+    /// Send no `Referer` header (for third-party hosts).
+    pub no_referrer: bool,
+    /// Look the URL up in, and store it into, this Cache Storage cache.
+    pub cache: Option<&'a str>,
+}
+
+fn describe(e: &JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            Reflect::get(e, &JsValue::from_str("message"))
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+async fn open_cache(name: &str) -> Option<Cache> {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().dyn_into().ok()?;
+    let caches = scope.caches().ok()?;
+    JsFuture::from(caches.open(name))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// Whether `url` is in the cache `name`.
+pub async fn is_cached(name: &str, url: &str) -> bool {
+    let Some(cache) = open_cache(name).await else {
+        return false;
+    };
+    JsFuture::from(cache.match_with_str(url))
+        .await
+        .map(|r| r.is_instance_of::<Response>())
+        .unwrap_or(false)
+}
+
+/// Downloads `url`. `progress(bytes_so_far, content_length)` is called after every chunk; when
+/// it returns `false` the download stops with [`FetchError::Cancelled`]. A 404 is returned as
+/// `Ok(None)` so that callers can try the next file name.
+pub async fn fetch_bytes(
+    url: &str,
+    options: FetchOptions<'_>,
+    progress: &mut dyn FnMut(usize, Option<usize>) -> bool,
+) -> Result<Option<Vec<u8>>, FetchError> {
+    let cache = match options.cache {
+        Some(name) => open_cache(name).await,
+        None => None,
+    };
+    let mut from_cache = None;
+    if let Some(cache) = &cache {
+        if let Ok(hit) = JsFuture::from(cache.match_with_str(url)).await {
+            from_cache = hit.dyn_into::<Response>().ok();
+        }
+    }
+    let hit = from_cache.is_some();
+    let response = match from_cache {
+        Some(r) => r,
+        None => {
+            let init = RequestInit::new();
+            if options.no_referrer {
+                init.set_referrer_policy(ReferrerPolicy::NoReferrer);
+            }
+            let scope: web_sys::WorkerGlobalScope =
+                js_sys::global()
+                    .dyn_into()
+                    .map_err(|_| FetchError::Network {
+                        url: url.into(),
+                        message: "not in a worker".into(),
+                    })?;
+            let answer = JsFuture::from(scope.fetch_with_str_and_init(url, &init))
+                .await
+                .map_err(|e| FetchError::Network {
+                    url: url.into(),
+                    message: describe(&e),
+                })?;
+            answer.dyn_into().map_err(|e| FetchError::Network {
+                url: url.into(),
+                message: describe(&e),
+            })?
+        }
+    };
+    if response.status() == 404 {
+        return Ok(None);
+    }
+    if !response.ok() {
+        return Err(FetchError::Status {
+            url: url.into(),
+            status: response.status(),
+        });
+    }
+    let total = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    let read_err = |e: JsValue| FetchError::Read {
+        url: url.into(),
+        message: describe(&e),
+    };
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0));
+    if let Some(body) = response.body() {
+        let reader: ReadableStreamDefaultReader = body
+            .get_reader()
+            .dyn_into()
+            .map_err(|o: js_sys::Object| read_err(o.into()))?;
+        loop {
+            let chunk = JsFuture::from(reader.read()).await.map_err(read_err)?;
+            let done = Reflect::get(&chunk, &JsValue::from_str("done"))
+                .map_err(read_err)?
+                .as_bool()
+                .unwrap_or(true);
+            if done {
+                break;
+            }
+            let value = Reflect::get(&chunk, &JsValue::from_str("value")).map_err(read_err)?;
+            let array: Uint8Array = value.dyn_into().map_err(read_err)?;
+            let start = bytes.len();
+            bytes.resize(start + array.length() as usize, 0);
+            array.copy_to(&mut bytes[start..]);
+            if !progress(bytes.len(), total) {
+                let _ = reader.cancel();
+                return Err(FetchError::Cancelled);
+            }
+        }
+    }
+    if let (Some(cache), false) = (&cache, hit) {
+        // A full disk or quota only costs the next download; it is not an error.
+        let array = Uint8Array::from(bytes.as_slice());
+        if let Ok(copy) = Response::new_with_opt_buffer_source(Some(&array)) {
+            let _ = JsFuture::from(cache.put_with_str(url, &copy)).await;
+        }
+    }
+    Ok(Some(bytes))
+}

@@ -1,0 +1,345 @@
+//! The payloads of the dataset and model jobs (see [`crate::protocol::Job`]) and the pure
+//! summaries the worker sends back. No web-sys: unit-tested natively.
+//!
+//! Byte payloads (an uploaded file, dropped model files) do not travel inside the JSON: the page
+//! posts `[json, bytes…]` with the buffers transferred, and the job says how many to expect.
+
+use ntk_lens_core::data::{ColumnChoice, Dataset, Format, LengthHistogram, LengthUnit, Table};
+use ntk_lens_core::lora::LoraConfig;
+use ntk_lens_core::model::{lora_parameter_count, Family, HeadKind, ModelConfig, ParameterCounts};
+use serde::{Deserialize, Serialize};
+
+/// Rows of the raw table and of the dataset shown in the preview.
+pub const PREVIEW_ROWS: usize = 200;
+/// Characters of a cell shown in the preview.
+pub const PREVIEW_CHARS: usize = 160;
+/// Bins of the text-length histogram.
+pub const HISTOGRAM_BINS: usize = 20;
+
+/// Where a dataset comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DataSource {
+    /// A bundled file, fetched by the worker from `./datasets/<file>`.
+    Bundled {
+        /// The catalogue id, used as the dataset name.
+        id: String,
+        /// The file name in `web/datasets/`.
+        file: String,
+    },
+    /// A file the user uploaded; its bytes are the request's one attachment.
+    Upload {
+        /// The file name (tells the format and names errors).
+        file_name: String,
+    },
+    /// The table read last (to choose other columns or another split).
+    Current,
+}
+
+/// Read (or re-read) a dataset and build it from the chosen columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataJob {
+    /// What to read.
+    pub source: DataSource,
+    /// The columns; `None` = guess from the names.
+    pub columns: Option<ColumnChoice>,
+    /// Evaluation fraction of the split.
+    pub eval_fraction: f64,
+    /// Seed of the split.
+    pub split_seed: u64,
+}
+
+/// What the Data tab shows of a table read from a file, before the columns are chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableSummary {
+    /// The file name.
+    pub file: String,
+    /// The format it was read as.
+    pub format: Format,
+    /// The column names.
+    pub columns: Vec<String>,
+    /// The number of data rows.
+    pub rows: usize,
+    /// The first [`PREVIEW_ROWS`] rows, cells cut to [`PREVIEW_CHARS`].
+    pub preview: Vec<Vec<String>>,
+    /// The 1-based file line of each preview row.
+    pub lines: Vec<usize>,
+}
+
+impl TableSummary {
+    /// Summarises `table`.
+    pub fn of(table: &Table) -> Self {
+        TableSummary {
+            file: table.file.clone(),
+            format: table.format,
+            columns: table.columns.clone(),
+            rows: table.len(),
+            preview: table.preview(PREVIEW_ROWS, PREVIEW_CHARS),
+            lines: table
+                .rows
+                .iter()
+                .take(PREVIEW_ROWS)
+                .map(|r| r.line)
+                .collect(),
+        }
+    }
+}
+
+/// The train/eval split sizes, or why the dataset cannot be split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitSummary {
+    /// Rows in each part, and each part's class counts.
+    Sizes {
+        /// Training rows.
+        train: usize,
+        /// Evaluation rows.
+        eval: usize,
+        /// Training rows per class.
+        train_counts: Vec<usize>,
+    },
+    /// The core's reason.
+    Error(String),
+}
+
+/// What the Data tab shows of the active dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    /// The dataset name.
+    pub name: String,
+    /// The file it was read from.
+    pub file: String,
+    /// The columns used.
+    pub columns: ColumnChoice,
+    /// Rows.
+    pub rows: usize,
+    /// Class names by index.
+    pub label_names: Vec<String>,
+    /// Rows per class.
+    pub label_counts: Vec<usize>,
+    /// Text lengths in words (text + pair).
+    pub histogram: LengthHistogram,
+    /// The split.
+    pub split: SplitSummary,
+}
+
+impl DatasetSummary {
+    /// Summarises `dataset` with the split `eval_fraction`, `seed`.
+    pub fn of(dataset: &Dataset, eval_fraction: f64, seed: u64) -> Self {
+        let split = match dataset.split_indices(eval_fraction, seed) {
+            Ok(s) => SplitSummary::Sizes {
+                train: s.train.len(),
+                eval: s.eval.len(),
+                train_counts: dataset.subset(&s.train).label_counts(),
+            },
+            Err(e) => SplitSummary::Error(e.to_string()),
+        };
+        let source = dataset.source.as_ref();
+        DatasetSummary {
+            name: dataset.name.clone(),
+            file: source.map(|s| s.file.clone()).unwrap_or_default(),
+            columns: source
+                .map(|s| s.columns.clone())
+                .unwrap_or_else(|| ColumnChoice::single("text", "label")),
+            rows: dataset.len(),
+            label_names: dataset.label_names.clone(),
+            label_counts: dataset.label_counts(),
+            histogram: dataset.length_histogram(LengthUnit::Words, HISTOGRAM_BINS),
+            split,
+        }
+    }
+}
+
+/// The answer to a [`DataJob`]: the table read, and the dataset built from it or why not (the
+/// worker then keeps its previous dataset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataReport {
+    /// The table.
+    pub table: TableSummary,
+    /// The new active dataset, or the core's message.
+    pub dataset: Result<DatasetSummary, String>,
+    /// Milliseconds the worker took to read the file and build the dataset.
+    #[serde(default)]
+    pub read_ms: f64,
+}
+
+/// The pinned Hugging Face revision of distilroberta-base.
+pub const DISTILROBERTA_REVISION: &str = "fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b";
+/// The Hugging Face repository of distilroberta-base.
+pub const DISTILROBERTA_REPO: &str = "distilbert/distilroberta-base";
+/// The download size shown before asking (model.safetensors + tokenizer + config), bytes.
+pub const DISTILROBERTA_BYTES: usize = 331_000_000;
+/// Where the bundled MiniLM files are served, relative to the worker script.
+pub const MINILM_BASE: &str = "./models/all-MiniLM-L6-v2/";
+/// Weight files of a served model, tried in order (fp16 first, when the converter made it).
+pub const WEIGHT_FILES: [&str; 2] = ["model.fp16.safetensors", "model.safetensors"];
+
+/// Where a model comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ModelSource {
+    /// all-MiniLM-L6-v2, served with the page at [`MINILM_BASE`].
+    Bundled,
+    /// A Hugging Face repository at a pinned revision (cached in Cache Storage).
+    Hub {
+        /// `owner/name`.
+        repo: String,
+        /// The commit.
+        revision: String,
+    },
+    /// Dropped files; the request's three attachments are config.json, the safetensors file
+    /// and tokenizer.json, in that order.
+    Dropped {
+        /// The names of the three files, for messages.
+        names: Vec<String>,
+    },
+}
+
+impl ModelSource {
+    /// distilroberta-base at the pinned revision.
+    pub fn distilroberta() -> Self {
+        ModelSource::Hub {
+            repo: DISTILROBERTA_REPO.into(),
+            revision: DISTILROBERTA_REVISION.into(),
+        }
+    }
+
+    /// The URL of `file` of a hub source.
+    pub fn hub_url(repo: &str, revision: &str, file: &str) -> String {
+        format!("https://huggingface.co/{repo}/resolve/{revision}/{file}")
+    }
+}
+
+/// Load a model and its tokenizer into the worker's session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelJob {
+    /// Where from.
+    pub source: ModelSource,
+    /// Maximum sequence length of the tokenizer.
+    pub max_len: usize,
+    /// Classes of the current dataset (for the head's count), when known.
+    pub num_classes: Option<usize>,
+    /// The LoRA setup (for the trainable count).
+    pub lora: LoraConfig,
+}
+
+/// What the Model tab shows of a loaded model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    /// A name for people, e.g. `all-MiniLM-L6-v2`.
+    pub name: String,
+    /// The weight file loaded, e.g. `model.safetensors`.
+    pub weights_file: String,
+    /// Bytes of all files loaded.
+    pub bytes: usize,
+    /// The architecture.
+    pub config: ModelConfig,
+    /// Parameters of the loaded tensors (head and LoRA are counted separately below).
+    pub counts: ParameterCounts,
+    /// The head the checkpoint has, or the one this tool adds.
+    pub head_kind: HeadKind,
+    /// Whether the checkpoint had its own head.
+    pub own_head: bool,
+    /// Vocabulary of the tokenizer (added tokens included).
+    pub tokenizer_vocab: usize,
+}
+
+impl ModelSummary {
+    /// Trainable LoRA parameters for `lora` (the core's formula), or its error message.
+    pub fn lora_count(&self, lora: &LoraConfig) -> Result<usize, String> {
+        lora_parameter_count(&self.config, lora).map_err(|e| e.to_string())
+    }
+
+    /// Parameters of the head for `num_classes` classes (the checkpoint's own head when it has
+    /// one).
+    pub fn head_count(&self, num_classes: usize) -> usize {
+        if self.own_head {
+            self.counts.head
+        } else {
+            self.head_kind
+                .parameter_count(self.config.hidden_size, num_classes)
+        }
+    }
+
+    /// A family label, e.g. `BERT (MiniLM)`.
+    pub fn family_label(&self) -> &'static str {
+        match self.config.family {
+            Family::Bert => "BERT family",
+            Family::Roberta => "RoBERTa family",
+        }
+    }
+}
+
+/// Formats a count with thousands separators: `22,713,216`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Formats a count in millions with one decimal: `22.7M`; smaller counts as they are.
+pub fn millions(n: usize) -> String {
+    if n >= 1_000_000 {
+        format!("{:.1}M", n as f64 / 1e6)
+    } else {
+        thousands(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ntk_lens_core::data::parse_dataset;
+
+    #[test]
+    fn summaries_of_a_small_file() {
+        let csv = "text,label\nGreat food,pos\nAwful,neg\nFine place to eat,pos\nBad,neg\nok,pos\n";
+        let table = ntk_lens_core::data::read_table("r.csv", csv.as_bytes()).unwrap();
+        let t = TableSummary::of(&table);
+        assert_eq!(t.columns, ["text", "label"]);
+        assert_eq!(t.rows, 5);
+        assert_eq!(t.preview[1], ["Awful", "neg"]);
+        assert_eq!(t.lines[..2], [2, 3]);
+        let d = parse_dataset("r.csv", csv.as_bytes(), None).unwrap();
+        let s = DatasetSummary::of(&d, 0.2, 1);
+        assert_eq!(s.label_names, ["neg", "pos"]);
+        assert_eq!(s.label_counts, [2, 3]);
+        assert_eq!(s.histogram.max, 4);
+        // round(0.2·2) = 0 → 1 per class; round(0.2·3) = 1.
+        assert_eq!(
+            s.split,
+            SplitSummary::Sizes {
+                train: 3,
+                eval: 2,
+                train_counts: vec![1, 2]
+            }
+        );
+        let bad = DatasetSummary::of(&d, 1.5, 1);
+        assert!(matches!(bad.split, SplitSummary::Error(ref m) if m.contains("strictly between")));
+        let json = serde_json::to_string(&DataReport {
+            table: t,
+            dataset: Ok(s),
+            read_ms: 0.0,
+        })
+        .unwrap();
+        assert!(json.contains(r#""dataset":{"Ok":"#), "{json:.300}");
+    }
+
+    #[test]
+    fn counts_format() {
+        assert_eq!(thousands(22_713_216), "22,713,216");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(millions(22_713_216), "22.7M");
+        assert_eq!(millions(73_728), "73,728");
+        assert_eq!(
+            ModelSource::hub_url(DISTILROBERTA_REPO, DISTILROBERTA_REVISION, "config.json"),
+            "https://huggingface.co/distilbert/distilroberta-base/resolve/fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b/config.json"
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! Keeps the [`Setup`] in the page's address (`history.replaceState`) and in local storage, and
+//! restores it at start: local storage first, then the address, key by key (the address wins).
+
+use leptos::prelude::*;
+use ntk_lens_core::data::BundledIndex;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::setup::{Setup, PAGE_KEYS};
+
+/// The local-storage key of the setup's query string.
+const STORAGE_KEY: &str = "ntk-lens-setup";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn search() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
+}
+
+/// The setup at start, and warnings about what in the address could not be used.
+pub fn restore() -> (Setup, Vec<String>) {
+    let mut setup = Setup::default();
+    if let Some(saved) = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()) {
+        // What was saved was written by this page; a stale key is not the user's concern.
+        let _ = setup.apply_query(&saved);
+    }
+    let warnings = setup.apply_query(&search());
+    (setup, warnings)
+}
+
+/// Writes the setup to the address and local storage whenever it changes, keeping the page's
+/// own keys (`backend=`) in the address.
+pub fn keep(setup: RwSignal<Setup>) {
+    Effect::new(move |_| {
+        let query = setup.with(|s| s.to_query());
+        if let Some(s) = storage() {
+            let _ = s.set_item(STORAGE_KEY, &query);
+        }
+        let page_keys: Vec<String> = search()
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| PAGE_KEYS.iter().any(|k| p.split('=').next() == Some(*k)))
+            .map(str::to_string)
+            .collect();
+        let mut full = query;
+        for k in page_keys {
+            full.push('&');
+            full.push_str(&k);
+        }
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = history.replace_state_with_url(
+                &wasm_bindgen::JsValue::NULL,
+                "",
+                Some(&format!("?{full}")),
+            );
+        }
+    });
+}
+
+/// Fetches `datasets/index.json` into `index` (left `None`, with a console note, on failure).
+pub fn fetch_index(index: RwSignal<Option<BundledIndex>>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let text = async {
+            let window = web_sys::window()?;
+            let response: web_sys::Response =
+                JsFuture::from(window.fetch_with_str("./datasets/index.json"))
+                    .await
+                    .ok()?
+                    .dyn_into()
+                    .ok()?;
+            JsFuture::from(response.text().ok()?)
+                .await
+                .ok()?
+                .as_string()
+        }
+        .await;
+        match text.as_deref().map(BundledIndex::from_json) {
+            Some(Ok(i)) => index.set(Some(i)),
+            other => web_sys::console::error_1(
+                &format!("datasets/index.json could not be read: {other:?}").into(),
+            ),
+        }
+    });
+}

@@ -1,0 +1,733 @@
+//! The whole user setup (model, data, samples, LoRA, kernel, lambdas, training, blocks) as one
+//! value, and its readable query-string form for the page's address and local storage.
+//!
+//! [`Setup::apply_query`] never fails: an unknown key or a malformed value leaves that field as
+//! it was (the default, for [`Setup::from_query`]) and adds a warning for the person who opened
+//! the link. Pure Rust (no web-sys), unit-tested natively.
+
+use ntk_lens_core::lora::{LoraConfig, LoraModule};
+use ntk_lens_core::tokenize::{DEFAULT_MAX_LEN, MAX_LEN_LIMIT};
+use serde::{Deserialize, Serialize};
+
+/// Which encoder to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelChoice {
+    /// all-MiniLM-L6-v2, served with the page.
+    Minilm,
+    /// distilroberta-base from the Hugging Face hub (pinned revision).
+    Distilroberta,
+    /// Files the user dropped in (not restorable after a reload).
+    Dropped,
+}
+
+impl ModelChoice {
+    /// The query-string value.
+    pub fn key(self) -> &'static str {
+        match self {
+            ModelChoice::Minilm => "minilm",
+            ModelChoice::Distilroberta => "distilroberta",
+            ModelChoice::Dropped => "dropped",
+        }
+    }
+}
+
+/// Which dataset to use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataChoice {
+    /// A bundled dataset by id (`web/datasets/index.json`), e.g. `uci-yelp`.
+    Bundled(String),
+    /// A file the user uploaded, by name (its bytes are not kept across reloads).
+    Upload(String),
+}
+
+impl DataChoice {
+    /// The query-string value: the bundled id, or `upload:<file name>`.
+    pub fn key(&self) -> String {
+        match self {
+            DataChoice::Bundled(id) => id.clone(),
+            DataChoice::Upload(name) => format!("upload:{name}"),
+        }
+    }
+}
+
+/// How the analysed samples are chosen from the training split.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleChoice {
+    /// The first `n` rows.
+    FirstN,
+    /// A stratified random sample of `n` rows drawn with `seed`.
+    Stratified {
+        /// The sampling seed.
+        seed: u64,
+    },
+    /// Rows picked by hand (dataset row indices).
+    Picked(Vec<usize>),
+}
+
+/// Which NTK: the plain kernel or the sign kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KernelChoice {
+    /// `J Jᵀ`.
+    Plain,
+    /// The sign kernel.
+    Sign,
+}
+
+/// Kernel layout: the full `nC × nC` kernel or the class trace `n × n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayoutChoice {
+    /// `nC × nC`.
+    Full,
+    /// `n × n`, summed over classes.
+    Trace,
+}
+
+/// Which parameters the kernel and training use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamsChoice {
+    /// LoRA parameters only.
+    Lora,
+    /// LoRA and the classification head.
+    LoraHead,
+}
+
+/// The optimizer of actual fine-tuning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerChoice {
+    /// Plain gradient descent.
+    Gd,
+    /// Adam.
+    Adam,
+}
+
+/// The training loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossChoice {
+    /// Mean squared error on one-hot targets.
+    Mse,
+    /// Cross-entropy.
+    Ce,
+}
+
+/// The whole setup of the explorer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Setup {
+    /// The encoder.
+    pub model: ModelChoice,
+    /// The dataset.
+    pub data: DataChoice,
+    /// The text column; `None` = guess from the names.
+    pub text_column: Option<String>,
+    /// The second text column of sentence pairs.
+    pub pair_column: Option<String>,
+    /// The label column; `None` = guess from the names.
+    pub label_column: Option<String>,
+    /// Fraction of every class held out for evaluation, in (0, 1).
+    pub eval_fraction: f64,
+    /// Seed of the train/eval split.
+    pub split_seed: u64,
+    /// How samples are chosen.
+    pub sample: SampleChoice,
+    /// Number of samples (for first-N and stratified).
+    pub n: usize,
+    /// Maximum sequence length in tokens.
+    pub max_len: usize,
+    /// LoRA rank.
+    pub lora_r: usize,
+    /// LoRA alpha (scale alpha / r).
+    pub lora_alpha: f64,
+    /// Adapted modules.
+    pub lora_targets: Vec<LoraModule>,
+    /// Adapted layers; `None` = all.
+    pub lora_layers: Option<Vec<usize>>,
+    /// Seed of the LoRA `A` init and the new head.
+    pub lora_seed: u64,
+    /// Plain or sign kernel.
+    pub kernel: KernelChoice,
+    /// Full or class-trace layout.
+    pub layout: LayoutChoice,
+    /// LoRA only, or LoRA and head.
+    pub params: ParamsChoice,
+    /// The λ values of a sweep.
+    pub lambdas: Vec<f64>,
+    /// The λ of the slider.
+    pub lambda: f64,
+    /// Training steps.
+    pub steps: usize,
+    /// Optimizer.
+    pub optimizer: OptimizerChoice,
+    /// Loss.
+    pub loss: LossChoice,
+    /// Selective (per-block) penalty.
+    pub selective: bool,
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Chosen kernel blocks, e.g. `block.1.value`.
+    pub blocks: Vec<String>,
+}
+
+/// The default bundled dataset.
+pub const DEFAULT_DATASET: &str = "uci-yelp";
+/// Largest number of samples an analysis accepts from the page.
+pub const MAX_SAMPLES: usize = 1024;
+/// Largest LoRA rank offered.
+pub const MAX_RANK: usize = 256;
+/// Largest number of training steps.
+pub const MAX_STEPS: usize = 100_000;
+/// Query keys that belong to the page, not to the setup (kept, never warned about).
+pub const PAGE_KEYS: &[&str] = &["backend"];
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            model: ModelChoice::Minilm,
+            data: DataChoice::Bundled(DEFAULT_DATASET.into()),
+            text_column: None,
+            pair_column: None,
+            label_column: None,
+            eval_fraction: 0.2,
+            split_seed: 0,
+            sample: SampleChoice::Stratified { seed: 0 },
+            n: 32,
+            max_len: DEFAULT_MAX_LEN,
+            lora_r: 8,
+            lora_alpha: 16.0,
+            lora_targets: vec![LoraModule::Query, LoraModule::Value],
+            lora_layers: None,
+            lora_seed: 0,
+            kernel: KernelChoice::Plain,
+            layout: LayoutChoice::Full,
+            params: ParamsChoice::Lora,
+            lambdas: vec![1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0],
+            lambda: 1e-2,
+            steps: 100,
+            optimizer: OptimizerChoice::Gd,
+            loss: LossChoice::Mse,
+            selective: false,
+            learning_rate: 1e-3,
+            blocks: Vec::new(),
+        }
+    }
+}
+
+/// Percent-encodes a query value (unreserved characters and `,` `:` stay readable).
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' | b':' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Decodes a query component (`+` is a space, `%XX` a byte); `None` when the result is not
+/// UTF-8 or an escape is malformed.
+pub fn decode_component(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn list<T>(v: &str, parse: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(parse)
+        .collect()
+}
+
+fn join<T: ToString>(items: &[T]) -> String {
+    items.iter().map(T::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn whole(v: &str) -> Result<u64, String> {
+    v.parse::<u64>()
+        .map_err(|_| "expected a whole number".to_string())
+}
+
+fn positive_f64(v: &str) -> Option<f64> {
+    v.parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0)
+}
+
+fn in_range(v: &str, lo: usize, hi: usize) -> Option<usize> {
+    v.parse::<usize>().ok().filter(|x| (lo..=hi).contains(x))
+}
+
+/// Whether `name` is a kernel block name `block.<layer>.<module>`.
+pub fn is_block_name(name: &str) -> bool {
+    let mut parts = name.splitn(3, '.');
+    parts.next() == Some("block")
+        && parts.next().is_some_and(|l| l.parse::<usize>().is_ok())
+        && parts
+            .next()
+            .is_some_and(|m| LoraModule::ALL.iter().any(|x| x.short_name() == m))
+}
+
+fn non_empty(v: &str) -> Option<Option<String>> {
+    let v = v.trim();
+    Some((!v.is_empty()).then(|| v.to_string()))
+}
+
+impl Setup {
+    /// The setup from a query string (with or without the leading `?`), starting from the
+    /// defaults; the warnings say what was ignored and why.
+    pub fn from_query(query: &str) -> (Setup, Vec<String>) {
+        let mut setup = Setup::default();
+        let warnings = setup.apply_query(query);
+        (setup, warnings)
+    }
+
+    /// Overwrites the fields named in `query`. A key that is unknown, or whose value does not
+    /// parse or is out of range, changes nothing and gives a warning.
+    pub fn apply_query(&mut self, query: &str) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for pair in query.trim_start_matches('?').split('&') {
+            if pair.is_empty() {
+                continue;
+            }
+            let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (Some(key), Some(value)) = (decode_component(raw_key), decode_component(raw_value))
+            else {
+                warnings.push(format!(
+                    "`{pair:.80}`: not a valid query parameter; ignored"
+                ));
+                continue;
+            };
+            if PAGE_KEYS.contains(&key.as_str()) {
+                continue;
+            }
+            match self.set(&key, value.trim()) {
+                Ok(()) => {}
+                Err(_) if self.describe(&key).is_none() => {
+                    warnings.push(format!("`{key:.40}={value:.80}`: unknown setting; ignored"))
+                }
+                Err(expected) => warnings.push(format!(
+                    "`{key}={value:.80}`: {expected}; kept {}",
+                    self.describe(&key).unwrap_or_default()
+                )),
+            }
+        }
+        warnings
+    }
+
+    /// Sets one field from its query value; `Err` says what was expected.
+    fn set(&mut self, key: &str, v: &str) -> Result<(), String> {
+        let bad = |what: &str| Err(format!("expected {what}"));
+        match key {
+            "model" => match v {
+                "minilm" => self.model = ModelChoice::Minilm,
+                "distilroberta" => self.model = ModelChoice::Distilroberta,
+                "dropped" => self.model = ModelChoice::Dropped,
+                _ => return bad("minilm, distilroberta or dropped"),
+            },
+            "data" => match v.strip_prefix("upload:") {
+                Some(name) if !name.trim().is_empty() => {
+                    self.data = DataChoice::Upload(name.trim().to_string())
+                }
+                None if !v.is_empty()
+                    && v.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+                {
+                    self.data = DataChoice::Bundled(v.to_string())
+                }
+                _ => return bad("a bundled dataset id (e.g. uci-yelp) or upload:<file name>"),
+            },
+            "text" => self.text_column = non_empty(v).unwrap_or_default(),
+            "pair" => self.pair_column = non_empty(v).unwrap_or_default(),
+            "label" => self.label_column = non_empty(v).unwrap_or_default(),
+            "eval" => match v.parse::<f64>() {
+                Ok(x) if x > 0.0 && x < 1.0 => self.eval_fraction = x,
+                _ => return bad("a number strictly between 0 and 1"),
+            },
+            "split_seed" => self.split_seed = whole(v)?,
+            "sample" => match v {
+                "first" => self.sample = SampleChoice::FirstN,
+                "stratified" => {
+                    if !matches!(self.sample, SampleChoice::Stratified { .. }) {
+                        self.sample = SampleChoice::Stratified { seed: 0 }
+                    }
+                }
+                "picked" => {
+                    if !matches!(self.sample, SampleChoice::Picked(_)) {
+                        self.sample = SampleChoice::Picked(Vec::new())
+                    }
+                }
+                _ => return bad("first, stratified or picked"),
+            },
+            "sample_seed" => {
+                let seed = whole(v)?;
+                if let SampleChoice::Stratified { seed: s } = &mut self.sample {
+                    *s = seed;
+                } else if !matches!(self.sample, SampleChoice::Picked(_)) {
+                    self.sample = SampleChoice::Stratified { seed };
+                }
+            }
+            "rows" => match list(v, |s| s.parse::<usize>().ok()) {
+                Some(rows) if !rows.is_empty() && rows.len() <= MAX_SAMPLES => {
+                    self.sample = SampleChoice::Picked(rows)
+                }
+                _ => return bad(&format!("1 to {MAX_SAMPLES} row numbers, comma-separated")),
+            },
+            "n" => {
+                self.n = in_range(v, 1, MAX_SAMPLES).ok_or(format!("expected 1..={MAX_SAMPLES}"))?
+            }
+            "max_len" => {
+                self.max_len =
+                    in_range(v, 3, MAX_LEN_LIMIT).ok_or(format!("expected 3..={MAX_LEN_LIMIT}"))?
+            }
+            "r" => {
+                self.lora_r = in_range(v, 1, MAX_RANK).ok_or(format!("expected 1..={MAX_RANK}"))?
+            }
+            "alpha" => self.lora_alpha = positive_f64(v).ok_or("expected a positive number")?,
+            "targets" => match list(v, LoraModule::parse) {
+                Some(mut t) if !t.is_empty() => {
+                    t.sort();
+                    t.dedup();
+                    self.lora_targets = t;
+                }
+                _ => return bad("module names from query,key,value,attn_out,intermediate,output"),
+            },
+            "layers" => match v {
+                "all" => self.lora_layers = None,
+                _ => match list(v, |s| s.parse::<usize>().ok()) {
+                    Some(mut l) if !l.is_empty() => {
+                        l.sort_unstable();
+                        l.dedup();
+                        self.lora_layers = Some(l);
+                    }
+                    _ => return bad("all, or layer numbers such as 0,1,5"),
+                },
+            },
+            "lora_seed" => self.lora_seed = whole(v)?,
+            "kernel" => match v {
+                "plain" => self.kernel = KernelChoice::Plain,
+                "sign" => self.kernel = KernelChoice::Sign,
+                _ => return bad("plain or sign"),
+            },
+            "layout" => match v {
+                "full" => self.layout = LayoutChoice::Full,
+                "trace" => self.layout = LayoutChoice::Trace,
+                _ => return bad("full or trace"),
+            },
+            "params" => match v {
+                "lora" => self.params = ParamsChoice::Lora,
+                // `+` in a query is a space unless written %2B: accept both.
+                "lora+head" | "lora head" => self.params = ParamsChoice::LoraHead,
+                _ => return bad("lora or lora+head"),
+            },
+            "lambdas" => match list(v, positive_f64) {
+                Some(l) if !l.is_empty() && l.len() <= 64 => self.lambdas = l,
+                _ => return bad("1 to 64 positive numbers, comma-separated"),
+            },
+            "lambda" => self.lambda = positive_f64(v).ok_or("expected a positive number")?,
+            "steps" => {
+                self.steps = in_range(v, 1, MAX_STEPS).ok_or(format!("expected 1..={MAX_STEPS}"))?
+            }
+            "opt" => match v {
+                "gd" => self.optimizer = OptimizerChoice::Gd,
+                "adam" => self.optimizer = OptimizerChoice::Adam,
+                _ => return bad("gd or adam"),
+            },
+            "loss" => match v {
+                "mse" => self.loss = LossChoice::Mse,
+                "ce" => self.loss = LossChoice::Ce,
+                _ => return bad("mse or ce"),
+            },
+            "selective" => match v {
+                "1" | "true" | "yes" => self.selective = true,
+                "0" | "false" | "no" => self.selective = false,
+                _ => return bad("1 or 0"),
+            },
+            "lr" => self.learning_rate = positive_f64(v).ok_or("expected a positive number")?,
+            "blocks" => match list(v, |s| is_block_name(s).then(|| s.to_string())) {
+                Some(b) => self.blocks = b,
+                None => return bad("block names such as block.1.value, comma-separated"),
+            },
+            _ => return Err("unknown setting".into()),
+        }
+        Ok(())
+    }
+
+    /// The value of one key as written in the query (unencoded), or `None` for an unknown key.
+    fn describe(&self, key: &str) -> Option<String> {
+        self.pairs()
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| if v.is_empty() { "(none)".into() } else { v })
+    }
+
+    /// Every setting as (key, value), in a fixed order.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        let mut out = vec![
+            ("model", self.model.key().to_string()),
+            ("data", self.data.key()),
+            ("text", opt(&self.text_column)),
+            ("pair", opt(&self.pair_column)),
+            ("label", opt(&self.label_column)),
+            ("eval", self.eval_fraction.to_string()),
+            ("split_seed", self.split_seed.to_string()),
+        ];
+        match &self.sample {
+            SampleChoice::FirstN => out.push(("sample", "first".into())),
+            SampleChoice::Stratified { seed } => {
+                out.push(("sample", "stratified".into()));
+                out.push(("sample_seed", seed.to_string()));
+            }
+            SampleChoice::Picked(rows) => {
+                out.push(("sample", "picked".into()));
+                out.push(("rows", join(rows)));
+            }
+        }
+        let targets: Vec<&str> = self.lora_targets.iter().map(|m| m.short_name()).collect();
+        out.extend([
+            ("n", self.n.to_string()),
+            ("max_len", self.max_len.to_string()),
+            ("r", self.lora_r.to_string()),
+            ("alpha", self.lora_alpha.to_string()),
+            ("targets", targets.join(",")),
+            (
+                "layers",
+                self.lora_layers
+                    .as_ref()
+                    .map_or("all".to_string(), |l| join(l)),
+            ),
+            ("lora_seed", self.lora_seed.to_string()),
+            (
+                "kernel",
+                match self.kernel {
+                    KernelChoice::Plain => "plain",
+                    KernelChoice::Sign => "sign",
+                }
+                .into(),
+            ),
+            (
+                "layout",
+                match self.layout {
+                    LayoutChoice::Full => "full",
+                    LayoutChoice::Trace => "trace",
+                }
+                .into(),
+            ),
+            (
+                "params",
+                match self.params {
+                    ParamsChoice::Lora => "lora",
+                    ParamsChoice::LoraHead => "lora+head",
+                }
+                .into(),
+            ),
+            ("lambdas", join(&self.lambdas)),
+            ("lambda", self.lambda.to_string()),
+            ("steps", self.steps.to_string()),
+            (
+                "opt",
+                match self.optimizer {
+                    OptimizerChoice::Gd => "gd",
+                    OptimizerChoice::Adam => "adam",
+                }
+                .into(),
+            ),
+            (
+                "loss",
+                match self.loss {
+                    LossChoice::Mse => "mse",
+                    LossChoice::Ce => "ce",
+                }
+                .into(),
+            ),
+            ("selective", if self.selective { "1" } else { "0" }.into()),
+            ("lr", self.learning_rate.to_string()),
+            ("blocks", self.blocks.join(",")),
+        ]);
+        out
+    }
+
+    /// The query string (without `?`): every setting, percent-encoded where needed; empty
+    /// optional columns and an empty block list are left out.
+    pub fn to_query(&self) -> String {
+        self.pairs()
+            .into_iter()
+            .filter(|(k, v)| !(v.is_empty() && matches!(*k, "text" | "pair" | "label" | "blocks")))
+            .map(|(k, v)| format!("{k}={}", encode_component(&v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The LoRA configuration of this setup.
+    pub fn lora_config(&self) -> LoraConfig {
+        let mut c = LoraConfig::new(self.lora_r, self.lora_alpha, &self.lora_targets);
+        c.layers_to_transform = self.lora_layers.clone();
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_and_read_well() {
+        let s = Setup::default();
+        let q = s.to_query();
+        assert!(
+            q.starts_with("model=minilm&data=uci-yelp&eval=0.2&split_seed=0&sample=stratified"),
+            "{q}"
+        );
+        assert!(q.contains("&n=32&max_len=128&r=8&alpha=16&targets=query,value&layers=all"));
+        assert!(q.contains("&lambdas=0.0001,0.001,0.01,0.1,1,10,100&lambda=0.01&steps=100"));
+        assert!(q.contains("&params=lora&"));
+        assert_eq!(Setup::from_query(&q), (s.clone(), vec![]));
+        assert_eq!(Setup::from_query(""), (s, vec![]));
+    }
+
+    #[test]
+    fn every_field_round_trips() {
+        let s = Setup {
+            model: ModelChoice::Distilroberta,
+            data: DataChoice::Upload("my reviews (v2)&co.csv".into()),
+            text_column: Some("review text".into()),
+            pair_column: Some("hypothesis".into()),
+            label_column: Some("Sentiment".into()),
+            eval_fraction: 0.35,
+            split_seed: 17,
+            sample: SampleChoice::Picked(vec![3, 1, 40]),
+            n: 12,
+            max_len: 64,
+            lora_r: 4,
+            lora_alpha: 0.5,
+            lora_targets: vec![LoraModule::Key, LoraModule::Output],
+            lora_layers: Some(vec![0, 5]),
+            lora_seed: 99,
+            kernel: KernelChoice::Sign,
+            layout: LayoutChoice::Trace,
+            params: ParamsChoice::LoraHead,
+            lambdas: vec![0.5, 2.0],
+            lambda: 3.25,
+            steps: 7,
+            optimizer: OptimizerChoice::Adam,
+            loss: LossChoice::Ce,
+            selective: true,
+            learning_rate: 2.5e-4,
+            blocks: vec!["block.1.value".into(), "block.0.query".into()],
+        };
+        let q = s.to_query();
+        assert!(
+            q.contains("data=upload:my%20reviews%20%28v2%29%26co.csv"),
+            "{q}"
+        );
+        assert!(q.contains("params=lora%2Bhead"), "{q}");
+        assert_eq!(Setup::from_query(&format!("?{q}")), (s.clone(), vec![]));
+        let stratified = Setup {
+            sample: SampleChoice::Stratified { seed: 5 },
+            ..s
+        };
+        assert_eq!(
+            Setup::from_query(&stratified.to_query()),
+            (stratified, vec![])
+        );
+        let (first, w) = Setup::from_query("sample=first&n=8&params=lora+head");
+        assert_eq!(first.sample, SampleChoice::FirstN);
+        assert_eq!(first.params, ParamsChoice::LoraHead);
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn malformed_values_fall_back_with_warnings() {
+        let q = "model=gpt9&n=0&r=abc&alpha=-1&eval=1.5&targets=query,bogus&lambdas=1,,x\
+                 &layers=one&kernel=&blocks=block.x.value&wat=1&max_len=100000&backend=cpu\
+                 &data=../etc&lr=NaN&steps=-3&%ZZ=1&sample=random&rows=";
+        let (s, w) = Setup::from_query(q);
+        assert_eq!(s, Setup::default());
+        let keys = [
+            "model=gpt9",
+            "n=0",
+            "r=abc",
+            "alpha=-1",
+            "eval=1.5",
+            "targets=",
+            "lambdas=",
+            "layers=one",
+            "kernel=",
+            "blocks=",
+            "wat=1",
+            "max_len=",
+            "data=",
+            "lr=NaN",
+            "steps=-3",
+            "%ZZ=1",
+            "sample=random",
+            "rows=",
+        ];
+        assert_eq!(w.len(), keys.len(), "{w:#?}");
+        for k in keys {
+            assert!(
+                w.iter().any(|m| m.contains(k)),
+                "no warning for {k}: {w:#?}"
+            );
+        }
+        assert!(
+            w[0].contains("expected minilm, distilroberta or dropped; kept minilm"),
+            "{}",
+            w[0]
+        );
+        // A bad value keeps what was set before it.
+        let (s, w) = Setup::from_query("r=4&r=0&n=10");
+        assert_eq!((s.lora_r, s.n), (4, 10));
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("kept 4"), "{w:?}");
+    }
+
+    #[test]
+    fn later_queries_override_earlier_ones() {
+        // Local storage first, then the address: the address wins key by key.
+        let mut s = Setup::from_query("r=4&n=10&data=uci-imdb").0;
+        let w = s.apply_query("?n=20&model=distilroberta");
+        assert!(w.is_empty());
+        assert_eq!(
+            (s.lora_r, s.n, s.model),
+            (4, 20, ModelChoice::Distilroberta)
+        );
+        assert_eq!(s.data, DataChoice::Bundled("uci-imdb".into()));
+    }
+
+    #[test]
+    fn components_and_blocks() {
+        assert_eq!(decode_component("a+b%2Bc%C3%A9"), Some("a b+cé".into()));
+        assert_eq!(decode_component("%"), None);
+        assert_eq!(decode_component("%FF"), None);
+        assert_eq!(encode_component("é ,:"), "%C3%A9%20,:");
+        assert!(is_block_name("block.11.attn_out"));
+        assert!(!is_block_name("block.1.pooler"));
+        assert!(!is_block_name("blocks.1.value"));
+        let c = Setup::default().lora_config();
+        assert_eq!(c.r, 8);
+        assert_eq!(c.scale(), 2.0);
+    }
+}
