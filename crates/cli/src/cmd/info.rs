@@ -5,6 +5,22 @@ use std::path::PathBuf;
 use clap::Args;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::model::{Family, HeadKind, ParameterCounts};
+
+/// Parameter counts as `info` writes them.
+#[derive(Debug, Serialize)]
+pub struct Parameters {
+    /// Everything: encoder, head and LoRA.
+    pub total: usize,
+    /// The pretrained encoder (embeddings, layers, pooler).
+    pub encoder: usize,
+    /// The classification head.
+    pub head: usize,
+    /// The LoRA adapters (the trainable part).
+    pub lora: usize,
+    /// The encoder by part.
+    pub by_part: ParameterCounts,
+}
+
 use serde::Serialize;
 
 use crate::args::{LoraArgs, ModelArgs};
@@ -74,7 +90,7 @@ pub struct InfoReport {
     /// The checkpoint's classification head, if any.
     pub head: Option<HeadInfo>,
     /// Parameter counts; `lora` is the trainable LoRA count.
-    pub parameters: ParameterCounts,
+    pub parameters: Parameters,
     /// The adapters counted in `parameters.lora`, when `--rank` is given.
     pub lora: Option<LoraInfo>,
 }
@@ -110,7 +126,16 @@ pub fn run(args: InfoArgs) -> Result<(), Failure> {
             kind: h.kind(),
             classes: h.num_classes(),
         }),
-        parameters: model.parameter_counts(),
+        parameters: {
+            let p = model.parameter_counts();
+            Parameters {
+                total: p.total(),
+                encoder: p.base(),
+                head: p.head,
+                lora: p.lora,
+                by_part: p,
+            }
+        },
         lora,
     };
     write_json(&report, args.out.as_deref())

@@ -226,6 +226,24 @@ mod tests {
 
     #[test]
     #[cfg(not(target_family = "wasm"))]
+    fn totals_equal_pytorch_numel_sums() {
+        let bert = Model::from_dir(fixture("bert_cls"), &cpu_device()).unwrap();
+        let (h, c) = (bert.config.hidden_size, 3);
+        let p = bert.parameter_counts();
+        assert_eq!(p.head, c * h + c);
+        assert_eq!((p.lora, p.total()), (0, p.base() + p.head));
+        // sum(p.numel() for p in BertForSequenceClassification(...).parameters()) on the fixture.
+        assert_eq!(p.total(), 24_899);
+
+        let roberta = Model::from_dir(fixture("roberta_cls"), &cpu_device()).unwrap();
+        let p = roberta.parameter_counts();
+        let h = roberta.config.hidden_size;
+        assert_eq!(p.head, (h * h + h) + (2 * h + 2));
+        assert_eq!(p.total(), 31_970);
+    }
+
+    #[test]
+    #[cfg(not(target_family = "wasm"))]
     fn minilm_has_22_7_million_parameters() {
         let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../web/models/all-MiniLM-L6-v2");

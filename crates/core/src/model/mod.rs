@@ -17,7 +17,6 @@ pub mod heads;
 pub mod input;
 pub mod layers;
 pub mod loading;
-pub mod params;
 pub mod weights;
 
 pub use config::{Family, ModelConfig};
@@ -25,7 +24,6 @@ pub use counts::{lora_parameter_count, ParameterCounts};
 pub use encoder::{mean_pool, Encoder, EncoderOutput, ForwardHooks, NoHooks};
 pub use heads::{ClassifierHead, HeadKind};
 pub use input::TokenBatch;
-pub use params::ParameterCounts;
 
 use burn::prelude::*;
 
