@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use cmd::{info::InfoArgs, logits::LogitsArgs, self_check::SelfCheckArgs};
+use cmd::{bench::BenchArgs, info::InfoArgs, logits::LogitsArgs, self_check::SelfCheckArgs};
 use error::Failure;
 
 /// Command-line interface of ntk-lens.
@@ -42,6 +42,9 @@ enum Command {
     Info(InfoArgs),
     /// Logits of a classifier for every text of a file, each text run alone, as JSON.
     Logits(LogitsArgs),
+    /// Benchmark: forward throughput (sentences/s) of the encoder on the CPU backend, as JSON
+    /// (see benches/forward.sh).
+    BenchForward(BenchArgs),
     /// Empirical NTK of the LoRA model over samples (not available yet).
     Ntk,
     /// Linearized vs actual proximal fine-tuning over a lambda grid (not available yet).
@@ -55,6 +58,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::SelfCheck(args) => cmd::self_check::run(args),
         Command::Info(args) => cmd::info::run(args),
         Command::Logits(args) => cmd::logits::run(args),
+        Command::BenchForward(args) => cmd::bench::run(args),
         Command::Ntk => Err(Failure::NotYet("ntk")),
         Command::Sweep => Err(Failure::NotYet("sweep")),
         Command::Select => Err(Failure::NotYet("select")),
