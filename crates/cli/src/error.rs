@@ -12,8 +12,6 @@ pub enum Failure {
     Input(String),
     /// A computation or an output write failed after the inputs were accepted: exit code 1.
     Compute(String),
-    /// The subcommand exists but is not implemented in this version: exit code 1.
-    NotYet(&'static str),
 }
 
 impl Failure {
@@ -31,7 +29,7 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Input(_) => 2,
-            Failure::Compute(_) | Failure::NotYet(_) => 1,
+            Failure::Compute(_) => 1,
         }
     }
 }
@@ -41,9 +39,6 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
             Failure::Input(m) | Failure::Compute(m) => m.clone(),
-            Failure::NotYet(what) => {
-                format!("`ntk-lens {what}` is not available in this version yet")
-            }
         };
         let one_line: Vec<&str> = text
             .split(['\n', '\r'])
@@ -70,9 +65,5 @@ mod tests {
         assert_eq!(f.to_string(), "a.json: first second third");
         assert_eq!(f.exit_code(), 2);
         assert_eq!(Failure::Compute("x".into()).exit_code(), 1);
-        assert_eq!(
-            Failure::NotYet("ntk").to_string(),
-            "`ntk-lens ntk` is not available in this version yet"
-        );
     }
 }

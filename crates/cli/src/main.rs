@@ -8,17 +8,22 @@
 //! [`load`] reads models, adapters, tokenizers and data files, [`cmd`] has one module per
 //! subcommand, [`error`] the failure type and its exit codes.
 
+mod analysis;
 mod args;
 mod cmd;
 mod error;
 mod load;
 mod output;
+mod plots;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use cmd::{bench::BenchArgs, info::InfoArgs, logits::LogitsArgs, self_check::SelfCheckArgs};
+use cmd::{
+    bench::BenchArgs, info::InfoArgs, logits::LogitsArgs, ntk::NtkArgs, select::SelectArgs,
+    self_check::SelfCheckArgs, sweep::SweepArgs,
+};
 use error::Failure;
 
 /// Command-line interface of ntk-lens.
@@ -42,15 +47,15 @@ enum Command {
     Info(InfoArgs),
     /// Logits of a classifier for every text of a file, each text run alone, as JSON.
     Logits(LogitsArgs),
+    /// Empirical NTK of the LoRA model over samples: kernel, spectrum, κ, blocks, as JSON.
+    Ntk(Box<NtkArgs>),
+    /// Linearized vs actual proximal fine-tuning over a λ grid, as JSON (and SVG charts).
+    Sweep(Box<SweepArgs>),
+    /// Layer selection by NTK spectra; with --train, κ at init vs the outcome of fine-tuning.
+    Select(Box<SelectArgs>),
     /// Benchmark: forward throughput (sentences/s) of the encoder on the CPU backend, as JSON
     /// (see benches/forward.sh).
     BenchForward(BenchArgs),
-    /// Empirical NTK of the LoRA model over samples (not available yet).
-    Ntk,
-    /// Linearized vs actual proximal fine-tuning over a lambda grid (not available yet).
-    Sweep,
-    /// Layer selection by NTK spectra (not available yet).
-    Select,
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -58,10 +63,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::SelfCheck(args) => cmd::self_check::run(args),
         Command::Info(args) => cmd::info::run(args),
         Command::Logits(args) => cmd::logits::run(args),
+        Command::Ntk(args) => cmd::ntk::run(*args),
+        Command::Sweep(args) => cmd::sweep::run(*args),
+        Command::Select(args) => cmd::select::run(*args),
         Command::BenchForward(args) => cmd::bench::run(args),
-        Command::Ntk => Err(Failure::NotYet("ntk")),
-        Command::Sweep => Err(Failure::NotYet("sweep")),
-        Command::Select => Err(Failure::NotYet("select")),
     }
 }
 

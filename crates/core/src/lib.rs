@@ -16,14 +16,17 @@
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod experiment;
 pub mod linear;
 pub mod lora;
 pub mod model;
+pub mod ntk;
 pub mod readback;
 pub mod rng;
 pub mod selfcheck;
 pub mod spectrum;
 pub mod tokenize;
+pub mod train;
 
 #[cfg(test)]
 pub(crate) mod test_rng;

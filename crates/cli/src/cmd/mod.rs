@@ -3,4 +3,7 @@
 pub mod bench;
 pub mod info;
 pub mod logits;
+pub mod ntk;
+pub mod select;
 pub mod self_check;
+pub mod sweep;

@@ -128,6 +128,17 @@ impl LoraSite {
         format!("block.{}.{}", self.layer, self.module.short_name())
     }
 
+    /// Parses a block name `block.<layer>.<short name>` (the inverse of
+    /// [`LoraSite::block_name`]).
+    pub fn from_block_name(name: &str) -> Option<LoraSite> {
+        let rest = name.strip_prefix("block.")?;
+        let (layer, module) = rest.split_once('.')?;
+        Some(LoraSite {
+            layer: layer.parse().ok()?,
+            module: LoraModule::parse(module)?,
+        })
+    }
+
     /// The module key relative to the encoder, `encoder.layer.<i>.<hf path>`.
     pub fn encoder_key(&self) -> String {
         format!("encoder.layer.{}.{}", self.layer, self.module.hf_path())

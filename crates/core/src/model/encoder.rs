@@ -24,6 +24,13 @@ pub trait ForwardHooks {
     fn site_output(&mut self, _site: LoraSite, y: Tensor<3>) -> Tensor<3> {
         y
     }
+
+    /// Called at each dense layer of the classification head (`name` as in
+    /// [`ClassifierHead::named_tensors`](super::ClassifierHead::named_tensors)) with its input
+    /// `x` `[B, in]` and output `y` `[B, out]`; the returned tensor replaces `y`.
+    fn head_dense(&mut self, _name: &str, _x: &Tensor<2>, y: Tensor<2>) -> Tensor<2> {
+        y
+    }
 }
 
 /// Hooks that do nothing.

@@ -103,6 +103,26 @@ impl ClassifierHead {
         }
     }
 
+    /// The head's dense layers in forward order.
+    pub fn dense_layers(&self) -> Vec<&Dense> {
+        match self {
+            ClassifierHead::Bert { classifier } | ClassifierHead::MeanPoolLinear { classifier } => {
+                vec![classifier]
+            }
+            ClassifierHead::Roberta { dense, out_proj } => vec![dense, out_proj],
+        }
+    }
+
+    /// The head's dense layers in forward order, mutably (e.g. to train them).
+    pub fn dense_layers_mut(&mut self) -> Vec<&mut Dense> {
+        match self {
+            ClassifierHead::Bert { classifier } | ClassifierHead::MeanPoolLinear { classifier } => {
+                vec![classifier]
+            }
+            ClassifierHead::Roberta { dense, out_proj } => vec![dense, out_proj],
+        }
+    }
+
     /// The head's tensors under their Hugging Face names (`classifier.weight`, …), in the
     /// `[out, in]` layout.
     pub fn named_tensors(&self) -> Vec<(String, Tensor<2>, Option<Tensor<1>>)> {
@@ -131,6 +151,21 @@ impl ClassifierHead {
 
     /// Logits `[B, C]` from the encoder's output.
     pub fn forward(&self, out: &EncoderOutput) -> Result<Tensor<2>, CoreError> {
+        self.forward_probed(out, &mut |_, _, y| y)
+    }
+
+    /// Logits `[B, C]`, calling `probe(name, input, output)` at each dense layer of the head
+    /// (names as in [`ClassifierHead::named_tensors`]); the returned tensor replaces the
+    /// layer's output. The NTK code uses it to form per-sample Jacobians of the head.
+    pub fn forward_probed(
+        &self,
+        out: &EncoderOutput,
+        probe: &mut dyn FnMut(&str, &Tensor<2>, Tensor<2>) -> Tensor<2>,
+    ) -> Result<Tensor<2>, CoreError> {
+        let mut dense = |name: &str, layer: &Dense, x: Tensor<2>| {
+            let y = layer.forward(x.clone());
+            probe(name, &x, y)
+        };
         match self {
             ClassifierHead::Bert { classifier } => {
                 let pooled = out.pooler_output.clone().ok_or_else(|| {
@@ -140,19 +175,21 @@ impl ClassifierHead {
                          this checkpoint does not have",
                     )
                 })?;
-                Ok(classifier.forward(pooled))
+                Ok(dense("classifier", classifier, pooled))
             }
-            ClassifierHead::Roberta { dense, out_proj } => {
+            ClassifierHead::Roberta { dense: d, out_proj } => {
                 let [b, _, h] = out.last_hidden_state.dims();
                 let first = out
                     .last_hidden_state
                     .clone()
                     .narrow(1, 0, 1)
                     .reshape([b, h]);
-                Ok(out_proj.forward(dense.forward(first).tanh()))
+                let hidden = dense("classifier.dense", d, first).tanh();
+                Ok(dense("classifier.out_proj", out_proj, hidden))
             }
             ClassifierHead::MeanPoolLinear { classifier } => {
-                Ok(classifier.forward(mean_pool(out.last_hidden_state.clone(), out.mask.clone())))
+                let pooled = mean_pool(out.last_hidden_state.clone(), out.mask.clone());
+                Ok(dense("classifier", classifier, pooled))
             }
         }
     }

@@ -128,7 +128,9 @@ impl Model {
     ) -> Result<ModelOutput, CoreError> {
         let encoder = self.encoder.forward_with_hooks(batch, hooks)?;
         let logits = match &self.head {
-            Some(h) => Some(h.forward(&encoder)?),
+            Some(h) => {
+                Some(h.forward_probed(&encoder, &mut |name, x, y| hooks.head_dense(name, x, y))?)
+            }
             None => None,
         };
         Ok(ModelOutput { encoder, logits })
@@ -168,6 +170,20 @@ impl Model {
         seed: u64,
     ) -> Result<Vec<LoraSite>, CoreError> {
         let sites = config.resolve(self.encoder.layers.len(), &self.hf_prefix)?;
+        for &site in &sites {
+            let base = &self.encoder.layers[site.layer].linear(site.module).base;
+            let width = base.in_features().min(base.out_features());
+            if config.r > width {
+                return Err(CoreError::adapter(
+                    "r",
+                    format!(
+                        "rank {} is larger than the width {width} of {}; LoRA needs r ≤                          min(in, out)",
+                        config.r,
+                        site.block_name()
+                    ),
+                ));
+            }
+        }
         self.remove_lora();
         let device = self.device();
         for &site in &sites {
@@ -194,6 +210,25 @@ impl Model {
             }
         }
         self.lora_config = None;
+    }
+
+    /// Keeps the adapters of `sites` and removes every other one (e.g. to fine-tune a chosen
+    /// subset of layers). Errors when one of `sites` is not adapted.
+    pub fn retain_lora(&mut self, sites: &[LoraSite]) -> Result<(), CoreError> {
+        if let Some(missing) = sites.iter().find(|s| self.lora(**s).is_none()) {
+            return Err(CoreError::invalid(
+                "blocks",
+                format!("{} has no LoRA adapter", missing.block_name()),
+            ));
+        }
+        for (layer, l) in self.encoder.layers.iter_mut().enumerate() {
+            for module in crate::lora::LoraModule::ALL {
+                if !sites.contains(&LoraSite { layer, module }) {
+                    l.linear_mut(module).lora = None;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The adapted sites, sorted by layer then module.

@@ -1,0 +1,149 @@
+//! What `ntk`, `sweep` and `select` share: the flags that choose model, adapter, data, samples
+//! and LoRA, and loading them into a prepared experiment.
+
+use std::path::PathBuf;
+
+use clap::builder::RangedU64ValueParser;
+use clap::{Args, ValueEnum};
+use ntk_lens_core::data::{parse_dataset, ColumnChoice, Dataset};
+use ntk_lens_core::device::cpu_device;
+use ntk_lens_core::experiment::{prepare, LoraSetup, Prepared, SampleChoice};
+use ntk_lens_core::lora::{LoraConfig, LoraModule};
+
+use crate::args::{LoraArgs, ModelArgs, TokenArgs, DEFAULT_ALPHA};
+use crate::error::Failure;
+use crate::load;
+
+/// How the analysed samples are drawn from the data file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SampleArg {
+    /// The first N rows in file order.
+    First,
+    /// A stratified random sample of N rows (seed: --sample-seed).
+    Stratified,
+}
+
+/// Model, adapter, data, samples and LoRA of an analysis.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// A PEFT adapter directory to analyse instead of fresh LoRA (its head, if any, is used).
+    #[arg(long, value_name = "DIR", conflicts_with = "rank")]
+    pub adapter: Option<PathBuf>,
+    /// Labelled data: JSONL/JSON (fields `text`, `label`; `text_pair` for pairs) or CSV/TSV
+    /// with a header (columns guessed unless --text-col/--label-col are given).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// The text column (default: guessed, e.g. `text`, `sentence`).
+    #[arg(long, value_name = "NAME", requires = "label_col")]
+    pub text_col: Option<String>,
+    /// The second text column of sentence pairs.
+    #[arg(long, value_name = "NAME", requires = "text_col")]
+    pub pair_col: Option<String>,
+    /// The label column (default: guessed, e.g. `label`).
+    #[arg(long, value_name = "NAME", requires = "text_col")]
+    pub label_col: Option<String>,
+    /// Number of analysed samples.
+    #[arg(long, value_name = "N", default_value_t = 32,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub n: usize,
+    /// How the N samples are chosen.
+    #[arg(long, value_enum, default_value_t = SampleArg::First)]
+    pub sample: SampleArg,
+    /// Seed of --sample stratified.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub sample_seed: u64,
+    #[command(flatten)]
+    pub tokens: TokenArgs,
+    #[command(flatten)]
+    pub lora: LoraArgs,
+    /// Seed of the LoRA A initialisation and of a new head.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// The default LoRA when neither --adapter nor --rank is given: r = 8, alpha = 8 (scale 1, the
+/// official code's choice), query and value of every layer.
+pub fn default_lora() -> LoraConfig {
+    LoraConfig::new(8, DEFAULT_ALPHA, &[LoraModule::Query, LoraModule::Value])
+}
+
+/// Prints plain-language notes on stderr (after a command succeeded, so that a failing command
+/// still prints exactly one line).
+pub fn print_notes(notes: &[String]) {
+    for note in notes {
+        eprintln!("note: {note}");
+    }
+}
+
+/// Reads a labelled data file; errors name the file, line and column.
+pub fn dataset(path: &std::path::Path, columns: Option<&ColumnChoice>) -> Result<Dataset, Failure> {
+    let bytes = load::read(path)?;
+    parse_dataset(&path.display().to_string(), &bytes, columns)
+        .map_err(|e| Failure::Input(e.to_string()))
+}
+
+impl AnalysisArgs {
+    fn columns(&self) -> Option<ColumnChoice> {
+        let (text, label) = (self.text_col.as_ref()?, self.label_col.as_ref()?);
+        Some(match &self.pair_col {
+            Some(p) => ColumnChoice::pair(text, p, label),
+            None => ColumnChoice::single(text, label),
+        })
+    }
+
+    /// Loads everything and prepares the experiment; `eval` rows come from `eval_file` (its first
+    /// `eval_n` rows) when given. Every problem with the inputs is an input failure (exit 2).
+    pub fn prepare(&self, eval_file: Option<&PathBuf>, eval_n: usize) -> Result<Prepared, Failure> {
+        let dir = &self.model.model;
+        let device = cpu_device();
+        let mut model = load::model(dir, &device)?;
+        let lora = match &self.adapter {
+            Some(a) => {
+                load::adapter(&mut model, a)?;
+                None
+            }
+            None => Some(LoraSetup {
+                config: self.lora.config().unwrap_or_else(default_lora),
+                seed: self.seed,
+            }),
+        };
+        let tokenizer = load::tokenizer(dir, &model, self.tokens.max_len)?;
+        let columns = self.columns();
+        let data = dataset(&self.data, columns.as_ref())?;
+        let choice = match self.sample {
+            SampleArg::First => SampleChoice::First { n: self.n },
+            SampleArg::Stratified => SampleChoice::Stratified {
+                n: self.n,
+                seed: self.sample_seed,
+            },
+        };
+        let mut prepared = prepare(
+            model,
+            &tokenizer,
+            &data,
+            &choice,
+            &[],
+            lora.as_ref(),
+            self.seed,
+        )
+        .map_err(|e| Failure::input(self.data.display(), e))?;
+        if let Some(path) = eval_file {
+            let eval = dataset(path, columns.as_ref())?;
+            if eval.label_names != data.label_names {
+                return Err(Failure::file(
+                    path,
+                    format!(
+                        "its classes {:?} differ from the training data's {:?}",
+                        eval.label_names, data.label_names
+                    ),
+                ));
+            }
+            let rows: Vec<usize> = (0..eval.len().min(eval_n)).collect();
+            prepared.eval = ntk_lens_core::experiment::Samples::from_rows(&eval, &rows, &tokenizer)
+                .map_err(|e| Failure::file(path, e))?;
+        }
+        Ok(prepared)
+    }
+}

@@ -1,0 +1,138 @@
+//! `ntk-lens select`: layer selection from the NTK at initialisation, and (with --train)
+//! whether κ at initialisation predicts the outcome of fine-tuning.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use ntk_lens_core::block_on;
+use ntk_lens_core::experiment::{Strategy, Study, StudyConfig};
+use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
+use ntk_lens_core::train::TrainConfig;
+
+use crate::analysis::AnalysisArgs;
+use crate::cmd::sweep::TrainArgs;
+use crate::error::Failure;
+use crate::output::write_json;
+
+/// Selection strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// Greedy forward selection minimising κ(K_S + λI).
+    GreedyKappa,
+    /// Greedy forward selection maximising λ_min(K_S + λI).
+    GreedyLmin,
+    /// The K blocks with the largest trace.
+    Trace,
+    /// Each block alone; the K with the smallest κ.
+    AllSingles,
+}
+
+/// Flags of `select`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Number of (layer, module) blocks to select.
+    #[arg(long, value_name = "K", default_value_t = 2)]
+    pub budget: usize,
+    /// How to select.
+    #[arg(long, value_enum, default_value_t = StrategyArg::GreedyKappa)]
+    pub strategy: StrategyArg,
+    /// Shift λ of κ(K_S + λI) used for scoring.
+    #[arg(long, value_name = "LAMBDA", default_value_t = 0.0)]
+    pub kappa_lambda: f64,
+    /// Fine-tune every candidate and correlate κ with the outcome.
+    #[arg(long)]
+    pub train: bool,
+    /// Proximal λ of the fine-tuning runs.
+    #[arg(long, value_name = "LAMBDA", default_value_t = 1e-3)]
+    pub lambda: f64,
+    #[command(flatten)]
+    pub training: TrainArgs,
+    /// Eval data for accuracy (same format and classes as --data).
+    #[arg(long, value_name = "FILE")]
+    pub eval: Option<PathBuf>,
+    /// Use the first N rows of --eval.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub eval_n: usize,
+    /// Write the JSON result here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write SVG charts into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+}
+
+/// Runs the study and writes the report.
+pub fn run(args: SelectArgs) -> Result<(), Failure> {
+    let prepared = args.analysis.prepare(args.eval.as_ref(), args.eval_n)?;
+    let ntk = block_on(
+        NtkBuilder::new(
+            &prepared.model,
+            &prepared.train.encoded,
+            &[],
+            NtkOptions::default(),
+        )
+        .map_err(|e| Failure::input("ntk", e))?
+        .run(),
+    )?;
+    let t = &args.training;
+    let training = TrainConfig {
+        lambda: args.lambda,
+        lr: t.lr.unwrap_or(match t.optimizer() {
+            ntk_lens_core::train::OptimizerKind::Gd => {
+                let mu = ntk
+                    .total()?
+                    .spectrum(&Default::default())
+                    .map(|s| s.max)
+                    .unwrap_or(1.0);
+                ntk_lens_core::train::default_gd_lr(mu, args.lambda)
+            }
+            ntk_lens_core::train::OptimizerKind::Adam => 1e-3,
+        }),
+        steps: t.steps,
+        optimizer: t.optimizer(),
+        loss: t.loss(),
+        selective: t.selective,
+        train_head: false,
+        chunk_size: t.chunk,
+    };
+    let config = StudyConfig {
+        budget: args.budget,
+        strategy: match args.strategy {
+            StrategyArg::GreedyKappa => Strategy::GreedyKappa,
+            StrategyArg::GreedyLmin => Strategy::GreedyLmin,
+            StrategyArg::Trace => Strategy::Trace,
+            StrategyArg::AllSingles => Strategy::AllSingles,
+        },
+        kappa_lambda: args.kappa_lambda,
+        train: args.train,
+        training,
+    };
+    let mut study = Study::new(
+        &prepared.model,
+        prepared.train,
+        prepared.eval,
+        &ntk,
+        config,
+        &[],
+    )
+    .map_err(|e| Failure::input("select flags", e))?;
+    while !study.is_done() {
+        let label = study
+            .current()
+            .map(|c| c.blocks.join("+"))
+            .unwrap_or_default();
+        block_on(study.step())?;
+        if study.current().map(|c| c.blocks.join("+")) != Some(label.clone()) {
+            eprintln!("trained {label}");
+        }
+    }
+    let report = study.finish();
+    if let Some(dir) = &args.plots {
+        crate::plots::select(&report, dir)?;
+    }
+    write_json(&report, args.out.as_deref())?;
+    crate::analysis::print_notes(&report.notes);
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! `ntk-lens sweep`: the linearized model against actual proximal fine-tuning over a λ grid.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use ntk_lens_core::block_on;
+use ntk_lens_core::experiment::{Sweep, SweepConfig};
+use ntk_lens_core::ntk::{NtkBuilder, NtkOptions, ParamSet};
+use ntk_lens_core::train::{LossKind, OptimizerKind};
+
+use crate::analysis::AnalysisArgs;
+use crate::error::Failure;
+use crate::output::write_json;
+
+/// `gd` or `adam`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerArg {
+    /// Full-batch gradient descent (the theory's setting).
+    Gd,
+    /// Adam.
+    Adam,
+}
+
+/// `mse` or `ce`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LossArg {
+    /// ½‖f − onehot(y)‖².
+    Mse,
+    /// Cross-entropy.
+    Ce,
+}
+
+/// How each fine-tuning run goes (shared by `sweep` and `select`).
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Steps per run.
+    #[arg(long, value_name = "T", default_value_t = 100)]
+    pub steps: usize,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Gd)]
+    pub optimizer: OptimizerArg,
+    /// Loss of the actual model.
+    #[arg(long, value_enum, default_value_t = LossArg::Mse)]
+    pub loss: LossArg,
+    /// Apply the proximal term only when ⟨∇L, θ − θ0⟩ ≥ 0 (the paper's Eq. 8).
+    #[arg(long)]
+    pub selective: bool,
+    /// Step size [default: GD 0.05/(μ_max + λ) from the NTK at θ0, Adam 1e-3].
+    #[arg(long, value_name = "LR")]
+    pub lr: Option<f64>,
+    /// Samples per forward/backward pass (gradients are summed: still full-batch).
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub chunk: usize,
+}
+
+impl TrainArgs {
+    /// The core's optimizer.
+    pub fn optimizer(&self) -> OptimizerKind {
+        match self.optimizer {
+            OptimizerArg::Gd => OptimizerKind::Gd,
+            OptimizerArg::Adam => OptimizerKind::Adam,
+        }
+    }
+
+    /// The core's loss.
+    pub fn loss(&self) -> LossKind {
+        match self.loss {
+            LossArg::Mse => LossKind::Mse,
+            LossArg::Ce => LossKind::Ce,
+        }
+    }
+}
+
+/// Flags of `sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// The λ grid, comma-separated, run in this order.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "1e-4,1e-3,1e-2,1e-1,1,10,100"
+    )]
+    pub lambdas: Vec<f64>,
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// Train the classification head too (its parameters join the NTK).
+    #[arg(long)]
+    pub train_head: bool,
+    /// Eval data (same format and classes as --data).
+    #[arg(long, value_name = "FILE")]
+    pub eval: Option<PathBuf>,
+    /// Use the first N rows of --eval.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub eval_n: usize,
+    /// Write the JSON result here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write SVG charts into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+}
+
+/// Runs the sweep and writes the report.
+pub fn run(args: SweepArgs) -> Result<(), Failure> {
+    let prepared = args.analysis.prepare(args.eval.as_ref(), args.eval_n)?;
+    let notes = prepared.notes.clone();
+    let options = NtkOptions {
+        params: if args.train_head {
+            ParamSet::LoraAndHead
+        } else {
+            ParamSet::Lora
+        },
+        ..NtkOptions::default()
+    };
+    let ntk = block_on(
+        NtkBuilder::new(
+            &prepared.model,
+            &prepared.train.encoded,
+            &prepared.eval.encoded,
+            options,
+        )
+        .map_err(|e| Failure::input("ntk", e))?
+        .run(),
+    )?;
+    let config = SweepConfig {
+        lambdas: args.lambdas.clone(),
+        steps: args.train.steps,
+        optimizer: args.train.optimizer(),
+        loss: args.train.loss(),
+        selective: args.train.selective,
+        lr: args.train.lr,
+        chunk_size: args.train.chunk,
+    };
+    let mut sweep = Sweep::new(&prepared.model, prepared.train, prepared.eval, ntk, config)
+        .map_err(|e| Failure::input("sweep flags", e))?;
+    let mut reported = 0;
+    while !sweep.is_done() {
+        block_on(sweep.step())?;
+        for p in &sweep.results()[reported..] {
+            eprintln!(
+                "λ = {:e}: gap_train {:.3e}, train loss actual {:.4} / linear {:.4}, ‖θ−θ0‖ {:.3e}",
+                p.lambda,
+                p.gap_train,
+                p.train_loss_actual,
+                p.train_loss_linear,
+                p.param_distance_actual
+            );
+        }
+        reported = sweep.results().len();
+    }
+    let report = sweep.finish()?;
+    if let Some(dir) = &args.plots {
+        crate::plots::sweep(&report, dir)?;
+    }
+    write_json(&report, args.out.as_deref())?;
+    crate::analysis::print_notes(&notes);
+    crate::analysis::print_notes(&report.notes);
+    Ok(())
+}

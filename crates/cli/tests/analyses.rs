@@ -1,0 +1,224 @@
+//! `ntk`, `sweep` and `select` run as a user would, checked against the torch.func fixture and
+//! for their bad inputs.
+
+mod common;
+
+use common::{expect_input_error, fixtures, labelled_jsonl, run_json, scratch};
+
+fn as_f64s(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| match r.as_array() {
+            Some(row) => row.iter().map(|x| x.as_f64().unwrap()).collect(),
+            None => vec![r.as_f64().unwrap()],
+        })
+        .collect()
+}
+
+fn fixture_f32(path: &std::path::Path, name: &str) -> Vec<f64> {
+    let bytes = std::fs::read(path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    st.tensor(name)
+        .unwrap()
+        .data()
+        .chunks_exact(4)
+        .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+        .collect()
+}
+
+/// The CLI's NTK of the `qv` adapter equals torch.func's (relative Frobenius ≤ 1e-4).
+#[test]
+fn ntk_matches_torch_func_through_the_cli() {
+    let dir = scratch("ntk");
+    let data = labelled_jsonl(&dir, &["a", "b", "c", "a", "b"]);
+    let model = fixtures().join("models/bert_cls");
+    let adapter = fixtures().join("adapters/bert_cls_qv");
+    let json = run_json(&[
+        "ntk",
+        "--model",
+        model.to_str().unwrap(),
+        "--adapter",
+        adapter.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--n",
+        "5",
+        "--chunk",
+        "2",
+    ]);
+    assert_eq!(json["n"], 5);
+    assert_eq!(json["classes"], 3);
+    assert_eq!(json["params"], 1024);
+    let got = as_f64s(&json["kernel"]);
+    let fixture = fixtures().join("ntk/bert_cls_qv/ntk.safetensors");
+    let want = fixture_f32(&fixture, "kernel_full");
+    let num: f64 = got.iter().zip(&want).map(|(a, b)| (a - b).powi(2)).sum();
+    let den: f64 = want.iter().map(|b| b * b).sum();
+    assert_eq!(got.len(), 225);
+    assert!((num / den).sqrt() <= 1e-4, "{}", (num / den).sqrt());
+    let eig = as_f64s(&json["eigenvalues"]);
+    let want_eig = fixture_f32(&fixture, "eigenvalues_full");
+    assert!((eig[0] - want_eig[0]).abs() <= 1e-4 * want_eig[0]);
+    assert!(eig.windows(2).all(|w| w[0] >= w[1]), "descending");
+    let blocks = json["blocks"].as_object().unwrap();
+    assert_eq!(blocks.len(), 4);
+    let b = as_f64s(&blocks["block.1.value"]);
+    let want_b = fixture_f32(&fixture, "block.1.value");
+    let err = b
+        .iter()
+        .zip(&want_b)
+        .fold(0f64, |a, (x, y)| a.max((x - y).abs()));
+    assert!(err <= 1e-4 * want_b.iter().fold(0f64, |a, v| a.max(v.abs())));
+    // Trace layout: n × n.
+    let json = run_json(&[
+        "ntk",
+        "--model",
+        model.to_str().unwrap(),
+        "--adapter",
+        adapter.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--n",
+        "5",
+        "--layout",
+        "trace",
+    ]);
+    assert_eq!(as_f64s(&json["kernel"]).len(), 25);
+}
+
+#[test]
+fn sweep_and_select_write_their_reports() {
+    let dir = scratch("sweep");
+    let data = labelled_jsonl(&dir, &["x", "y", "z", "x", "y"]);
+    let model = fixtures().join("models/bert_cls");
+    let m = model.to_str().unwrap();
+    let d = data.to_str().unwrap();
+    let json = run_json(&[
+        "sweep",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--n",
+        "5",
+        "--rank",
+        "2",
+        "--lambdas",
+        "0.1,10",
+        "--steps",
+        "3",
+    ]);
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["lambda"], 0.1);
+    assert!(results[0]["gap_eval"].is_null(), "no eval data");
+    for key in [
+        "gap_train",
+        "kl_train",
+        "agreement_train",
+        "train_loss_actual",
+        "train_loss_linear",
+        "param_distance_actual",
+        "param_distance_linear",
+        "param_distance_bound",
+    ] {
+        assert!(results[1][key].as_f64().unwrap().is_finite(), "{key}");
+    }
+    assert!(
+        results[1]["param_distance_linear"].as_f64().unwrap()
+            <= results[1]["param_distance_bound"].as_f64().unwrap()
+    );
+    assert_eq!(results[0]["update_norms"].as_object().unwrap().len(), 4);
+    let json = run_json(&[
+        "select",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--n",
+        "5",
+        "--rank",
+        "2",
+        "--budget",
+        "2",
+        "--strategy",
+        "greedy-kappa",
+        "--kappa-lambda",
+        "1e-3",
+        "--train",
+        "--steps",
+        "2",
+    ]);
+    assert_eq!(json["selected"].as_array().unwrap().len(), 2);
+    let cands = json["candidates"].as_array().unwrap();
+    assert!(cands.len() >= 5, "4 singles, the selected pair, all");
+    assert!(cands.iter().all(|c| c["train_loss"].as_f64().is_some()));
+    assert_eq!(
+        json["kappa_vs_loss"]["n"].as_u64().unwrap() as usize,
+        cands.len()
+    );
+}
+
+#[test]
+fn bad_analysis_inputs_exit_two() {
+    let dir = scratch("bad-analysis");
+    let data = labelled_jsonl(&dir, &["a", "b", "c", "a", "b"]);
+    let one = labelled_jsonl(&scratch("one-class"), &["a", "a", "a"]);
+    let m = fixtures().join("models/bert_cls");
+    let m = m.to_str().unwrap();
+    let d = data.to_str().unwrap();
+    expect_input_error(&["ntk", "--model", m, "--data", d, "--n", "9"], &["5"]);
+    expect_input_error(&["ntk", "--model", m, "--data", d, "--n", "0"], &["--n"]);
+    expect_input_error(
+        &["ntk", "--model", m, "--data", d, "--rank", "999"],
+        &["rank"],
+    );
+    expect_input_error(
+        &[
+            "ntk",
+            "--model",
+            m,
+            "--data",
+            one.to_str().unwrap(),
+            "--n",
+            "2",
+        ],
+        &["class"],
+    );
+    expect_input_error(
+        // 3 classes cannot all be represented in a stratified sample of 2.
+        &[
+            "ntk",
+            "--model",
+            m,
+            "--data",
+            d,
+            "--n",
+            "2",
+            "--sample",
+            "stratified",
+        ],
+        &["class"],
+    );
+    expect_input_error(
+        &[
+            "sweep",
+            "--model",
+            m,
+            "--data",
+            d,
+            "--n",
+            "3",
+            "--lambdas",
+            "0",
+        ],
+        &["λ"],
+    );
+    expect_input_error(
+        &[
+            "select", "--model", m, "--data", d, "--n", "3", "--budget", "9",
+        ],
+        &["budget"],
+    );
+}

@@ -1,0 +1,218 @@
+//! Model and samples for an analysis: head, LoRA, sample selection, tokenization.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::lora::LoraConfig;
+use crate::model::{Family, HeadKind, Model};
+use crate::tokenize::{Encoded, TextTokenizer};
+use crate::CoreError;
+
+/// How the analysed (train) samples are chosen from the dataset's train split.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "strategy", rename_all = "snake_case")]
+pub enum SampleChoice {
+    /// The first `n` rows, in file order.
+    First {
+        /// Number of samples.
+        n: usize,
+    },
+    /// A stratified random sample of `n` rows drawn with `seed`.
+    Stratified {
+        /// Number of samples.
+        n: usize,
+        /// The seed.
+        seed: u64,
+    },
+    /// Rows picked by index (0-based, in the dataset).
+    Picked {
+        /// The row indices.
+        rows: Vec<usize>,
+    },
+}
+
+impl SampleChoice {
+    /// The row indices this choice selects from `data`; typed errors for `n = 0`, `n` larger
+    /// than the data, a class without rows (stratified), or an index out of range.
+    pub fn indices(&self, data: &Dataset) -> Result<Vec<usize>, CoreError> {
+        match self {
+            SampleChoice::First { n } => {
+                data.first_n(*n)?;
+                Ok((0..*n).collect())
+            }
+            SampleChoice::Stratified { n, seed } => Ok(data.sample_stratified_indices(*n, *seed)?),
+            SampleChoice::Picked { rows } => {
+                if rows.is_empty() {
+                    return Err(CoreError::invalid("samples", "no rows are picked"));
+                }
+                if let Some(&bad) = rows.iter().find(|&&r| r >= data.len()) {
+                    return Err(CoreError::invalid(
+                        "samples",
+                        format!(
+                            "row {bad} is picked but `{}` has {} rows",
+                            data.name,
+                            data.len()
+                        ),
+                    ));
+                }
+                Ok(rows.clone())
+            }
+        }
+    }
+}
+
+/// The LoRA adapters to attach (PEFT init from `seed`), unless an adapter file was loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoraSetup {
+    /// Rank, scale, targets and layers.
+    pub config: LoraConfig,
+    /// Seed of `A`'s initialisation.
+    pub seed: u64,
+}
+
+/// The head a base checkpoint gets for classification: mean-pool + linear for BERT-family
+/// sentence encoders (all-MiniLM-L6-v2 is trained for mean pooling), the RoBERTa head
+/// (dense + tanh + out_proj on `<s>`) for RoBERTa-family models.
+pub fn default_head_kind(family: Family) -> HeadKind {
+    match family {
+        Family::Bert => HeadKind::MeanPoolLinear,
+        Family::Roberta => HeadKind::Roberta,
+    }
+}
+
+/// Tokenized samples with their labels and dataset row indices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Samples {
+    /// Row indices in the dataset.
+    pub rows: Vec<usize>,
+    /// Token ids per sample.
+    pub encoded: Vec<Encoded>,
+    /// Class index per sample.
+    pub labels: Vec<usize>,
+}
+
+impl Samples {
+    /// Tokenizes `rows` of `data`.
+    pub fn from_rows(
+        data: &Dataset,
+        rows: &[usize],
+        tokenizer: &TextTokenizer,
+    ) -> Result<Samples, CoreError> {
+        let mut encoded = Vec::with_capacity(rows.len());
+        let mut labels = Vec::with_capacity(rows.len());
+        for &r in rows {
+            let text = data.texts.get(r).ok_or_else(|| {
+                CoreError::invalid("samples", format!("row {r} is not in the dataset"))
+            })?;
+            let pair = data.text_pairs.as_ref().and_then(|p| p.get(r));
+            encoded.push(tokenizer.encode(text, pair.map(String::as_str), r)?);
+            labels.push(data.labels[r]);
+        }
+        Ok(Samples {
+            rows: rows.to_vec(),
+            encoded,
+            labels,
+        })
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// One-hot targets, `nC`, sample-major.
+    pub fn one_hot(&self, classes: usize) -> Vec<f64> {
+        let mut y = vec![0.0; self.len() * classes];
+        for (i, &l) in self.labels.iter().enumerate() {
+            y[i * classes + l] = 1.0;
+        }
+        y
+    }
+}
+
+/// A model ready for the analyses (head for the dataset's classes, LoRA attached) and the
+/// train (analysed) and eval samples.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The model.
+    pub model: Model,
+    /// Number of classes `C`.
+    pub classes: usize,
+    /// The analysed train samples.
+    pub train: Samples,
+    /// Eval samples (may be empty).
+    pub eval: Samples,
+    /// Plain-language notes for the user (e.g. that `B = 0` at PEFT initialisation).
+    pub notes: Vec<String>,
+}
+
+/// Prepares `model` for `data`: gives it a seeded head for `data`'s classes when it has none
+/// (errors when its own head has another class count), attaches fresh LoRA from `lora` unless
+/// adapters are already loaded (`lora = None`), and tokenizes the chosen train samples and the
+/// eval rows.
+pub fn prepare(
+    mut model: Model,
+    tokenizer: &TextTokenizer,
+    data: &Dataset,
+    train: &SampleChoice,
+    eval_rows: &[usize],
+    lora: Option<&LoraSetup>,
+    head_seed: u64,
+) -> Result<Prepared, CoreError> {
+    let classes = data.num_classes();
+    if classes < 2 {
+        return Err(CoreError::invalid(
+            "labels",
+            format!(
+                "`{}` has {classes} class(es); classification needs at least 2",
+                data.name
+            ),
+        ));
+    }
+    let mut notes = Vec::new();
+    match &model.head {
+        Some(h) if h.num_classes() != classes => {
+            return Err(CoreError::invalid(
+                "head",
+                format!(
+                    "the model's classification head has {} classes but `{}` has {classes}",
+                    h.num_classes(),
+                    data.name
+                ),
+            ))
+        }
+        Some(_) => {}
+        None => {
+            let kind = default_head_kind(model.config.family);
+            model.set_new_head(kind, classes, head_seed)?;
+            notes.push(format!(
+                "The checkpoint has no classification head: a new {kind:?} head for {classes} \
+                 classes was initialised from seed {head_seed} (frozen unless the head is \
+                 trained)."
+            ));
+        }
+    }
+    if let Some(l) = lora {
+        model.apply_lora(&l.config, l.seed)?;
+        notes.push(
+            "LoRA is at PEFT initialisation (B = 0), so the Jacobian with respect to every A is \
+             zero and only the B matrices contribute to the NTK."
+                .into(),
+        );
+    }
+    let rows = train.indices(data)?;
+    let train = Samples::from_rows(data, &rows, tokenizer)?;
+    let eval = Samples::from_rows(data, eval_rows, tokenizer)?;
+    Ok(Prepared {
+        model,
+        classes,
+        train,
+        eval,
+        notes,
+    })
+}

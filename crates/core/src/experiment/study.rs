@@ -1,0 +1,380 @@
+//! Layer selection from the NTK at initialisation, and whether κ at initialisation predicts the
+//! outcome of fine-tuning (the paper's central claim), on the user's data.
+//!
+//! Candidates (block subsets) are scored from the kernel alone (sums of cached blocks); then each
+//! candidate is actually fine-tuned with LoRA on its blocks only, and κ(K_S + λI) is correlated
+//! with the final train loss and eval accuracy.
+
+use serde::{Deserialize, Serialize};
+
+use super::correlation::{correlate, Correlation};
+use super::prepare::Samples;
+use crate::lora::LoraSite;
+use crate::model::Model;
+use crate::ntk::NtkBlocks;
+use crate::spectrum::{Objective, Selection, SpectrumOptions};
+use crate::train::trainer::logits_of;
+use crate::train::{metrics, LossKind, StepRecord, TrainConfig, Trainer};
+use crate::CoreError;
+
+/// How blocks are chosen under the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Greedy forward selection minimising `κ(K_S + λI)`.
+    GreedyKappa,
+    /// Greedy forward selection maximising `λ_min(K_S + λI)`.
+    GreedyLmin,
+    /// The `k` blocks with the largest trace.
+    Trace,
+    /// Every single block scored alone; the `k` with the smallest κ.
+    AllSingles,
+}
+
+impl Strategy {
+    /// Parses `greedy-kappa`, `greedy-lmin`, `trace` or `all-singles`.
+    pub fn parse(s: &str) -> Option<Strategy> {
+        match s {
+            "greedy-kappa" => Some(Strategy::GreedyKappa),
+            "greedy-lmin" => Some(Strategy::GreedyLmin),
+            "trace" => Some(Strategy::Trace),
+            "all-singles" => Some(Strategy::AllSingles),
+            _ => None,
+        }
+    }
+}
+
+/// A block subset, its spectral score and (after training) its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Why it is a candidate: `single`, `greedy-<k>`, `selected`, `all`, `user`.
+    pub label: String,
+    /// The blocks.
+    pub blocks: Vec<String>,
+    /// Number of LoRA parameters.
+    pub params: usize,
+    /// `κ(K_S + λI)`; `None` when numerically singular.
+    pub kappa: Option<f64>,
+    /// `λ_min(K_S + λI)`.
+    pub lambda_min: f64,
+    /// `λ_max(K_S + λI)`.
+    pub lambda_max: f64,
+    /// Final train data loss after fine-tuning (None until trained).
+    pub train_loss: Option<f64>,
+    /// Final train accuracy.
+    pub train_acc: Option<f64>,
+    /// Final eval accuracy (None without eval samples).
+    pub eval_acc: Option<f64>,
+}
+
+/// Settings of a selection study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyConfig {
+    /// Number of blocks to select.
+    pub budget: usize,
+    /// How to select.
+    pub strategy: Strategy,
+    /// The shift of the condition number `κ(K_S + λI)` (0: the NTK itself).
+    pub kappa_lambda: f64,
+    /// Fine-tune every candidate (else only score them).
+    pub train: bool,
+    /// The fine-tuning of each candidate (its `train_head` is ignored: LoRA only).
+    pub training: TrainConfig,
+}
+
+/// The study's result (serde).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyReport {
+    /// The settings.
+    pub config: StudyConfig,
+    /// The selected blocks.
+    pub selected: Vec<String>,
+    /// The greedy path, for greedy strategies.
+    pub greedy: Option<Selection>,
+    /// Every candidate, scored (and trained when configured).
+    pub candidates: Vec<Candidate>,
+    /// log10 κ against final train loss.
+    pub kappa_vs_loss: Correlation,
+    /// log10 κ against eval accuracy.
+    pub kappa_vs_accuracy: Correlation,
+    /// Plain-language notes (e.g. a weak correlation).
+    pub notes: Vec<String>,
+}
+
+/// The selection study, one training step per [`Study::step`].
+pub struct Study {
+    model: Model,
+    train: Samples,
+    eval: Samples,
+    config: StudyConfig,
+    selected: Vec<String>,
+    greedy: Option<Selection>,
+    candidates: Vec<Candidate>,
+    index: usize,
+    trainer: Option<Trainer>,
+}
+
+fn sites_of(blocks: &[String]) -> Result<Vec<LoraSite>, CoreError> {
+    blocks
+        .iter()
+        .map(|b| {
+            LoraSite::from_block_name(b).ok_or_else(|| {
+                CoreError::invalid(
+                    "blocks",
+                    format!("`{b}` is not a LoRA block (block.<layer>.<module>)"),
+                )
+            })
+        })
+        .collect()
+}
+
+impl Study {
+    /// Scores the candidates of `config` from `ntk` (plain NTK blocks of `model`'s LoRA over
+    /// `train`); `user` adds user-chosen subsets.
+    pub fn new(
+        model: &Model,
+        train: Samples,
+        eval: Samples,
+        ntk: &NtkBlocks,
+        config: StudyConfig,
+        user: &[Vec<String>],
+    ) -> Result<Study, CoreError> {
+        if config.train {
+            config.training.validate()?;
+        }
+        let blocks = &ntk.train;
+        let names: Vec<String> = blocks
+            .names()
+            .iter()
+            .filter(|n| *n != "head")
+            .cloned()
+            .collect();
+        if config.budget == 0 || config.budget > names.len() {
+            return Err(CoreError::invalid(
+                "budget",
+                format!("expected 1..={} blocks, got {}", names.len(), config.budget),
+            ));
+        }
+        let opts = SpectrumOptions::for_f32(ntk.n * ntk.classes);
+        let lambda = config.kappa_lambda;
+        let mut greedy = None;
+        let selected: Vec<String> = match config.strategy {
+            Strategy::GreedyKappa | Strategy::GreedyLmin => {
+                let objective = if config.strategy == Strategy::GreedyKappa {
+                    Objective::MinKappa
+                } else {
+                    Objective::MaxLambdaMin
+                };
+                let sel = blocks.greedy(config.budget, objective, lambda, &opts)?;
+                let chosen = sel.chosen().iter().map(|s| s.to_string()).collect();
+                greedy = Some(sel);
+                chosen
+            }
+            Strategy::Trace => blocks
+                .top_by_trace(config.budget)?
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
+            Strategy::AllSingles => {
+                let mut singles = blocks.singles(lambda, &opts)?;
+                singles.sort_by(|a, b| {
+                    b.key(Objective::MinKappa)
+                        .total_cmp(&a.key(Objective::MinKappa))
+                });
+                singles
+                    .into_iter()
+                    .take(config.budget)
+                    .flat_map(|s| s.blocks)
+                    .collect()
+            }
+        };
+        let mut sets: Vec<(String, Vec<String>)> = names
+            .iter()
+            .map(|n| ("single".to_string(), vec![n.clone()]))
+            .collect();
+        if let Some(g) = &greedy {
+            for k in 2..=g.steps.len() {
+                let prefix = g.steps[..k].iter().map(|s| s.chosen.clone()).collect();
+                sets.push((format!("greedy-{k}"), prefix));
+            }
+        }
+        sets.push(("selected".into(), selected.clone()));
+        sets.push(("all".into(), names.clone()));
+        for u in user {
+            sets.push(("user".into(), u.clone()));
+        }
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for (label, set) in sets {
+            let mut sorted = set.clone();
+            sorted.sort();
+            if candidates.iter().any(|c| {
+                let mut b = c.blocks.clone();
+                b.sort();
+                b == sorted
+            }) {
+                continue;
+            }
+            sites_of(&set)?;
+            let score = blocks.score(&set, lambda, &opts)?;
+            let params = set
+                .iter()
+                .filter_map(|b| blocks.index_of(b).map(|i| ntk.param_counts[i]))
+                .sum();
+            candidates.push(Candidate {
+                label,
+                blocks: set,
+                params,
+                kappa: score.conditioning.kappa,
+                lambda_min: score.lambda_min,
+                lambda_max: score.lambda_max,
+                train_loss: None,
+                train_acc: None,
+                eval_acc: None,
+            });
+        }
+        Ok(Study {
+            model: model.clone(),
+            train,
+            eval,
+            index: if config.train { 0 } else { candidates.len() },
+            config,
+            selected,
+            greedy,
+            candidates,
+            trainer: None,
+        })
+    }
+
+    /// The scored candidates (trained ones carry their outcome).
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
+    }
+
+    /// Training steps in all.
+    pub fn total_steps(&self) -> usize {
+        if self.config.train {
+            self.candidates.len() * self.config.training.steps
+        } else {
+            0
+        }
+    }
+
+    /// Training steps done.
+    pub fn done_steps(&self) -> usize {
+        (self.index.min(self.candidates.len())) * self.config.training.steps
+            + self.trainer.as_ref().map_or(0, Trainer::steps_done)
+    }
+
+    /// Whether every candidate is trained (or training is off).
+    pub fn is_done(&self) -> bool {
+        self.index >= self.candidates.len()
+    }
+
+    /// The candidate being trained.
+    pub fn current(&self) -> Option<&Candidate> {
+        self.candidates.get(self.index)
+    }
+
+    /// One training step of the current candidate.
+    pub async fn step(&mut self) -> Result<Option<StepRecord>, CoreError> {
+        let Some(cand) = self.candidates.get(self.index) else {
+            return Ok(None);
+        };
+        if self.trainer.is_none() {
+            let mut m = self.model.clone();
+            m.retain_lora(&sites_of(&cand.blocks)?)?;
+            let cfg = TrainConfig {
+                train_head: false,
+                ..self.config.training
+            };
+            self.trainer = Some(Trainer::new(
+                &m,
+                &self.train.encoded,
+                &self.train.labels,
+                cfg,
+            )?);
+        }
+        let trainer = self
+            .trainer
+            .as_mut()
+            .ok_or_else(|| CoreError::invalid("study", "no trainer"))?;
+        let record = trainer.step().await?;
+        if trainer.is_done() {
+            if let Some(t) = self.trainer.take() {
+                let model = t.model()?;
+                let classes = model.head.as_ref().map_or(0, |h| h.num_classes());
+                let chunk = self.config.training.chunk_size;
+                let tr = logits_of(&model, &self.train.encoded, chunk).await?;
+                let ev = logits_of(&model, &self.eval.encoded, chunk).await?;
+                let cand = &mut self.candidates[self.index];
+                cand.train_loss = Some(match self.config.training.loss {
+                    LossKind::Mse => metrics::mse_loss(&tr, &self.train.labels, classes),
+                    LossKind::Ce => metrics::ce_loss(&tr, &self.train.labels, classes),
+                });
+                cand.train_acc = metrics::accuracy(&tr, &self.train.labels, classes);
+                cand.eval_acc = metrics::accuracy(&ev, &self.eval.labels, classes);
+            }
+            self.index += 1;
+        }
+        Ok(Some(record))
+    }
+
+    /// The report with the correlations over the trained candidates.
+    pub fn finish(self) -> StudyReport {
+        let log_kappa: Vec<Option<f64>> = self
+            .candidates
+            .iter()
+            .map(|c| c.kappa.map(f64::log10))
+            .collect();
+        let loss: Vec<Option<f64>> = self.candidates.iter().map(|c| c.train_loss).collect();
+        let acc: Vec<Option<f64>> = self.candidates.iter().map(|c| c.eval_acc).collect();
+        let kappa_vs_loss = correlate(&log_kappa, &loss);
+        let kappa_vs_accuracy = correlate(&log_kappa, &acc);
+        let mut notes = Vec::new();
+        let singular = self.candidates.iter().filter(|c| c.kappa.is_none()).count();
+        if singular > 0 {
+            notes.push(format!(
+                "{singular} candidate(s) have a numerically singular K_S + λI (κ not \
+                 resolvable) and are left out of the correlations; a λ > 0 shift resolves them."
+            ));
+        }
+        for (what, c) in [
+            ("final train loss", &kappa_vs_loss),
+            ("eval accuracy", &kappa_vs_accuracy),
+        ] {
+            match c.spearman {
+                None if self.config.train => notes.push(format!(
+                    "log10 κ vs {what}: too few pairs ({}) or a constant outcome; no correlation.",
+                    c.n
+                )),
+                Some(r) if r.abs() < 0.3 => notes.push(format!(
+                    "log10 κ vs {what}: weak correlation (Spearman {r:.2}, n = {}); κ at \
+                     initialisation does not predict it on this data.",
+                    c.n
+                )),
+                Some(r) if c.n < 8 => notes.push(format!(
+                    "log10 κ vs {what}: Spearman {r:.2} rests on only {} configurations.",
+                    c.n
+                )),
+                _ => {}
+            }
+        }
+        StudyReport {
+            config: self.config,
+            selected: self.selected,
+            greedy: self.greedy,
+            candidates: self.candidates,
+            kappa_vs_loss,
+            kappa_vs_accuracy,
+            notes,
+        }
+    }
+
+    /// Runs every remaining step.
+    pub async fn run(mut self) -> Result<StudyReport, CoreError> {
+        while !self.is_done() {
+            self.step().await?;
+        }
+        Ok(self.finish())
+    }
+}

@@ -1,0 +1,467 @@
+//! Linearization quality as λ varies: the linearized model (closed form) against actual
+//! proximal fine-tuning of the LoRA model, for each λ of a grid.
+//!
+//! Both minimise `Σ_i ½‖f(x_i) − y_i‖² + (λ/2)‖θ − θ0‖²` from `θ0` (sum over samples, see
+//! [`crate::train`]). With gradient descent and the squared loss (the theory's setting) the
+//! linear side is the linearized model after the *same* number of steps with the same step
+//! size, in closed form ([`KernelRidge::residual_at`]); with Adam or cross-entropy it is the
+//! linearized model's optimum (kernel ridge regression), since those runs have no closed form.
+
+use std::collections::BTreeMap;
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::prepare::Samples;
+use crate::linear::KernelRidge;
+use crate::model::Model;
+use crate::ntk::{KernelKind, NtkBlocks};
+use crate::readback::read_f32;
+use crate::spectrum::SpectrumOptions;
+use crate::train::trainer::logits_of;
+use crate::train::{
+    default_gd_lr, metrics, LossKind, OptimizerKind, StepRecord, TrainConfig, Trainer,
+};
+use crate::CoreError;
+
+/// Settings of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepConfig {
+    /// The λ grid, in the order to run.
+    pub lambdas: Vec<f64>,
+    /// Steps per λ.
+    pub steps: usize,
+    /// GD or Adam.
+    pub optimizer: OptimizerKind,
+    /// Squared loss or cross-entropy for the actual model.
+    pub loss: LossKind,
+    /// Selective proximal gate (Eq. 8).
+    pub selective: bool,
+    /// Step size; `None` = for GD [`default_gd_lr`] `= 0.05/(μ_max + λ)`, for Adam 1e-3.
+    pub lr: Option<f64>,
+    /// Samples per forward/backward pass.
+    pub chunk_size: usize,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        SweepConfig {
+            lambdas: vec![1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0],
+            steps: 100,
+            optimizer: OptimizerKind::Gd,
+            loss: LossKind::Mse,
+            selective: false,
+            lr: None,
+            chunk_size: 16,
+        }
+    }
+}
+
+/// The linearized model at one λ (instant: closed form from the kernel).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearPoint {
+    /// λ.
+    pub lambda: f64,
+    /// Train logits, `[n][C]`.
+    pub train_logits: Vec<Vec<f64>>,
+    /// Eval logits, `[m][C]`.
+    pub eval_logits: Vec<Vec<f64>>,
+    /// `Σ ½‖f̄ − y‖²` on train.
+    pub train_loss: f64,
+    /// Train accuracy.
+    pub train_acc: f64,
+    /// Eval accuracy (`None` without eval samples).
+    pub eval_acc: Option<f64>,
+    /// `‖θ̄ − θ0‖`.
+    pub param_distance: f64,
+    /// `‖r0‖ / (2√λ)`.
+    pub param_distance_bound: f64,
+    /// `κ(K + λI)`.
+    pub condition_number: f64,
+}
+
+/// One λ of the sweep (serde result; field names as the CLI's JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    /// λ.
+    pub lambda: f64,
+    /// The step size used.
+    pub lr: f64,
+    /// `‖f_actual − f_lin‖ / ‖f_lin‖` over the train logits.
+    pub gap_train: f64,
+    /// The same on eval.
+    pub gap_eval: Option<f64>,
+    /// Mean `KL(softmax f_actual ‖ softmax f_lin)` on train.
+    pub kl_train: f64,
+    /// The same on eval.
+    pub kl_eval: Option<f64>,
+    /// Fraction of train samples where both predict the same class.
+    pub agreement_train: f64,
+    /// The same on eval.
+    pub agreement_eval: Option<f64>,
+    /// Final train data loss of the actual model (`Σ ½‖f − y‖²`, or Σ CE with `--loss ce`).
+    pub train_loss_actual: f64,
+    /// Final train data loss `Σ ½‖f̄ − y‖²` of the linearized model.
+    pub train_loss_linear: f64,
+    /// Train accuracy, actual.
+    pub train_acc_actual: f64,
+    /// Train accuracy, linearized.
+    pub train_acc_linear: f64,
+    /// Eval accuracy, actual.
+    pub eval_acc_actual: Option<f64>,
+    /// Eval accuracy, linearized.
+    pub eval_acc_linear: Option<f64>,
+    /// `‖θ_T − θ0‖`, actual.
+    pub param_distance_actual: f64,
+    /// `‖θ̄_T − θ0‖`, linearized.
+    pub param_distance_linear: f64,
+    /// `‖r0‖ / (2√λ)`, the bound on the linearized model's distance.
+    pub param_distance_bound: f64,
+    /// `‖s·BA‖_F / ‖W0‖_F` per adapted module after training.
+    pub update_norms: BTreeMap<String, f64>,
+    /// Total loss per step of the actual run (data + proximal).
+    pub loss_curve_actual: Vec<f64>,
+    /// Total loss per step of the linearized model (GD + squared loss only; else empty).
+    pub loss_curve_linear: Vec<f64>,
+}
+
+/// The sweep's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepReport {
+    /// One entry per λ, in the order given.
+    pub results: Vec<SweepPoint>,
+    /// Number of train samples.
+    pub n: usize,
+    /// Number of eval samples.
+    pub n_eval: usize,
+    /// Classes.
+    pub classes: usize,
+    /// The settings.
+    pub config: SweepConfig,
+    /// What the linear side is, and other notes.
+    pub notes: Vec<String>,
+}
+
+/// Closed-form linearized predictions at `lambda` from NTK blocks (plain kernel).
+pub fn linear_point(
+    ntk: &NtkBlocks,
+    train: &Samples,
+    eval: &Samples,
+    lambda: f64,
+) -> Result<LinearPoint, CoreError> {
+    let kernel = ntk.total()?;
+    let c = ntk.classes;
+    let opts = SpectrumOptions::for_f32(kernel.dim());
+    let ridge = KernelRidge::fit(&kernel, &ntk.f0_train, &train.one_hot(c), lambda, &opts)?;
+    let tr = ridge.train_predictions();
+    let ev = if eval.is_empty() {
+        Vec::new()
+    } else {
+        ridge.predict(&ntk.cross_total(), &ntk.f0_eval)?
+    };
+    Ok(LinearPoint {
+        lambda,
+        train_logits: tr.chunks(c).map(<[f64]>::to_vec).collect(),
+        eval_logits: ev.chunks(c).map(<[f64]>::to_vec).collect(),
+        train_loss: metrics::mse_loss(&tr, &train.labels, c),
+        train_acc: metrics::accuracy(&tr, &train.labels, c).unwrap_or(0.0),
+        eval_acc: metrics::accuracy(&ev, &eval.labels, c),
+        param_distance: ridge.param_distance_sq().sqrt(),
+        param_distance_bound: ridge.param_distance_bound(),
+        condition_number: ridge.condition_number(),
+    })
+}
+
+/// `‖s·BA‖_F / ‖W0‖_F` for every adapted module of `model`.
+pub async fn update_norms(model: &Model) -> Result<BTreeMap<String, f64>, CoreError> {
+    let sites = model.lora_sites();
+    let mut parts = Vec::new();
+    for &s in &sites {
+        let l = model
+            .lora(s)
+            .ok_or_else(|| CoreError::invalid("lora", "adapter vanished"))?;
+        let base = &model.encoder.layers[s.layer].linear(s.module).base;
+        parts.push(l.delta_weight().powi_scalar(2).sum());
+        parts.push(base.weight.clone().powi_scalar(2).sum());
+    }
+    if parts.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let v = read_f32(Tensor::cat(parts, 0)).await?;
+    Ok(sites
+        .iter()
+        .zip(v.chunks(2))
+        .map(|(s, p)| {
+            let ratio = (f64::from(p[0]) / f64::from(p[1]).max(f64::MIN_POSITIVE)).sqrt();
+            (s.block_name(), ratio)
+        })
+        .collect())
+}
+
+/// The sweep, one training step per [`Sweep::step`].
+pub struct Sweep {
+    model: Model,
+    train: Samples,
+    eval: Samples,
+    ntk: NtkBlocks,
+    config: SweepConfig,
+    train_head: bool,
+    mu_max: f64,
+    index: usize,
+    trainer: Option<Trainer>,
+    results: Vec<SweepPoint>,
+}
+
+impl Sweep {
+    /// Prepares a sweep of `model` (LoRA attached, `θ0` = its current value) on `train`, with
+    /// `ntk` the plain NTK blocks over the same samples and parameters (`train_head` must match
+    /// whether the head is in `ntk`).
+    pub fn new(
+        model: &Model,
+        train: Samples,
+        eval: Samples,
+        ntk: NtkBlocks,
+        config: SweepConfig,
+    ) -> Result<Sweep, CoreError> {
+        if ntk.kind != KernelKind::Plain {
+            return Err(CoreError::invalid(
+                "kernel",
+                "the linearized model uses the plain NTK J Jᵀ; the sign kernel has no \
+                 linear-model meaning",
+            ));
+        }
+        if config.lambdas.is_empty() {
+            return Err(CoreError::invalid("lambdas", "give at least one λ"));
+        }
+        if let Some(l) = config
+            .lambdas
+            .iter()
+            .find(|l| !(l.is_finite() && **l > 0.0))
+        {
+            return Err(CoreError::invalid(
+                "lambdas",
+                format!("every λ must be a finite number > 0, got {l}"),
+            ));
+        }
+        if ntk.n != train.len() || ntk.n_eval != eval.len() {
+            return Err(CoreError::mismatch("NTK samples", train.len(), ntk.n));
+        }
+        let train_head = ntk.train.names().iter().any(|n| n == "head");
+        let spec = ntk
+            .total()?
+            .spectrum(&SpectrumOptions::for_f32(ntk.n * ntk.classes))?;
+        let sweep = Sweep {
+            model: model.clone(),
+            train,
+            eval,
+            mu_max: spec.max.max(0.0),
+            ntk,
+            config,
+            train_head,
+            index: 0,
+            trainer: None,
+            results: Vec::new(),
+        };
+        sweep.train_config(sweep.config.lambdas[0])?.validate()?;
+        Ok(sweep)
+    }
+
+    fn lr_for(&self, lambda: f64) -> f64 {
+        match (self.config.lr, self.config.optimizer) {
+            (Some(lr), _) => lr,
+            (None, OptimizerKind::Gd) => default_gd_lr(self.mu_max, lambda),
+            (None, OptimizerKind::Adam) => 1e-3,
+        }
+    }
+
+    fn train_config(&self, lambda: f64) -> Result<TrainConfig, CoreError> {
+        Ok(TrainConfig {
+            lambda,
+            lr: self.lr_for(lambda),
+            steps: self.config.steps,
+            optimizer: self.config.optimizer,
+            loss: self.config.loss,
+            selective: self.config.selective,
+            train_head: self.train_head,
+            chunk_size: self.config.chunk_size,
+        })
+    }
+
+    /// Training steps in all.
+    pub fn total_steps(&self) -> usize {
+        self.config.lambdas.len() * self.config.steps
+    }
+
+    /// Training steps done.
+    pub fn done_steps(&self) -> usize {
+        self.index * self.config.steps + self.trainer.as_ref().map_or(0, Trainer::steps_done)
+    }
+
+    /// Whether every λ is done.
+    pub fn is_done(&self) -> bool {
+        self.index >= self.config.lambdas.len()
+    }
+
+    /// The λ being trained.
+    pub fn current_lambda(&self) -> Option<f64> {
+        self.config.lambdas.get(self.index).copied()
+    }
+
+    /// The finished λ points so far.
+    pub fn results(&self) -> &[SweepPoint] {
+        &self.results
+    }
+
+    /// One training step of the current λ; when its last step is done, the λ's point is
+    /// computed and appended to [`Sweep::results`].
+    pub async fn step(&mut self) -> Result<Option<StepRecord>, CoreError> {
+        let Some(lambda) = self.current_lambda() else {
+            return Ok(None);
+        };
+        if self.trainer.is_none() {
+            self.trainer = Some(Trainer::new(
+                &self.model,
+                &self.train.encoded,
+                &self.train.labels,
+                self.train_config(lambda)?,
+            )?);
+        }
+        let trainer = self
+            .trainer
+            .as_mut()
+            .ok_or_else(|| CoreError::invalid("sweep", "no trainer"))?;
+        let record = trainer.step().await?;
+        if trainer.is_done() {
+            if let Some(t) = self.trainer.take() {
+                let point = self.finish_lambda(lambda, t).await?;
+                self.results.push(point);
+            }
+            self.index += 1;
+        }
+        Ok(Some(record))
+    }
+
+    async fn finish_lambda(&self, lambda: f64, trainer: Trainer) -> Result<SweepPoint, CoreError> {
+        let c = self.ntk.classes;
+        let model = trainer.model()?;
+        let chunk = self.config.chunk_size;
+        let act_train = logits_of(&model, &self.train.encoded, chunk).await?;
+        let act_eval = logits_of(&model, &self.eval.encoded, chunk).await?;
+        let kernel = self.ntk.total()?;
+        let opts = SpectrumOptions::for_f32(kernel.dim());
+        let ridge = KernelRidge::fit(
+            &kernel,
+            &self.ntk.f0_train,
+            &self.train.one_hot(c),
+            lambda,
+            &opts,
+        )?;
+        let lr = self.lr_for(lambda);
+        let steps = self.config.steps as u64;
+        let same_dynamics =
+            self.config.optimizer == OptimizerKind::Gd && self.config.loss == LossKind::Mse;
+        let has_eval = !self.eval.is_empty();
+        let (lin_train, lin_eval, lin_distance, lin_curve) = if same_dynamics {
+            let y = self.train.one_hot(c);
+            let r = ridge.residual_at(lr, steps)?;
+            let tr: Vec<f64> = y.iter().zip(&r).map(|(y, r)| y - r).collect();
+            let ev = if has_eval {
+                ridge.predict_at(lr, steps, &self.ntk.cross_total(), &self.ntk.f0_eval)?
+            } else {
+                Vec::new()
+            };
+            let ts: Vec<u64> = (0..steps).collect();
+            let traj = ridge.trajectory(lr, &ts)?;
+            let end = ridge.trajectory(lr, &[steps])?;
+            let dist = end.steps.first().map_or(0.0, |s| s.param_distance);
+            let curve = traj.steps.iter().map(|s| s.total_loss).collect();
+            (tr, ev, dist, curve)
+        } else {
+            let ev = if has_eval {
+                ridge.predict(&self.ntk.cross_total(), &self.ntk.f0_eval)?
+            } else {
+                Vec::new()
+            };
+            (
+                ridge.train_predictions(),
+                ev,
+                ridge.param_distance_sq().sqrt(),
+                Vec::new(),
+            )
+        };
+        let labels = &self.train.labels;
+        let eval_labels = &self.eval.labels;
+        let train_loss_actual = match self.config.loss {
+            LossKind::Mse => metrics::mse_loss(&act_train, labels, c),
+            LossKind::Ce => metrics::ce_loss(&act_train, labels, c),
+        };
+        let opt = |v: f64| has_eval.then_some(v);
+        Ok(SweepPoint {
+            lambda,
+            lr,
+            gap_train: metrics::relative_l2(&act_train, &lin_train),
+            gap_eval: opt(metrics::relative_l2(&act_eval, &lin_eval)),
+            kl_train: metrics::mean_kl(&act_train, &lin_train, c),
+            kl_eval: opt(metrics::mean_kl(&act_eval, &lin_eval, c)),
+            agreement_train: metrics::agreement(&act_train, &lin_train, c).unwrap_or(0.0),
+            agreement_eval: metrics::agreement(&act_eval, &lin_eval, c),
+            train_loss_actual,
+            train_loss_linear: metrics::mse_loss(&lin_train, labels, c),
+            train_acc_actual: metrics::accuracy(&act_train, labels, c).unwrap_or(0.0),
+            train_acc_linear: metrics::accuracy(&lin_train, labels, c).unwrap_or(0.0),
+            eval_acc_actual: metrics::accuracy(&act_eval, eval_labels, c),
+            eval_acc_linear: metrics::accuracy(&lin_eval, eval_labels, c),
+            param_distance_actual: trainer.param_distance().await?,
+            param_distance_linear: lin_distance,
+            param_distance_bound: ridge.param_distance_bound(),
+            update_norms: update_norms(&model).await?,
+            loss_curve_actual: trainer.history().iter().map(|r| r.loss).collect(),
+            loss_curve_linear: lin_curve,
+        })
+    }
+
+    /// The report; errors when λ values remain.
+    pub fn finish(self) -> Result<SweepReport, CoreError> {
+        if !self.is_done() {
+            return Err(CoreError::invalid(
+                "sweep",
+                format!(
+                    "{} of {} λ values are not trained yet",
+                    self.config.lambdas.len() - self.index,
+                    self.config.lambdas.len()
+                ),
+            ));
+        }
+        let mut notes = Vec::new();
+        if self.config.optimizer == OptimizerKind::Gd && self.config.loss == LossKind::Mse {
+            notes.push(format!(
+                "Linear side: the linearized model after the same {} gradient steps with the \
+                 same step size (closed form).",
+                self.config.steps
+            ));
+        } else {
+            notes.push(
+                "Linear side: the linearized model's optimum (kernel ridge regression with the \
+                 squared loss); Adam and cross-entropy runs have no closed-form linear \
+                 counterpart."
+                    .into(),
+            );
+        }
+        Ok(SweepReport {
+            n: self.train.len(),
+            n_eval: self.eval.len(),
+            classes: self.ntk.classes,
+            results: self.results,
+            config: self.config,
+            notes,
+        })
+    }
+
+    /// Runs every remaining step.
+    pub async fn run(mut self) -> Result<SweepReport, CoreError> {
+        while !self.is_done() {
+            self.step().await?;
+        }
+        self.finish()
+    }
+}

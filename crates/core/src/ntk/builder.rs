@@ -1,0 +1,320 @@
+//! Steppable assembly of the per-block kernels, chunk by chunk.
+//!
+//! Train samples are processed first, then eval samples. Each train chunk's per-sample
+//! gradients are kept (they are needed for every later pair of chunks: `n·C × P` floats, with `P`
+//! the LoRA parameter count, which is small by design) and multiplied with every train row seen
+//! so far; each eval chunk is multiplied with all train rows (the cross kernel) and dropped. The
+//! layer activations of a chunk are freed once its gradients are formed. Grams are computed on
+//! the device in `f32` and stored in `f64`.
+
+use burn::prelude::*;
+
+use super::factor::{gram, BlockFactor};
+use super::jacobian::{block_names, block_param_counts, chunk_jacobian};
+use super::options::{KernelKind, NtkOptions};
+use crate::model::{ClassifierHead, Model};
+use crate::readback::read_f32;
+use crate::spectrum::{BlockSet, Kernel, Layout};
+use crate::tokenize::Encoded;
+use crate::CoreError;
+
+/// The NTK blocks over train samples, the cross blocks eval × train, and the initial logits.
+#[derive(Debug, Clone)]
+pub struct NtkBlocks {
+    /// Number of train samples `n`.
+    pub n: usize,
+    /// Number of eval samples `m` (0 when none were given).
+    pub n_eval: usize,
+    /// Number of classes `C`.
+    pub classes: usize,
+    /// Plain or sign kernel.
+    pub kind: KernelKind,
+    /// Number of parameters of each block (order of `train.names()`).
+    pub param_counts: Vec<usize>,
+    /// One `nC × nC` kernel per block (full layout, sample-major).
+    pub train: BlockSet,
+    /// One row-major `mC × nC` cross kernel per block (same order).
+    pub cross: Vec<Vec<f64>>,
+    /// Initial train logits `f0(X)`, `nC`, sample-major.
+    pub f0_train: Vec<f64>,
+    /// Initial eval logits, `mC`.
+    pub f0_eval: Vec<f64>,
+}
+
+impl NtkBlocks {
+    /// Total number of parameters.
+    pub fn params(&self) -> usize {
+        self.param_counts.iter().sum()
+    }
+
+    /// The kernel of all blocks.
+    pub fn total(&self) -> Result<Kernel, CoreError> {
+        self.train.total()
+    }
+
+    /// The kernel of the named blocks (`K_S = Σ_{b∈S} K_b`).
+    pub fn subset<S: AsRef<str>>(&self, names: &[S]) -> Result<Kernel, CoreError> {
+        self.train.sum(names)
+    }
+
+    /// The cross kernel (`mC × nC`, row-major) of the named blocks.
+    pub fn cross_subset<S: AsRef<str>>(&self, names: &[S]) -> Result<Vec<f64>, CoreError> {
+        let mut out = vec![0.0; self.n_eval * self.classes * self.n * self.classes];
+        for name in names {
+            let k = self.train.index_of(name.as_ref()).ok_or_else(|| {
+                CoreError::invalid("blocks", format!("no block named `{}`", name.as_ref()))
+            })?;
+            for (o, v) in out.iter_mut().zip(&self.cross[k]) {
+                *o += v;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The cross kernel of all blocks.
+    pub fn cross_total(&self) -> Vec<f64> {
+        let names: Vec<&str> = self.train.names().iter().map(String::as_str).collect();
+        self.cross_subset(&names).unwrap_or_default()
+    }
+}
+
+/// Computes [`NtkBlocks`] one chunk per [`NtkBuilder::step`].
+pub struct NtkBuilder {
+    model: Model,
+    samples: Vec<Encoded>,
+    n: usize,
+    classes: usize,
+    options: NtkOptions,
+    names: Vec<String>,
+    param_counts: Vec<usize>,
+    next: usize,
+    cache: Vec<Option<BlockFactor>>,
+    train: Vec<Vec<f64>>,
+    cross: Vec<Vec<f64>>,
+    logits: Vec<f64>,
+}
+
+impl NtkBuilder {
+    /// Prepares the kernel of `model` (with its head and LoRA adapters) over the tokenized
+    /// `train` samples, plus cross kernels for `eval`.
+    pub fn new(
+        model: &Model,
+        train: &[Encoded],
+        eval: &[Encoded],
+        options: NtkOptions,
+    ) -> Result<Self, CoreError> {
+        options.validate()?;
+        let classes = model
+            .head
+            .as_ref()
+            .map(ClassifierHead::num_classes)
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "model",
+                    "the NTK of class logits needs a classification head",
+                )
+            })?;
+        if train.is_empty() {
+            return Err(CoreError::invalid(
+                "n",
+                "the NTK needs at least one train sample; n is 0",
+            ));
+        }
+        if let Some(i) = train.iter().chain(eval).position(|s| s.ids.is_empty()) {
+            return Err(CoreError::input(
+                "samples",
+                format!("sample {i} has no tokens"),
+            ));
+        }
+        let names = block_names(model, &options)?;
+        let param_counts = block_param_counts(model, &options);
+        let (n, m) = (train.len(), eval.len());
+        let blocks = names.len();
+        Ok(NtkBuilder {
+            model: model.clone(),
+            samples: train.iter().chain(eval).cloned().collect(),
+            n,
+            classes,
+            options,
+            names,
+            param_counts,
+            next: 0,
+            cache: vec![None; blocks],
+            train: vec![vec![0.0; n * classes * n * classes]; blocks],
+            cross: vec![vec![0.0; m * classes * n * classes]; blocks],
+            logits: vec![0.0; (n + m) * classes],
+        })
+    }
+
+    /// Number of chunks in all (train and eval).
+    pub fn total_chunks(&self) -> usize {
+        let c = self.options.chunk_size;
+        self.n.div_ceil(c) + (self.samples.len() - self.n).div_ceil(c)
+    }
+
+    /// Number of chunks done.
+    pub fn done_chunks(&self) -> usize {
+        let c = self.options.chunk_size;
+        if self.next <= self.n {
+            self.next.div_ceil(c)
+        } else {
+            self.n.div_ceil(c) + (self.next - self.n).div_ceil(c)
+        }
+    }
+
+    /// Whether every chunk is done.
+    pub fn is_done(&self) -> bool {
+        self.next >= self.samples.len()
+    }
+
+    /// The block names (`block.<layer>.<module>`, then `head`).
+    pub fn block_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Processes the next chunk. Does nothing when done.
+    pub async fn step(&mut self) -> Result<(), CoreError> {
+        if self.is_done() {
+            return Ok(());
+        }
+        let start = self.next;
+        let limit = if start < self.n {
+            self.n
+        } else {
+            self.samples.len()
+        };
+        let end = (start + self.options.chunk_size).min(limit);
+        let chunk = chunk_jacobian(&self.model, &self.samples[start..end], &self.options).await?;
+        let c = self.classes;
+        for (k, v) in chunk.logits.iter().enumerate() {
+            self.logits[start * c + k] = f64::from(*v);
+        }
+        let rows = (end - start) * c;
+        let kind = self.options.kernel;
+        if start < self.n {
+            // Append to the train rows, then Gram of the new rows with all train rows so far.
+            for (slot, f) in self.cache.iter_mut().zip(chunk.blocks) {
+                *slot = Some(match slot.take() {
+                    Some(prev) => prev.append(f),
+                    None => f,
+                });
+            }
+            let seen = end * c;
+            let new_rows: Vec<Tensor<2>> = self
+                .cache
+                .iter()
+                .flatten()
+                .map(|all| {
+                    let own = all.narrow_rows(start * c, rows);
+                    gram(&own, all, kind)
+                })
+                .collect();
+            let values = read_f32(Tensor::cat(new_rows, 0)).await?; // [blocks·rows, seen]
+            let transposed = if kind == KernelKind::Sign && start > 0 {
+                // S[prev, new] = J_prev s(J_new)ᵀ is not the transpose of S[new, prev].
+                let cols: Vec<Tensor<2>> = self
+                    .cache
+                    .iter()
+                    .flatten()
+                    .map(|all| {
+                        let own = all.narrow_rows(start * c, rows);
+                        let prev = all.narrow_rows(0, start * c);
+                        gram(&prev, &own, kind)
+                    })
+                    .collect();
+                Some(read_f32(Tensor::cat(cols, 0)).await?) // [blocks·start·c, rows]
+            } else {
+                None
+            };
+            let dim = self.n * c;
+            for (b, kernel) in self.train.iter_mut().enumerate() {
+                for r in 0..rows {
+                    for col in 0..seen {
+                        let v = f64::from(values[(b * rows + r) * seen + col]);
+                        let row = start * c + r;
+                        kernel[row * dim + col] = v;
+                        if kind == KernelKind::Plain {
+                            kernel[col * dim + row] = v;
+                        }
+                    }
+                }
+                if let Some(t) = &transposed {
+                    let prev = start * c;
+                    for pr in 0..prev {
+                        for r in 0..rows {
+                            kernel[pr * dim + start * c + r] =
+                                f64::from(t[(b * prev + pr) * rows + r]);
+                        }
+                    }
+                }
+            }
+        } else {
+            let grams: Vec<Tensor<2>> = chunk
+                .blocks
+                .iter()
+                .zip(self.cache.iter().flatten())
+                .map(|(own, all)| gram(own, all, kind))
+                .collect();
+            let values = read_f32(Tensor::cat(grams, 0)).await?; // [blocks·rows, nC]
+            let dim = self.n * c;
+            let first = (start - self.n) * c;
+            for (b, cross) in self.cross.iter_mut().enumerate() {
+                for r in 0..rows {
+                    let src = &values[(b * rows + r) * dim..(b * rows + r + 1) * dim];
+                    for (o, v) in cross[(first + r) * dim..(first + r + 1) * dim]
+                        .iter_mut()
+                        .zip(src)
+                    {
+                        *o = f64::from(*v);
+                    }
+                }
+            }
+        }
+        self.next = end;
+        Ok(())
+    }
+
+    /// Runs every remaining chunk.
+    pub async fn run(mut self) -> Result<NtkBlocks, CoreError> {
+        while !self.is_done() {
+            self.step().await?;
+        }
+        self.finish()
+    }
+
+    /// The result; errors when chunks remain or a kernel entry is not finite.
+    pub fn finish(self) -> Result<NtkBlocks, CoreError> {
+        if !self.is_done() {
+            return Err(CoreError::invalid(
+                "ntk",
+                format!(
+                    "{} of {} chunks are not computed yet",
+                    self.total_chunks() - self.done_chunks(),
+                    self.total_chunks()
+                ),
+            ));
+        }
+        let mut train = BlockSet::new();
+        for (name, k) in self.names.iter().zip(&self.train) {
+            train.insert(
+                name.clone(),
+                Kernel::from_row_major(self.n, self.classes, Layout::Full, k)?,
+            )?;
+        }
+        if let Some(v) = self.cross.iter().flatten().find(|v| !v.is_finite()) {
+            return Err(CoreError::NonFinite(format!("cross kernel entry {v}")));
+        }
+        let split = self.n * self.classes;
+        Ok(NtkBlocks {
+            n: self.n,
+            n_eval: self.samples.len() - self.n,
+            classes: self.classes,
+            kind: self.options.kernel,
+            param_counts: self.param_counts,
+            train,
+            cross: self.cross,
+            f0_train: self.logits[..split].to_vec(),
+            f0_eval: self.logits[split..].to_vec(),
+        })
+    }
+}

@@ -1,0 +1,153 @@
+//! Per-sample gradients of one parameter block, and Gram products between two sets of them.
+//!
+//! Rows are (sample, class) pairs in sample-major order; a Gram product of `a` (rows `R_a`) and
+//! `b` (rows `R_b`) is the `[R_a, R_b]` block of the kernel between their rows.
+
+use burn::prelude::*;
+
+use super::options::{KernelKind, SIGN_EPS};
+
+/// The per-sample gradients of one parameter block.
+#[derive(Debug, Clone)]
+pub enum BlockFactor {
+    /// Materialised gradients `[rows, P]` (LoRA blocks: `P = r·(in + out)`, `A` then `B`, each
+    /// flattened row-major in its PEFT shape).
+    Dense(Tensor<2>),
+    /// A dense layer applied once per sample (head layers): the gradient w.r.t. the weight is the
+    /// outer product `g ⊗ z` of the output gradient `g` `[rows, out]` and the input `z`
+    /// `[rows, in]`, and w.r.t. the bias it is `g`. Kept factored, so the plain kernel costs
+    /// `(G Gᵀ) ⊙ (Z Zᵀ) + G Gᵀ` instead of `rows × out·in` memory.
+    Outer {
+        /// Output gradients `[rows, out]`.
+        g: Tensor<2>,
+        /// Inputs `[rows, in]`.
+        z: Tensor<2>,
+        /// Whether the layer has a bias (its gradient `g` is part of the block).
+        bias: bool,
+    },
+    /// A block made of several parts (e.g. the two dense layers of a RoBERTa head): its
+    /// gradients are the parts' side by side, so its kernel is the sum of theirs.
+    Parts(Vec<BlockFactor>),
+}
+
+impl BlockFactor {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        match self {
+            BlockFactor::Dense(j) => j.dims()[0],
+            BlockFactor::Outer { g, .. } => g.dims()[0],
+            BlockFactor::Parts(parts) => parts.first().map_or(0, BlockFactor::rows),
+        }
+    }
+
+    /// Number of parameters in the block.
+    pub fn params(&self) -> usize {
+        match self {
+            BlockFactor::Dense(j) => j.dims()[1],
+            BlockFactor::Outer { g, z, bias } => {
+                let [_, out] = g.dims();
+                out * z.dims()[1] + if *bias { out } else { 0 }
+            }
+            BlockFactor::Parts(parts) => parts.iter().map(BlockFactor::params).sum(),
+        }
+    }
+
+    /// The gradients as a dense `[rows, P]` matrix (weight `[out, in]` row-major, then bias).
+    pub fn materialise(&self) -> Tensor<2> {
+        match self {
+            BlockFactor::Dense(j) => j.clone(),
+            BlockFactor::Outer { g, z, bias } => {
+                let [rows, out] = g.dims();
+                let inp = z.dims()[1];
+                let w = g
+                    .clone()
+                    .reshape([rows, out, 1])
+                    .mul(z.clone().reshape([rows, 1, inp]))
+                    .reshape([rows, out * inp]);
+                if *bias {
+                    Tensor::cat(vec![w, g.clone()], 1)
+                } else {
+                    w
+                }
+            }
+            BlockFactor::Parts(parts) => {
+                Tensor::cat(parts.iter().map(BlockFactor::materialise).collect(), 1)
+            }
+        }
+    }
+
+    /// Rows `start .. start + len`.
+    pub fn narrow_rows(&self, start: usize, len: usize) -> BlockFactor {
+        match self {
+            BlockFactor::Dense(j) => BlockFactor::Dense(j.clone().narrow(0, start, len)),
+            BlockFactor::Outer { g, z, bias } => BlockFactor::Outer {
+                g: g.clone().narrow(0, start, len),
+                z: z.clone().narrow(0, start, len),
+                bias: *bias,
+            },
+            BlockFactor::Parts(p) => {
+                BlockFactor::Parts(p.iter().map(|x| x.narrow_rows(start, len)).collect())
+            }
+        }
+    }
+
+    /// Rows of `self` followed by rows of `other` (same block).
+    pub fn append(self, other: BlockFactor) -> BlockFactor {
+        match (self, other) {
+            (BlockFactor::Dense(a), BlockFactor::Dense(b)) => {
+                BlockFactor::Dense(Tensor::cat(vec![a, b], 0))
+            }
+            (BlockFactor::Outer { g, z, bias }, BlockFactor::Outer { g: g2, z: z2, .. }) => {
+                BlockFactor::Outer {
+                    g: Tensor::cat(vec![g, g2], 0),
+                    z: Tensor::cat(vec![z, z2], 0),
+                    bias,
+                }
+            }
+            (BlockFactor::Parts(a), BlockFactor::Parts(b)) if a.len() == b.len() => {
+                BlockFactor::Parts(a.into_iter().zip(b).map(|(x, y)| x.append(y)).collect())
+            }
+            (a, b) => BlockFactor::Dense(Tensor::cat(vec![a.materialise(), b.materialise()], 0)),
+        }
+    }
+}
+
+/// The smooth sign `z / (|z| + ε)`, elementwise.
+pub fn smooth_sign(j: Tensor<2>) -> Tensor<2> {
+    j.clone() / j.abs().add_scalar(SIGN_EPS)
+}
+
+/// The `[R_a, R_b]` kernel block between the rows of `a` and `b`: `J_a J_bᵀ` (plain) or
+/// `J_a s(J_b)ᵀ` (sign; the second argument goes through the smooth sign).
+pub fn gram(a: &BlockFactor, b: &BlockFactor, kind: KernelKind) -> Tensor<2> {
+    match (a, b, kind) {
+        (BlockFactor::Parts(pa), BlockFactor::Parts(pb), _)
+            if pa.len() == pb.len() && !pa.is_empty() =>
+        {
+            pa.iter()
+                .zip(pb)
+                .skip(1)
+                .fold(gram(&pa[0], &pb[0], kind), |acc, (x, y)| {
+                    acc + gram(x, y, kind)
+                })
+        }
+        (
+            BlockFactor::Outer { g: ga, z: za, bias },
+            BlockFactor::Outer { g: gb, z: zb, .. },
+            KernelKind::Plain,
+        ) => {
+            let gg = ga.clone().matmul(gb.clone().transpose());
+            let zz = za.clone().matmul(zb.clone().transpose());
+            let w = gg.clone() * zz;
+            if *bias {
+                w + gg
+            } else {
+                w
+            }
+        }
+        (_, _, KernelKind::Plain) => a.materialise().matmul(b.materialise().transpose()),
+        (_, _, KernelKind::Sign) => a
+            .materialise()
+            .matmul(smooth_sign(b.materialise()).transpose()),
+    }
+}

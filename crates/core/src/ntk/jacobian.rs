@@ -1,0 +1,282 @@
+//! The fast path: every block's per-sample gradients from one forward and one backward pass.
+//!
+//! A chunk of `m` samples is replicated `C` times (row `a·m + i` is sample `i` for class `a`) and
+//! the backward pass starts from `Σ_{a,i} f_a(x_i)` taken on the matching replica. Since samples
+//! do not interact (the attention mask removes padding), the gradient reaching replica `(a, i)`
+//! is exactly `∂f_a(x_i)/∂·`. At an adapted layer `y = x W₀ᵀ + s (x Aᵀ) Bᵀ` with input `x_t` and
+//! output gradient `g_t` at token `t` (from a zero probe added to the output):
+//!
+//! * `∂f/∂B = s Σ_t g_tᵀ (x_t Aᵀ)`  (`[out, r]`)
+//! * `∂f/∂A = s Σ_t (g_t B)ᵀ x_t`   (`[r, in]`)
+//!
+//! so one pass gives all `m·C` per-sample Jacobians of every block, instead of `m·C` passes.
+
+use burn::prelude::*;
+use burn::tensor::module::linear;
+use burn::tensor::TensorData;
+
+use super::factor::BlockFactor;
+use super::options::{NtkOptions, ParamSet};
+use crate::lora::LoraSite;
+use crate::model::{ForwardHooks, Model, TokenBatch};
+use crate::readback::read_f32;
+use crate::tokenize::Encoded;
+use crate::CoreError;
+
+/// The name of the head's block.
+pub const HEAD_BLOCK: &str = "head";
+
+/// The adapted sites `options` differentiates: every one, or the named blocks (each must be
+/// adapted).
+pub fn jacobian_sites(model: &Model, options: &NtkOptions) -> Result<Vec<LoraSite>, CoreError> {
+    let all = model.lora_sites();
+    let Some(names) = &options.blocks else {
+        return Ok(all);
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let site = LoraSite::from_block_name(name)
+            .filter(|s| all.contains(s))
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "blocks",
+                    format!("`{name}` is not an adapted block of this model"),
+                )
+            })?;
+        if !out.contains(&site) {
+            out.push(site);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The blocks of a computation, in order: every differentiated site
+/// (`block.<layer>.<module>`), then `head` for [`ParamSet::LoraAndHead`]. Errors when there is
+/// nothing to differentiate.
+pub fn block_names(model: &Model, options: &NtkOptions) -> Result<Vec<String>, CoreError> {
+    let mut names: Vec<String> = jacobian_sites(model, options)?
+        .iter()
+        .map(|s| s.block_name())
+        .collect();
+    if options.params == ParamSet::LoraAndHead {
+        if model.head.is_none() {
+            return Err(CoreError::invalid(
+                "params",
+                "lora+head needs a classification head; this model has none",
+            ));
+        }
+        names.push(HEAD_BLOCK.into());
+    }
+    if names.is_empty() {
+        return Err(CoreError::invalid(
+            "params",
+            "the model has no LoRA adapters, so the LoRA NTK has no parameters; attach LoRA \
+             to at least one module",
+        ));
+    }
+    Ok(names)
+}
+
+/// Number of parameters of each block of [`block_names`].
+pub fn block_param_counts(model: &Model, options: &NtkOptions) -> Vec<usize> {
+    let mut out: Vec<usize> = jacobian_sites(model, options)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|&s| model.lora(s))
+        .map(|l| {
+            let [r, inp] = l.a.dims();
+            r * (inp + l.b.dims()[0])
+        })
+        .collect();
+    if options.params == ParamSet::LoraAndHead {
+        if let Some(h) = &model.head {
+            out.push(
+                h.named_tensors()
+                    .iter()
+                    .map(|(_, w, b)| {
+                        let [o, i] = w.dims();
+                        o * i + b.as_ref().map_or(0, |_| o)
+                    })
+                    .sum(),
+            );
+        }
+    }
+    out
+}
+
+/// The per-sample gradients of one chunk and its logits.
+#[derive(Debug, Clone)]
+pub struct ChunkJacobian {
+    /// One factor per block (order of [`block_names`]), rows sample-major (`i·C + a`).
+    pub blocks: Vec<BlockFactor>,
+    /// The logits `f(x_i)`, `[m, C]` row-major.
+    pub logits: Vec<f32>,
+}
+
+/// Records adapted layers' inputs and adds zero probes (requiring grad) to their outputs, and
+/// likewise for the head's dense layers when the head is included.
+struct Probes {
+    sites: Vec<LoraSite>,
+    head: bool,
+    inputs: Vec<Option<Tensor<3>>>,
+    probes: Vec<Option<Tensor<3>>>,
+    head_layers: Vec<(String, Tensor<2>, Tensor<2>)>,
+}
+
+fn zero_probe<const D: usize>(like: &Tensor<D>) -> Tensor<D> {
+    Tensor::<D>::zeros(like.dims(), &like.device())
+        .autodiff()
+        .require_grad()
+}
+
+impl ForwardHooks for Probes {
+    fn site_input(&mut self, site: LoraSite, x: &Tensor<3>) {
+        if let Some(k) = self.sites.iter().position(|&s| s == site) {
+            self.inputs[k] = Some(x.clone().inner());
+        }
+    }
+
+    fn site_output(&mut self, site: LoraSite, y: Tensor<3>) -> Tensor<3> {
+        match self.sites.iter().position(|&s| s == site) {
+            Some(k) => {
+                let p = zero_probe(&y);
+                self.probes[k] = Some(p.clone());
+                y + p
+            }
+            None => y,
+        }
+    }
+
+    fn head_dense(&mut self, name: &str, x: &Tensor<2>, y: Tensor<2>) -> Tensor<2> {
+        if !self.head {
+            return y;
+        }
+        let p = zero_probe(&y);
+        self.head_layers
+            .push((name.to_string(), x.clone().inner(), p.clone()));
+        y + p
+    }
+}
+
+/// Reorders rows from class-major (`a·m + i`) to sample-major (`i·C + a`).
+fn sample_major(t: Tensor<2>, classes: usize, m: usize) -> Tensor<2> {
+    let [_, p] = t.dims();
+    t.reshape([classes, m, p])
+        .swap_dims(0, 1)
+        .reshape([m * classes, p])
+}
+
+fn missing(what: &str) -> CoreError {
+    CoreError::Numerical(format!("the backward pass produced no gradient for {what}"))
+}
+
+/// Computes the per-sample Jacobians of every block for the samples of one chunk.
+pub async fn chunk_jacobian(
+    model: &Model,
+    samples: &[Encoded],
+    options: &NtkOptions,
+) -> Result<ChunkJacobian, CoreError> {
+    let params = options.params;
+    let head = model.head.as_ref().ok_or_else(|| {
+        CoreError::invalid(
+            "model",
+            "the NTK of class logits needs a classification head",
+        )
+    })?;
+    let classes = head.num_classes();
+    let m = samples.len();
+    if m == 0 {
+        return Err(CoreError::invalid(
+            "samples",
+            "a chunk needs at least one sample",
+        ));
+    }
+    let sites = jacobian_sites(model, options)?;
+    let device = model.device();
+
+    let ids: Vec<Vec<u32>> = (0..classes)
+        .flat_map(|_| samples.iter().map(|s| s.ids.clone()))
+        .collect();
+    let types: Vec<Vec<u32>> = (0..classes)
+        .flat_map(|_| samples.iter().map(|s| s.type_ids.clone()))
+        .collect();
+    let batch = TokenBatch::from_sequences(&ids, Some(&types), model.config.pad_token_id)?;
+
+    let mut probes = Probes {
+        sites: sites.clone(),
+        head: params == ParamSet::LoraAndHead,
+        inputs: vec![None; sites.len()],
+        probes: vec![None; sites.len()],
+        head_layers: Vec::new(),
+    };
+    let logits = model
+        .forward_with_hooks(&batch, &mut probes)?
+        .logits
+        .ok_or_else(|| CoreError::invalid("model", "the model has no head"))?;
+    let rows = classes * m;
+    let mut pick = vec![0f32; rows * classes];
+    for a in 0..classes {
+        for i in 0..m {
+            pick[(a * m + i) * classes + a] = 1.0;
+        }
+    }
+    let pick = Tensor::<2>::from_data(TensorData::new(pick, [rows, classes]), &device);
+    let f0 = logits.clone().inner().narrow(0, 0, m);
+    let grads = (logits * pick).sum().backward();
+
+    let mut blocks = Vec::with_capacity(sites.len() + 1);
+    for (k, &site) in sites.iter().enumerate() {
+        let lora = model.lora(site).ok_or_else(|| missing("an adapter"))?;
+        let x = probes.inputs[k]
+            .take()
+            .ok_or_else(|| missing("a layer input"))?;
+        let g = probes.probes[k]
+            .take()
+            .and_then(|p| p.grad(&grads))
+            .ok_or_else(|| missing(&site.block_name()))?;
+        let [_, _, out] = g.dims();
+        let inp = x.dims()[2];
+        let r = lora.rank();
+        let u = lora.a_part(x.clone()); // [rows, T, r]
+        let jb = g
+            .clone()
+            .swap_dims(1, 2)
+            .matmul(u)
+            .mul_scalar(lora.scale)
+            .reshape([rows, out * r]);
+        let v = linear(g, lora.b.clone(), None); // g B: [rows, T, r]
+        let ja = v
+            .swap_dims(1, 2)
+            .matmul(x)
+            .mul_scalar(lora.scale)
+            .reshape([rows, r * inp]);
+        let j = Tensor::cat(vec![ja, jb], 1);
+        blocks.push(BlockFactor::Dense(sample_major(j, classes, m)));
+    }
+    if params == ParamSet::LoraAndHead {
+        let mut parts = Vec::new();
+        for (name, z, p) in std::mem::take(&mut probes.head_layers) {
+            let g = p.grad(&grads).ok_or_else(|| missing(&name))?;
+            let bias = head
+                .named_tensors()
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .is_some_and(|(_, _, b)| b.is_some());
+            parts.push(BlockFactor::Outer {
+                g: sample_major(g, classes, m),
+                z: sample_major(z, classes, m),
+                bias,
+            });
+        }
+        let head_block = match parts.len() {
+            1 => parts.pop().ok_or_else(|| missing("the head"))?,
+            _ => BlockFactor::Parts(parts),
+        };
+        blocks.push(head_block);
+    }
+    Ok(ChunkJacobian {
+        blocks,
+        logits: read_f32(f0).await?,
+    })
+}

@@ -1,0 +1,28 @@
+//! The empirical NTK of the LoRA-adapted model over selected samples.
+//!
+//! For the class logits `f(θ; x) ∈ R^C` and the trainable parameters `θ` (all LoRA `A` and `B`,
+//! optionally the classification head), the kernel is `K[(i,a),(j,b)] = ⟨∂f_a(x_i)/∂θ,
+//! ∂f_b(x_j)/∂θ⟩`, rows and columns sample-major (`i*C + a`).
+//!
+//! * [`options`]: which parameters, which kernel (plain `J Jᵀ` or the official code's asymmetric
+//!   smooth-sign kernel `J s(J)ᵀ`), chunk size.
+//! * [`factor`]: per-sample gradients of one parameter block, materialised (`[rows, P]`) or
+//!   factored (`g ⊗ z` for dense head layers), and Gram products between them.
+//! * [`jacobian`]: the fast path: one forward and one backward over a chunk of samples
+//!   (replicated once per class) gives every block's per-sample gradients from each adapted
+//!   layer's inputs and output gradients.
+//! * [`reference`]: the straightforward path (autodiff w.r.t. each tensor, one sample and one
+//!   class at a time), kept to check the fast path.
+//! * [`builder`]: [`NtkBuilder`], steppable assembly of the per-block train kernels and cross
+//!   kernels (eval × train) chunk by chunk; [`NtkBlocks`] is its result.
+
+pub mod builder;
+pub mod factor;
+pub mod jacobian;
+pub mod options;
+pub mod reference;
+pub mod transfer;
+
+pub use builder::{NtkBlocks, NtkBuilder};
+pub use options::{KernelKind, NtkOptions, ParamSet, SIGN_EPS};
+pub use transfer::NtkBlocksData;

@@ -1,0 +1,377 @@
+//! Heatmap of a square matrix (kernel), optionally grouped, with a colour bar.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+use plotters::style::FontTransform;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{anchored, font, no_data, DESC_SIZE, TICK_SIZE, TITLE_SIZE};
+use crate::theme::Rgb;
+use crate::util::{key_points, min_max, padded_range, text_width, tick_formatter, truncate};
+use crate::{PlotError, Theme};
+
+/// Steps of a heatmap's colour bar (one filled rectangle each).
+pub const COLORBAR_STEPS: usize = 64;
+
+/// The colour scale of a heatmap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColorScale {
+    /// Diverging if the values have both signs, else sequential.
+    #[default]
+    Auto,
+    /// Viridis from min to max.
+    Sequential,
+    /// Blue – white – red, symmetric around 0 (`[-m, m]`, m = max |value|).
+    Diverging,
+}
+
+/// How rows and columns are grouped (e.g. by class label): the display order and where groups
+/// start. Display position `p` shows original index `order[p]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Grouping {
+    /// A permutation of `0..n`: display position → original row/column index.
+    pub order: Vec<usize>,
+    /// Display positions where a new group starts (0 and n are implied), increasing.
+    pub boundaries: Vec<usize>,
+    /// One label per group (`boundaries.len() + 1`), in display order.
+    pub labels: Vec<String>,
+}
+
+impl Grouping {
+    /// Groups samples by their label: a stable order with the groups in order of first appearance.
+    pub fn from_labels<S: AsRef<str>>(labels: &[S]) -> Grouping {
+        let mut names: Vec<&str> = vec![];
+        for l in labels {
+            if !names.contains(&l.as_ref()) {
+                names.push(l.as_ref());
+            }
+        }
+        let mut order = Vec::with_capacity(labels.len());
+        let mut boundaries = vec![];
+        for (g, name) in names.iter().enumerate() {
+            if g > 0 {
+                boundaries.push(order.len());
+            }
+            order.extend(
+                labels
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.as_ref() == *name)
+                    .map(|(i, _)| i),
+            );
+        }
+        Grouping {
+            order,
+            boundaries,
+            labels: names.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// `true` if `order` is a permutation of `0..n`.
+    fn valid_for(&self, n: usize) -> bool {
+        if self.order.len() != n {
+            return false;
+        }
+        let mut seen = vec![false; n];
+        self.order
+            .iter()
+            .all(|&i| i < n && !std::mem::replace(&mut seen[i], true))
+    }
+
+    /// The groups as `(start, end, label)` display ranges (boundaries outside `1..n` ignored).
+    fn spans(&self, n: usize) -> Vec<(usize, usize, &str)> {
+        let mut cuts: Vec<usize> = self
+            .boundaries
+            .iter()
+            .copied()
+            .filter(|&b| b > 0 && b < n)
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut starts = vec![0];
+        starts.extend(&cuts);
+        let mut ends = cuts.clone();
+        ends.push(n);
+        starts
+            .into_iter()
+            .zip(ends)
+            .enumerate()
+            .map(|(g, (s, e))| (s, e, self.labels.get(g).map(String::as_str).unwrap_or("")))
+            .collect()
+    }
+}
+
+/// A heatmap of a square matrix.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Heatmap {
+    /// Title above the plot; empty for none.
+    pub title: String,
+    /// The matrix, `values[row][column]`; missing entries of ragged rows and NaN/inf are drawn in
+    /// the theme's grid colour. n = number of rows.
+    pub values: Vec<Vec<f64>>,
+    /// Colour scale.
+    #[serde(default)]
+    pub scale: ColorScale,
+    /// Fixed colour range `(min, max)`; `None` (or an unusable one) fits the data.
+    #[serde(default)]
+    pub range: Option<(f64, f64)>,
+    /// Row/column grouping: order, separator lines and group labels.
+    #[serde(default)]
+    pub groups: Option<Grouping>,
+    /// Label of the colour bar (e.g. `"K(x, x')"`); empty for none.
+    #[serde(default)]
+    pub value_label: String,
+}
+
+const VIRIDIS: [Rgb; 9] = [
+    Rgb(0x44, 0x01, 0x54),
+    Rgb(0x47, 0x2d, 0x7b),
+    Rgb(0x3b, 0x52, 0x8b),
+    Rgb(0x2c, 0x72, 0x8e),
+    Rgb(0x21, 0x91, 0x8c),
+    Rgb(0x28, 0xae, 0x80),
+    Rgb(0x5e, 0xc9, 0x62),
+    Rgb(0xad, 0xdc, 0x30),
+    Rgb(0xfd, 0xe7, 0x25),
+];
+
+const RDBU: [Rgb; 9] = [
+    Rgb(0x21, 0x66, 0xac),
+    Rgb(0x43, 0x93, 0xc3),
+    Rgb(0x92, 0xc5, 0xde),
+    Rgb(0xd1, 0xe5, 0xf0),
+    Rgb(0xf7, 0xf7, 0xf7),
+    Rgb(0xfd, 0xdb, 0xc7),
+    Rgb(0xf4, 0xa5, 0x82),
+    Rgb(0xd6, 0x60, 0x4d),
+    Rgb(0xb2, 0x18, 0x2b),
+];
+
+fn ramp(stops: &[Rgb], t: f64) -> Rgb {
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
+    let x = t * (stops.len() - 1) as f64;
+    let i = (x.floor() as usize).min(stops.len() - 2);
+    stops[i].blend(stops[i + 1], x - i as f64)
+}
+
+/// Draws a [`Heatmap`] on `area`: n×n cells (one filled rectangle each), group separators and
+/// labels (or index ticks), and a colour bar of [`COLORBAR_STEPS`] rectangles with its numbers.
+pub fn heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Heatmap,
+    theme: &Theme,
+) -> Result<(), PlotError> {
+    let n = data.values.len();
+    let cell = |r: usize, c: usize| data.values[r].get(c).copied().filter(|v| v.is_finite());
+    let Some((dmin, dmax)) = min_max((0..n).flat_map(|r| (0..n).filter_map(move |c| cell(r, c))))
+    else {
+        return no_data(
+            area,
+            theme,
+            &data.title,
+            if n == 0 { "" } else { "no finite values" },
+        );
+    };
+    let diverging = match data.scale {
+        ColorScale::Auto => dmin < 0.0 && dmax > 0.0,
+        ColorScale::Sequential => false,
+        ColorScale::Diverging => true,
+    };
+    let (lo, hi) = match data.range {
+        Some((a, b)) if a.is_finite() && b.is_finite() && a < b => (a, b),
+        _ if diverging => {
+            let m = dmin.abs().max(dmax.abs()).min(1e300);
+            if m > 0.0 {
+                (-m, m)
+            } else {
+                (-1.0, 1.0)
+            }
+        }
+        _ => {
+            let (a, b) = (dmin.clamp(-1e300, 1e300), dmax.clamp(-1e300, 1e300));
+            if b - a > a.abs().max(b.abs()) * 1e-12 {
+                (a, b)
+            } else {
+                padded_range(a, b, 0.0, false)
+            }
+        }
+    };
+    let stops: &[Rgb] = if diverging { &RDBU } else { &VIRIDIS };
+    let color_of = |v: Option<f64>| match v {
+        Some(v) => ramp(stops, (v - lo) / (hi - lo)),
+        None => theme.grid,
+    };
+
+    let groups = data.groups.as_ref().filter(|g| g.valid_for(n));
+    let order: Vec<usize> = match groups {
+        Some(g) => g.order.clone(),
+        None => (0..n).collect(),
+    };
+    let spans = groups.map(|g| g.spans(n)).unwrap_or_default();
+
+    area.fill(&theme.background.rgb())?;
+    let body = if data.title.is_empty() {
+        area.clone()
+    } else {
+        area.titled(&data.title, font(theme, TITLE_SIZE, theme.foreground))?
+    };
+    let (bw, bh) = body.dim_in_pixel();
+    let (bw, bh) = (bw as i32, bh as i32);
+    let bar_w = if data.value_label.is_empty() { 80 } else { 100 };
+    if bw <= bar_w + 40 || bh <= 40 {
+        return Ok(()); // too small to draw cells
+    }
+    let main = &body;
+    let (mw, mh) = (bw - bar_w, bh);
+
+    let tick = font(theme, TICK_SIZE, theme.foreground);
+    let char_px = TICK_SIZE / 1.24 * 0.5;
+    let left = match groups {
+        Some(_) => {
+            spans
+                .iter()
+                .map(|s| text_width(s.2, TICK_SIZE / 1.24))
+                .max()
+                .unwrap_or(0)
+                .min(mw / 4)
+                + 12
+        }
+        None => text_width(&n.to_string(), TICK_SIZE / 1.24) + 12,
+    };
+    let bottom = 28;
+    let avail_w = mw - left - 10;
+    let avail_h = mh - bottom - 10;
+    let side = avail_w.min(avail_h);
+    if side < 4 {
+        return Ok(());
+    }
+    let (ew, eh) = (avail_w - side, avail_h - side);
+    let nf = n as f64;
+    let mut ctx = ChartBuilder::on(main)
+        .margin_left(ew / 2)
+        .margin_right(10 + ew - ew / 2 + bar_w)
+        .margin_top(10 + eh / 2)
+        .margin_bottom(eh - eh / 2)
+        .x_label_area_size(bottom)
+        .y_label_area_size(left)
+        .build_cartesian_2d(0.0..nf, nf..0.0)?;
+
+    let cells = order.iter().enumerate().flat_map(|(r, &i)| {
+        order
+            .iter()
+            .enumerate()
+            .map(move |(c, &j)| (r as f64, c as f64, i, j))
+    });
+    ctx.draw_series(cells.map(|(y0, x0, i, j)| {
+        Rectangle::new(
+            [(x0, y0), (x0 + 1.0, y0 + 1.0)],
+            color_of(cell(i, j)).rgb().filled(),
+        )
+    }))?;
+    let sep = theme.foreground.rgb().stroke_width(2);
+    for &(s, _, _) in spans.iter().skip(1) {
+        let s = s as f64;
+        ctx.plotting_area()
+            .draw(&PathElement::new(vec![(s, 0.0), (s, nf)], sep))?;
+        ctx.plotting_area()
+            .draw(&PathElement::new(vec![(0.0, s), (nf, s)], sep))?;
+    }
+
+    // Labels: group names, or index ticks, at the left and the bottom.
+    let (mbx, mby) = main.get_base_pixel();
+    let (px, py) = ctx.plotting_area().get_pixel_range();
+    let (plot_left, plot_bottom) = (px.start - mbx, py.end - mby);
+    let at = |x: f64, y: f64| {
+        let (a, b) = ctx.backend_coord(&(x, y));
+        (a - mbx, b - mby)
+    };
+    let left_style = anchored(tick.clone(), HPos::Right, VPos::Center);
+    let bottom_style = anchored(tick.clone(), HPos::Center, VPos::Top);
+    let mut labels: Vec<(f64, String, usize)> = vec![];
+    if groups.is_some() {
+        for &(s, e, label) in &spans {
+            let width_px = ((e - s) as f64 / nf * side as f64) as i32;
+            labels.push((
+                (s + e) as f64 / 2.0,
+                label.to_string(),
+                width_px.max(0) as usize,
+            ));
+        }
+    } else {
+        let step = [
+            1usize, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000,
+        ]
+        .into_iter()
+        .find(|s| n.div_ceil(*s) <= 6)
+        .unwrap_or(n.max(1));
+        for i in (0..n).step_by(step) {
+            labels.push((i as f64 + 0.5, i.to_string(), usize::MAX));
+        }
+    }
+    for (pos, text, width_px) in labels {
+        let (_, y) = at(0.0, pos);
+        let room = ((left - 12) as f64 / char_px).floor().max(1.0) as usize;
+        main.draw(&Text::new(
+            truncate(&text, room),
+            (plot_left - 6, y),
+            left_style.clone(),
+        ))?;
+        let (x, _) = at(pos, 0.0);
+        let room = if width_px == usize::MAX {
+            usize::MAX
+        } else {
+            ((width_px as f64) / char_px).floor().max(1.0) as usize
+        };
+        main.draw(&Text::new(
+            truncate(&text, room),
+            (x, plot_bottom + 6),
+            bottom_style.clone(),
+        ))?;
+    }
+
+    // Colour bar, right of the square and as high.
+    let bar = main;
+    let (top, bot) = (py.start - mby, py.end - mby);
+    let (x0, x1) = (px.end - mbx + 16, px.end - mbx + 32);
+    let span = (bot - top).max(1) as f64;
+    for k in 0..COLORBAR_STEPS {
+        let t0 = k as f64 / COLORBAR_STEPS as f64;
+        let t1 = (k + 1) as f64 / COLORBAR_STEPS as f64;
+        let (ya, yb) = (
+            bot - (t1 * span).round() as i32,
+            bot - (t0 * span).round() as i32,
+        );
+        let c = ramp(stops, (k as f64 + 0.5) / COLORBAR_STEPS as f64);
+        bar.draw(&Rectangle::new([(x0, ya), (x1, yb)], c.rgb().filled()))?;
+    }
+    let fmt = tick_formatter(lo, hi, 5, false);
+    let tick_style = anchored(tick.clone(), HPos::Left, VPos::Center);
+    for v in key_points(lo, hi, 5) {
+        let y = bot - (((v - lo) / (hi - lo)) * span).round() as i32;
+        bar.draw(&PathElement::new(
+            vec![(x1, y), (x1 + 4, y)],
+            theme.muted.rgb(),
+        ))?;
+        bar.draw(&Text::new(fmt(&v), (x1 + 6, y), tick_style.clone()))?;
+    }
+    if !data.value_label.is_empty() {
+        let style = anchored(
+            font(theme, DESC_SIZE, theme.foreground),
+            HPos::Center,
+            VPos::Center,
+        )
+        .transform(FontTransform::Rotate270);
+        bar.draw(&Text::new(
+            data.value_label.clone(),
+            (x0 + bar_w - 12, (top + bot) / 2),
+            style,
+        ))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,231 @@
+//! Scatter chart with point labels, a least-squares line and a correlation note.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{anchored, font, no_data, xy_frame, Frame, NOTE_SIZE};
+use crate::util::{least_squares, min_max, padded_range, pearson, spearman, text_width, to_axis};
+use crate::{Axis, PlotError, Theme};
+
+/// One point of a scatter chart.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScatterPoint {
+    /// x value (e.g. κ at init).
+    pub x: f64,
+    /// y value (e.g. final loss).
+    pub y: f64,
+    /// Text written next to the point (e.g. the layer set); `None` for none.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// What the corner note of a scatter chart says.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Correlation {
+    /// No note.
+    None,
+    /// Computed from the drawn points, in axis coordinates (Pearson on log10 values for a log
+    /// axis; Spearman is the same either way).
+    #[default]
+    Computed,
+    /// Given by the caller (e.g. the core's layer-selection result).
+    Given {
+        /// Pearson r.
+        pearson: f64,
+        /// Spearman ρ.
+        spearman: f64,
+        /// Number of pairs.
+        n: usize,
+    },
+}
+
+/// A scatter chart.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScatterChart {
+    /// Title above the plot; empty for none.
+    pub title: String,
+    /// The x axis.
+    pub x: Axis,
+    /// The y axis.
+    pub y: Axis,
+    /// The points; non-finite ones (and non-positive ones on a log axis) are skipped.
+    pub points: Vec<ScatterPoint>,
+    /// Draw the least-squares line (fitted in axis coordinates, so a straight line as drawn).
+    #[serde(default)]
+    pub fit_line: bool,
+    /// The "Pearson r = …, Spearman ρ = …, n = …" note.
+    #[serde(default)]
+    pub correlation: Correlation,
+}
+
+/// Draws a [`ScatterChart`] on `area`: one circle per drawable point, its label, the fit line
+/// (one path) and the correlation note in the emptiest corner.
+pub fn scatter<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &ScatterChart,
+    theme: &Theme,
+) -> Result<(), PlotError> {
+    let pts: Vec<(f64, f64, Option<&str>)> = chart
+        .points
+        .iter()
+        .filter_map(|p| {
+            Some((
+                to_axis(p.x, chart.x.log)?,
+                to_axis(p.y, chart.y.log)?,
+                p.label.as_deref(),
+            ))
+        })
+        .collect();
+    let (Some((x0, x1)), Some((y0, y1))) = (
+        min_max(pts.iter().map(|p| p.0)),
+        min_max(pts.iter().map(|p| p.1)),
+    ) else {
+        let reason = if chart.points.is_empty() {
+            ""
+        } else if chart.x.log || chart.y.log {
+            "no finite positive values for the log axis"
+        } else {
+            "no finite values"
+        };
+        return no_data(area, theme, &chart.title, reason);
+    };
+    area.fill(&theme.background.rgb())?;
+    let (xl, xh) = padded_range(x0, x1, 0.06, chart.x.log);
+    let (yl, yh) = padded_range(y0, y1, 0.08, chart.y.log);
+    let fx = Frame {
+        lo: xl,
+        hi: xh,
+        log: chart.x.log,
+        label: &chart.x.label,
+    };
+    let fy = Frame {
+        lo: yl,
+        hi: yh,
+        log: chart.y.log,
+        label: &chart.y.label,
+    };
+    let mut ctx = xy_frame(area, theme, &chart.title, &fx, &fy)?;
+
+    let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
+    let ys: Vec<f64> = pts.iter().map(|p| p.1).collect();
+    let point_color = theme.color(0).rgb();
+    let line_color = theme.color(1).rgb();
+
+    if chart.fit_line {
+        if let Some((a, b)) = least_squares(&xs, &ys) {
+            if let Some(seg) = clip_line(a, b, (x0, x1), (yl, yh)) {
+                ctx.draw_series(LineSeries::new(seg, line_color.stroke_width(2)))?;
+            }
+        }
+    }
+    ctx.draw_series(
+        pts.iter()
+            .map(|p| Circle::new((p.0, p.1), 4, point_color.filled())),
+    )?;
+    let label_style = anchored(
+        font(theme, NOTE_SIZE, theme.muted),
+        HPos::Left,
+        VPos::Center,
+    );
+    for p in &pts {
+        if let Some(label) = p.2.filter(|l| !l.is_empty()) {
+            let (px, py) = ctx.backend_coord(&(p.0, p.1));
+            let (bx, by) = area.get_base_pixel();
+            area.draw(&Text::new(
+                label.to_string(),
+                (px - bx + 7, py - by),
+                label_style.clone(),
+            ))?;
+        }
+    }
+
+    let note = match &chart.correlation {
+        Correlation::None => None,
+        Correlation::Computed => Some((pearson(&xs, &ys), spearman(&xs, &ys), pts.len())),
+        Correlation::Given {
+            pearson,
+            spearman,
+            n,
+        } => Some((*pearson, *spearman, *n)),
+    };
+    if let Some((r, rho, n)) = note {
+        let num = |v: f64| {
+            if v.is_finite() {
+                format!("{v:.3}")
+            } else {
+                "n/a".to_string()
+            }
+        };
+        let text = format!("Pearson r = {}, Spearman ρ = {}, n = {n}", num(r), num(rho));
+        draw_note(area, &ctx, theme, &text, &pts)?;
+    }
+    Ok(())
+}
+
+/// The part of `y = a + b·x` over `x ∈ [x0, x1]` inside `y ∈ [yl, yh]`.
+fn clip_line(
+    a: f64,
+    b: f64,
+    (x0, x1): (f64, f64),
+    (yl, yh): (f64, f64),
+) -> Option<Vec<(f64, f64)>> {
+    let (mut lo, mut hi) = (x0, x1);
+    if b != 0.0 {
+        let (ta, tb) = ((yl - a) / b, (yh - a) / b);
+        lo = lo.max(ta.min(tb));
+        hi = hi.min(ta.max(tb));
+    } else if !(yl..=yh).contains(&a) {
+        return None;
+    }
+    let seg = vec![(lo, a + b * lo), (hi, a + b * hi)];
+    (lo < hi && seg.iter().all(|p| p.0.is_finite() && p.1.is_finite())).then_some(seg)
+}
+
+/// Writes `text` on a translucent box in the plot corner with the fewest points under it.
+fn draw_note<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    ctx: &crate::common::XyChart<'_, DB>,
+    theme: &Theme,
+    text: &str,
+    pts: &[(f64, f64, Option<&str>)],
+) -> Result<(), PlotError> {
+    let (bx, by) = area.get_base_pixel();
+    let (px, py) = ctx.plotting_area().get_pixel_range();
+    let (px0, px1, py0, py1) = (px.start - bx, px.end - bx, py.start - by, py.end - by);
+    let w = text_width(text, NOTE_SIZE / 1.24) + 12;
+    let h = 22;
+    let corners = [
+        (px0 + 4, py0 + 4),
+        (px1 - 4 - w, py0 + 4),
+        (px0 + 4, py1 - 4 - h),
+        (px1 - 4 - w, py1 - 4 - h),
+    ];
+    let covered = |(cx, cy): (i32, i32)| {
+        pts.iter()
+            .filter(|p| {
+                let (x, y) = ctx.backend_coord(&(p.0, p.1));
+                let (x, y) = (x - bx, y - by);
+                x >= cx - 6 && x <= cx + w + 6 && y >= cy - 6 && y <= cy + h + 6
+            })
+            .count()
+    };
+    let (cx, cy) = corners
+        .iter()
+        .copied()
+        .min_by_key(|c| covered(*c))
+        .unwrap_or(corners[0]);
+    area.draw(&Rectangle::new(
+        [(cx, cy), (cx + w, cy + h)],
+        theme.background.rgb().mix(0.85).filled(),
+    ))?;
+    let style = anchored(
+        font(theme, NOTE_SIZE, theme.foreground),
+        HPos::Left,
+        VPos::Center,
+    );
+    area.draw(&Text::new(text.to_string(), (cx + 6, cy + h / 2), style))?;
+    Ok(())
+}
