@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use cmd::{
-    info::InfoArgs, logits::LogitsArgs, ntk::NtkArgs, select::SelectArgs,
+    bench::BenchArgs, info::InfoArgs, logits::LogitsArgs, ntk::NtkArgs, select::SelectArgs,
     self_check::SelfCheckArgs, sweep::SweepArgs,
 };
 use error::Failure;
@@ -53,6 +53,9 @@ enum Command {
     Sweep(Box<SweepArgs>),
     /// Layer selection by NTK spectra; with --train, κ at init vs the outcome of fine-tuning.
     Select(Box<SelectArgs>),
+    /// Benchmark: forward throughput (sentences/s) of the encoder on the CPU backend, as JSON
+    /// (see benches/forward.sh).
+    BenchForward(BenchArgs),
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -63,6 +66,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Ntk(args) => cmd::ntk::run(*args),
         Command::Sweep(args) => cmd::sweep::run(*args),
         Command::Select(args) => cmd::select::run(*args),
+        Command::BenchForward(args) => cmd::bench::run(args),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per subcommand: its flags (a clap `Args` struct) and its `run`.
 
+pub mod bench;
 pub mod info;
 pub mod logits;
 pub mod ntk;
