@@ -65,7 +65,7 @@ def main():
 
     enc_model = BertModel.from_pretrained(a.model, attn_implementation="eager")
     model = MeanPoolClassifier(enc_model, 2)
-    cfg = LoraConfig(r=8, lora_alpha=16, target_modules=["query", "value"], lora_dropout=0.0)
+    cfg = LoraConfig(r=8, lora_alpha=8, target_modules=["query", "value"], lora_dropout=0.0)
     model = get_peft_model(model, cfg).eval()
     params = {k: v.detach() for k, v in model.named_parameters() if "lora_" in k}
     buffers = {k: v.detach() for k, v in model.named_buffers()}

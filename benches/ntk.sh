@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The plain full NTK of all-MiniLM-L6-v2 + LoRA (r = 8, alpha = 8, query,value, all 6 layers,
+# PEFT init) over the first N rows of the bundled Yelp sentences, C = 2: ntk-lens (CLI, CPU,
+# release) against torch.func's jacobian-contraction recipe (benches/ntk_torch.py), run side by
+# side with the same thread count. Prints wall time and peak memory (max RSS) of both and the
+# ratio. Not a test: nothing is asserted.
+#
+#   bash benches/ntk.sh            # N = 64, threads = nproc
+#   N=256 THREADS=1 bash benches/ntk.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODEL=${MINILM_DIR:-web/models/all-MiniLM-L6-v2}
+DATA=${DATA:-web/datasets/uci-yelp.jsonl}
+N=${N:-64}
+THREADS=${THREADS:-$(nproc)}
+export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS MATMUL_NUM_THREADS=$THREADS
+[ -f "$MODEL/model.safetensors" ] || { echo "no model at $MODEL (run scripts/setup.sh)" >&2; exit 2; }
+
+cargo build --release -p ntk-lens --quiet
+BIN=${CARGO_TARGET_DIR:-target}/release/ntk-lens
+OUT=$(mktemp -d)
+
+measure() { # label, command...: prints "<seconds> <max RSS MB>"
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$OUT/$label.time" "$@" > "$OUT/$label.json" 2> "$OUT/$label.err" || {
+    echo "$label failed:" >&2; cat "$OUT/$label.err" >&2; return 1; }
+  awk '{printf "%s %.0f\n", $1, $2/1024}' "$OUT/$label.time"
+}
+
+read -r ours_s ours_mb < <(measure ntk-lens "$BIN" ntk --model "$MODEL" --data "$DATA" --n "$N" \
+  --sample first --rank 8 --alpha 8 --targets query,value --chunk 16 --out /dev/stdout)
+echo "ntk-lens  : n=$N  ${ours_s} s  peak ${ours_mb} MB"
+
+PY=${PYTHON:-}
+if [ -z "$PY" ]; then
+  for c in /tmp/refenv/bin/python .venv-ref/bin/python python3; do
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c "import torch, peft" 2>/dev/null; then PY=$c; break; fi
+  done
+fi
+if [ -z "$PY" ]; then echo "torch.func: skipped (no Python with torch and peft)"; exit 0; fi
+read -r theirs_s theirs_mb < <(measure torch "$PY" benches/ntk_torch.py --model "$MODEL" --data "$DATA" \
+  --n "$N" --threads "$THREADS")
+inner=$(python3 -c "import json,sys; print(round(json.load(open('$OUT/torch.json'))['seconds'], 2))")
+echo "torch.func: n=$N  ${theirs_s} s (kernel part ${inner} s)  peak ${theirs_mb} MB"
+python3 - "$ours_s" "$theirs_s" "$inner" <<'PY'
+import sys
+ours, theirs, inner = map(float, sys.argv[1:])
+print(f"torch.func / ntk-lens: {theirs / ours:.2f}x (whole process), {inner / ours:.2f}x (torch kernel part only)")
+PY
