@@ -2,7 +2,7 @@
 
 Same setup as `ntk-lens ntk` in benches/ntk.sh: the first N rows of a JSONL dataset (field `text`),
 max length 128, MiniLM (BertModel) + a mean-pool linear head for C = 2 classes, PEFT LoRA r = 8,
-alpha = 16 on query,value of all 6 layers at PEFT initialisation (B = 0), the Jacobian taken with
+alpha = 8 on query,value of all 6 layers at PEFT initialisation (B = 0), the Jacobian taken with
 respect to every lora_A and lora_B tensor. The kernel is the "jacobian contraction" recipe of the
 PyTorch torch.func NTK tutorial (the official code's method): per-sample Jacobians with
 vmap(jacrev(f)) over the padded batch, then K = sum over tensors of J J^T, full layout [nC, nC].

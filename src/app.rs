@@ -10,6 +10,7 @@ use ntk_lens_core::device::BackendInfo;
 use js_sys::Uint8Array;
 use ntk_lens_core::data::{BundledIndex, ColumnChoice};
 
+use crate::analysis_jobs::{NtkOutcome, StudyOutcome, SweepOutcome};
 use crate::bridge::WorkerBridge;
 use crate::job_state::JobState;
 use crate::jobs::{
@@ -17,7 +18,10 @@ use crate::jobs::{
 };
 use crate::protocol::{Job, JobResult, Request, Response};
 use crate::setup::{DataChoice, ModelChoice, Setup};
-use crate::views::{data::DataTab, model::ModelTab, selfcheck::SelfCheckPanel, TabIntro};
+use crate::views::{
+    data::DataTab, layers::LayersTab, learn::LearnTab, linearization::LinearizationTab,
+    model::ModelTab, ntk::NtkTab, selfcheck::SelfCheckPanel, TabIntro,
+};
 
 /// The tabs of the explorer, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +109,20 @@ pub struct Compute {
     pub index: RwSignal<Option<BundledIndex>>,
     /// The whole setup (also provided as context on its own).
     pub setup: RwSignal<Setup>,
+    /// The NTK job.
+    pub ntk_job: RwSignal<JobState>,
+    /// The last NTK computed.
+    pub ntk: RwSignal<Option<NtkOutcome>>,
+    /// The λ-sweep job.
+    pub sweep_job: RwSignal<JobState>,
+    /// The last sweep.
+    pub sweep: RwSignal<Option<SweepOutcome>>,
+    /// The layer-study job.
+    pub study_job: RwSignal<JobState>,
+    /// The last study.
+    pub study: RwSignal<Option<StudyOutcome>>,
+    /// Losses reported by the running sweep or study (live curve).
+    pub live_loss: RwSignal<Vec<f64>>,
     bridge: StoredValue<Option<Rc<WorkerBridge>>, LocalStorage>,
     next_id: StoredValue<u32>,
     /// The last upload's name and bytes (resent after a worker restart).
@@ -132,6 +150,13 @@ impl Compute {
             data_read_ms: RwSignal::new(None),
             index: RwSignal::new(None),
             setup,
+            ntk_job: RwSignal::new(JobState::Idle),
+            ntk: RwSignal::new(None),
+            sweep_job: RwSignal::new(JobState::Idle),
+            sweep: RwSignal::new(None),
+            study_job: RwSignal::new(JobState::Idle),
+            study: RwSignal::new(None),
+            live_loss: RwSignal::new(Vec::new()),
             bridge: StoredValue::new_local(None),
             next_id: StoredValue::new(1),
             upload: StoredValue::new_local(None),
@@ -191,11 +216,94 @@ impl Compute {
                     self.setup.update(|s| s.model = choice);
                 }
             }
+            Response::Result {
+                result: JobResult::Ntk(outcome),
+                ..
+            } => {
+                self.ntk.set(Some((**outcome).clone()));
+                self.sweep.set(None);
+                self.study.set(None);
+            }
+            Response::Result {
+                result: JobResult::Sweep(outcome),
+                ..
+            } => self.sweep.set(Some((**outcome).clone())),
+            Response::Result {
+                result: JobResult::Study(outcome),
+                ..
+            } => self.study.set(Some((**outcome).clone())),
+            Response::Progress {
+                id,
+                loss: Some(loss),
+                ..
+            } if [self.sweep_job, self.study_job]
+                .iter()
+                .any(|j| j.with_untracked(|s| s.active_id()) == Some(*id)) =>
+            {
+                self.live_loss.update(|v| v.push(*loss))
+            }
             _ => {}
         }
-        for job in [self.selfcheck, self.data_job, self.model_job] {
+        for job in self.jobs() {
             job.update(|s| *s = std::mem::take(s).apply(&response));
         }
+    }
+
+    fn jobs(self) -> [RwSignal<JobState>; 6] {
+        [
+            self.selfcheck,
+            self.data_job,
+            self.model_job,
+            self.ntk_job,
+            self.sweep_job,
+            self.study_job,
+        ]
+    }
+
+    /// Whether a device job (model load, self-check, NTK, sweep, study) is running.
+    pub fn device_busy(self) -> bool {
+        [
+            self.selfcheck,
+            self.model_job,
+            self.ntk_job,
+            self.sweep_job,
+            self.study_job,
+        ]
+        .iter()
+        .any(|j| j.with_untracked(|s| s.is_busy()))
+    }
+
+    /// Starts an analysis job on `state` (nothing happens while another device job runs).
+    pub fn start_analysis(self, state: RwSignal<JobState>, job: Job) {
+        if self.device_busy() {
+            return;
+        }
+        let id = self.new_id();
+        state.set(JobState::started(id, 0));
+        self.live_loss.set(Vec::new());
+        self.with_bridge(|b| b.send(&Request::Start { id, job }));
+    }
+
+    /// Asks the analysis job on `state` to stop; restarts the worker if it does not answer.
+    pub fn cancel_job(self, state: RwSignal<JobState>) {
+        let Some(id) = state.with_untracked(|s| s.active_id()) else {
+            return;
+        };
+        state.update(|s| *s = std::mem::take(s).cancel_requested());
+        self.with_bridge(|b| b.send(&Request::Cancel { id }));
+        set_timeout(
+            move || {
+                if state.with_untracked(|s| s.active_id()) == Some(id) {
+                    state.update(|s| *s = std::mem::take(s).force_cancelled());
+                    self.worker_note.set(Some(
+                        "the worker did not stop in time and was restarted".into(),
+                    ));
+                    self.backend.set(None);
+                    self.with_bridge(|b| b.restart());
+                }
+            },
+            CANCEL_GRACE,
+        );
     }
 
     fn new_id(self) -> u32 {
@@ -378,7 +486,7 @@ impl Compute {
 
     fn crashed(self, message: String) {
         self.worker_note.set(Some(format!("{message} (restarted)")));
-        for job in [self.selfcheck, self.model_job, self.data_job] {
+        for job in self.jobs() {
             job.update(|s| {
                 if s.is_busy() {
                     *s = JobState::Failed(message.clone());
@@ -414,26 +522,7 @@ impl Compute {
 
     /// Asks the running self-check to stop; stops the worker by force if it does not answer.
     pub fn cancel_selfcheck(self) {
-        let Some(id) = self.selfcheck.with_untracked(|s| s.active_id()) else {
-            return;
-        };
-        self.selfcheck
-            .update(|s| *s = std::mem::take(s).cancel_requested());
-        self.with_bridge(|b| b.send(&Request::Cancel { id }));
-        set_timeout(
-            move || {
-                if self.selfcheck.with_untracked(|s| s.active_id()) == Some(id) {
-                    self.selfcheck
-                        .update(|s| *s = std::mem::take(s).force_cancelled());
-                    self.worker_note.set(Some(
-                        "the worker did not stop in time and was restarted".into(),
-                    ));
-                    self.backend.set(None);
-                    self.with_bridge(|b| b.restart());
-                }
-            },
-            CANCEL_GRACE,
-        );
+        self.cancel_job(self.selfcheck);
     }
 }
 
@@ -459,6 +548,7 @@ pub fn App() -> impl IntoView {
         }
     });
     let tab = RwSignal::new(Tab::Model);
+    provide_context(tab);
 
     let status = move || match compute.backend.get() {
         Some(info) => info.label(),
@@ -517,6 +607,10 @@ pub fn App() -> impl IntoView {
                             <TabIntro tab=t />
                             {(t == Tab::Model).then(|| view! { <ModelTab /> <SelfCheckPanel /> })}
                             {(t == Tab::Data).then(|| view! { <DataTab /> })}
+                            {(t == Tab::Ntk).then(|| view! { <NtkTab /> })}
+                            {(t == Tab::Linearization).then(|| view! { <LinearizationTab /> })}
+                            {(t == Tab::LayerSelection).then(|| view! { <LayersTab /> })}
+                            {(t == Tab::Learn).then(|| view! { <LearnTab /> })}
                         </section>
                     }
                 })

@@ -7,11 +7,14 @@
 //! Natively only the pure parts ([`protocol`], [`job_state`]) are compiled, so that they are
 //! unit-tested by `cargo test`.
 
+pub mod analysis_jobs;
 pub mod job_state;
 pub mod jobs;
 pub mod protocol;
 pub mod setup;
 
+#[cfg(target_arch = "wasm32")]
+mod analysis;
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]

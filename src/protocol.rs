@@ -26,6 +26,12 @@ pub enum Job {
     /// Load a model and tokenizer into the worker's session (see [`ModelJob`]); progress counts
     /// bytes downloaded.
     LoadModel(ModelJob),
+    /// The NTK over the chosen samples (kept in the worker for the sweep and the study).
+    Ntk(crate::analysis_jobs::NtkJob),
+    /// Linearized vs actual fine-tuning over a λ grid, on the NTK computed last.
+    Sweep(crate::analysis_jobs::SweepJob),
+    /// Layer selection and κ vs outcome, on the NTK computed last.
+    Study(crate::analysis_jobs::StudyJob),
 }
 
 /// The result of a finished [`Job`].
@@ -38,6 +44,12 @@ pub enum JobResult {
     Dataset(Box<DataReport>),
     /// Report of a [`Job::LoadModel`].
     Model(Box<ModelSummary>),
+    /// Result of a [`Job::Ntk`].
+    Ntk(Box<crate::analysis_jobs::NtkOutcome>),
+    /// Result of a [`Job::Sweep`].
+    Sweep(Box<crate::analysis_jobs::SweepOutcome>),
+    /// Result of a [`Job::Study`].
+    Study(Box<crate::analysis_jobs::StudyOutcome>),
 }
 
 /// Page → worker.

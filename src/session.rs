@@ -36,6 +36,11 @@ pub struct Session {
     pub dataset: Option<Dataset>,
     /// The name of the active dataset's source (bundled id, or file stem).
     pub table_name: String,
+    /// The model and samples of the last NTK, and its blocks (for the sweep and the study).
+    pub analysis: Option<(
+        ntk_lens_core::experiment::Prepared,
+        ntk_lens_core::ntk::NtkBlocks,
+    )>,
 }
 
 thread_local! {

@@ -167,9 +167,9 @@ pub struct Setup {
     pub optimizer: OptimizerChoice,
     /// Loss.
     pub loss: LossChoice,
-    /// Selective (per-block) penalty.
+    /// The selective proximal gate of the paper's Eq. 8.
     pub selective: bool,
-    /// Learning rate.
+    /// Step size; 0 = the default (GD: 0.05/(μ_max + λ) from the NTK, Adam: 1e-3).
     pub learning_rate: f64,
     /// Chosen kernel blocks, e.g. `block.1.value`.
     pub blocks: Vec<String>,
@@ -200,7 +200,7 @@ impl Default for Setup {
             n: 32,
             max_len: DEFAULT_MAX_LEN,
             lora_r: 8,
-            lora_alpha: 16.0,
+            lora_alpha: 8.0,
             lora_targets: vec![LoraModule::Query, LoraModule::Value],
             lora_layers: None,
             lora_seed: 0,
@@ -213,7 +213,7 @@ impl Default for Setup {
             optimizer: OptimizerChoice::Gd,
             loss: LossChoice::Mse,
             selective: false,
-            learning_rate: 1e-3,
+            learning_rate: 0.0,
             blocks: Vec::new(),
         }
     }
@@ -464,7 +464,13 @@ impl Setup {
                 "0" | "false" | "no" => self.selective = false,
                 _ => return bad("1 or 0"),
             },
-            "lr" => self.learning_rate = positive_f64(v).ok_or("expected a positive number")?,
+            "lr" => {
+                self.learning_rate = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x >= 0.0)
+                    .ok_or("expected a number ≥ 0 (0 = the default step)")?
+            }
             "blocks" => match list(v, |s| is_block_name(s).then(|| s.to_string())) {
                 Some(b) => self.blocks = b,
                 None => return bad("block names such as block.1.value, comma-separated"),
@@ -600,7 +606,7 @@ mod tests {
             q.starts_with("model=minilm&data=uci-yelp&eval=0.2&split_seed=0&sample=stratified"),
             "{q}"
         );
-        assert!(q.contains("&n=32&max_len=128&r=8&alpha=16&targets=query,value&layers=all"));
+        assert!(q.contains("&n=32&max_len=128&r=8&alpha=8&targets=query,value&layers=all"));
         assert!(q.contains("&lambdas=0.0001,0.001,0.01,0.1,1,10,100&lambda=0.01&steps=100"));
         assert!(q.contains("&params=lora&"));
         assert_eq!(Setup::from_query(&q), (s.clone(), vec![]));
@@ -728,6 +734,10 @@ mod tests {
         assert!(!is_block_name("blocks.1.value"));
         let c = Setup::default().lora_config();
         assert_eq!(c.r, 8);
-        assert_eq!(c.scale(), 2.0);
+        assert_eq!(
+            c.scale(),
+            1.0,
+            "alpha = r = 8: the official code's scale, and the CLI's default"
+        );
     }
 }

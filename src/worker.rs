@@ -15,28 +15,32 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use crate::protocol::{decode, encode, Job, JobId, JobResult, Request, Response};
 
 /// How long a job may compute before it yields to the event loop (ms).
-const YIELD_EVERY_MS: f64 = 40.0;
+pub(crate) const YIELD_EVERY_MS: f64 = 40.0;
 
 thread_local! {
     static DEVICE: RefCell<Option<Device>> = const { RefCell::new(None) };
     static RUNNING: Cell<Option<JobId>> = const { Cell::new(None) };
     static CANCELLED: Cell<Option<JobId>> = const { Cell::new(None) };
+    static BACKEND: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-fn post(response: &Response) {
+/// Posts a message to the page.
+pub(crate) fn post(response: &Response) {
     let _ = scope().post_message(&JsValue::from_str(&encode(response)));
 }
 
-fn now_ms() -> f64 {
+/// Milliseconds since the worker started (performance.now()).
+pub(crate) fn now_ms() -> f64 {
     scope().performance().map(|p| p.now()).unwrap_or(0.0)
 }
 
 /// Lets the worker's event loop run (delivering queued messages), then resumes.
-async fn yield_now() {
+/// Lets the worker's event loop run (messages, cancel) before continuing.
+pub(crate) async fn yield_now() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
     });
@@ -50,6 +54,7 @@ pub fn worker_main() {
     wasm_bindgen_futures::spawn_local(async {
         let (device, backend) = choose_backend().await;
         DEVICE.with(|d| *d.borrow_mut() = Some(device));
+        BACKEND.with(|b| *b.borrow_mut() = backend.label());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
             let (text, attachments) = unpack(event.data());
             match decode::<Request>(&text) {
@@ -61,6 +66,11 @@ pub fn worker_main() {
         on_message.forget();
         post(&Response::Ready { backend });
     });
+}
+
+/// The backend in use, as shown to the user.
+fn backend_label() -> String {
+    BACKEND.with(|b| b.borrow().clone())
 }
 
 /// Reads `?backend=cpu` from the worker's URL (the page passes its own query on).
@@ -205,7 +215,8 @@ fn handle(request: Request, attachments: Vec<Vec<u8>>) {
     }
 }
 
-fn is_cancelled(id: JobId) -> bool {
+/// Whether the page asked job `id` to stop.
+pub(crate) fn is_cancelled(id: JobId) -> bool {
     CANCELLED.with(|c| c.get()) == Some(id)
 }
 
@@ -222,6 +233,9 @@ async fn run(
         Job::SelfCheck(cfg) => run_self_check(id, cfg, &device).await,
         Job::LoadModel(job) => run_load_model(id, job, attachments, &device).await,
         Job::LoadDataset(_) => Err(CoreError::invalid("job", "datasets load beside other jobs")),
+        Job::Ntk(job) => crate::analysis::run_ntk(id, job, backend_label()).await,
+        Job::Sweep(job) => crate::analysis::run_sweep(id, job).await,
+        Job::Study(job) => crate::analysis::run_study(id, job).await,
     }
 }
 

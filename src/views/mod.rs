@@ -1,7 +1,12 @@
 //! The views of the explorer, one module per panel.
 
+pub mod common;
 pub mod data;
+pub mod layers;
+pub mod learn;
+pub mod linearization;
 pub mod model;
+pub mod ntk;
 pub mod selfcheck;
 
 use leptos::prelude::*;
@@ -24,22 +29,22 @@ fn intro(tab: Tab) -> (&'static str, &'static str, &'static str) {
         Tab::Ntk => (
             "Neural tangent kernel",
             "For every pair of samples, the NTK is the dot product of the gradients of the model's outputs with respect to the LoRA parameters. Its eigenvalues tell which directions training can move the outputs in quickly, and which slowly.",
-            "The NTK view is not built yet.",
+            "Choose how many samples and which kernel, then Compute. The worker computes every per-sample gradient of the LoRA parameters and their dot products, block by block.",
         ),
         Tab::Linearization => (
             "Linearization",
             "With a penalty λ/2·‖θ − θ₀‖² that keeps the fine-tuned parameters near the start, training behaves like kernel regression with the NTK. This view will compare the two as λ varies.",
-            "The linearization view is not built yet.",
+            "Move λ to see the linearized model's predictions at once; Run trains the real model for a grid of λ and shows how close the two are.",
         ),
         Tab::LayerSelection => (
             "Layer selection",
             "The NTK is a sum of one block per adapted layer and module. Choosing which layers to fine-tune changes the kernel's spectrum, and its condition number at the start predicts how training goes.",
-            "The layer-selection view is not built yet.",
+            "Toggle blocks to see the spectrum of their kernel instantly, get a greedy suggestion, or test whether κ at initialisation predicts fine-tuning on your data.",
         ),
         Tab::Learn => (
             "Learn",
             "Fine-tuning moves the parameters θ a little away from the pretrained θ₀. Near θ₀ the model is almost linear in θ: f(x; θ) ≈ f(x; θ₀) + J(x)(θ − θ₀). Training that linear model is kernel regression with K = J Jᵀ, the neural tangent kernel.",
-            "The guided tour is not built yet.",
+            "Start with the guided tour below, or read the four ideas, each with a link to the view that shows it on your data.",
         ),
     }
 }

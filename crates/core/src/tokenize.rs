@@ -51,6 +51,7 @@ pub struct Encoded {
 }
 
 /// A tokenizer loaded from a `tokenizer.json`.
+#[derive(Clone)]
 pub struct TextTokenizer {
     inner: Tokenizer,
     pad_id: u32,
