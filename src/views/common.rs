@@ -1,0 +1,152 @@
+//! Pieces the analysis views share: a job's progress and Cancel, a chart on a canvas with PNG
+//! and SVG export, file downloads, number formatting.
+
+use leptos::prelude::*;
+use ntk_lens_plots::{svg_string, Chart, Theme};
+use wasm_bindgen::JsCast;
+
+use crate::job_state::JobState;
+
+/// Progress bar, message, Cancel button and the error of a job.
+#[component]
+pub fn JobProgress(
+    state: RwSignal<JobState>,
+    on_cancel: Callback<()>,
+    testid: &'static str,
+) -> impl IntoView {
+    let busy = move || state.with(|s| s.is_busy());
+    let fraction = move || state.with(|s| s.fraction()).unwrap_or(0.0);
+    let message = move || {
+        state.with(|s| match s {
+            JobState::Running { message, loss, .. } => match loss {
+                Some(l) => format!("{message} (loss {l:.4})"),
+                None => message.clone(),
+            },
+            JobState::Cancelling { .. } => "stopping…".into(),
+            JobState::Cancelled { done, total } => format!("cancelled after {done} of {total}"),
+            JobState::Failed(m) => m.clone(),
+            _ => String::new(),
+        })
+    };
+    let failed = move || state.with(|s| matches!(s, JobState::Failed(_)));
+    view! {
+        <div class="job" data-testid=format!("{testid}-job")>
+            <progress
+                data-testid=format!("{testid}-progress")
+                max="1"
+                value=move || fraction().to_string()
+                class:hidden=move || !busy()
+            ></progress>
+            <button
+                data-testid=format!("{testid}-cancel")
+                class:hidden=move || !busy()
+                on:click=move |_| on_cancel.run(())
+            >
+                "Cancel"
+            </button>
+            <span
+                class:error=failed
+                class="job-message"
+                data-testid=format!("{testid}-message")
+                role="status"
+            >
+                {message}
+            </span>
+        </div>
+    }
+}
+
+/// Whether the page prefers dark colours.
+pub fn prefers_dark() -> bool {
+    window()
+        .match_media("(prefers-color-scheme: dark)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches())
+}
+
+fn theme() -> Theme {
+    Theme::for_dark_mode(prefers_dark())
+}
+
+/// Offers `bytes` as a download named `name`.
+pub fn download(name: &str, mime: &str, text: &str) {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    download_url(name, &url);
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+fn download_url(name: &str, url: &str) {
+    let Some(a) = document()
+        .create_element("a")
+        .ok()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    else {
+        return;
+    };
+    a.set_href(url);
+    a.set_download(name);
+    a.click();
+}
+
+/// A chart drawn on a canvas whenever `chart` changes, with PNG and SVG export.
+#[component]
+pub fn ChartCanvas(
+    id: &'static str,
+    chart: Signal<Option<Chart>>,
+    #[prop(default = 640)] width: u32,
+    #[prop(default = 400)] height: u32,
+) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(c) = chart.get() {
+            let theme = theme();
+            let drawn = ntk_lens_plots::draw_on_canvas(id, &theme, |area| c.draw(area, &theme));
+            error.set(drawn.err().map(|e| e.to_string()));
+        }
+    });
+    let png = move |_| {
+        let url = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+            .and_then(|c| c.to_data_url().ok());
+        if let Some(url) = url {
+            download_url(&format!("{id}.png"), &url);
+        }
+    };
+    let svg = move |_| {
+        if let Some(c) = chart.get_untracked() {
+            let theme = Theme::light();
+            if let Ok(text) = svg_string(width, height, |area| c.draw(area, &theme)) {
+                download(&format!("{id}.svg"), "image/svg+xml", &text);
+            }
+        }
+    };
+    view! {
+        <figure class="chart" class:hidden=move || chart.with(|c| c.is_none())>
+            <canvas
+                id=id
+                data-testid=id
+                style=format!("width: min(100%, {width}px); aspect-ratio: {width} / {height};")
+            ></canvas>
+            <figcaption>
+                <button data-testid=format!("{id}-png") on:click=png>"PNG"</button>
+                <button data-testid=format!("{id}-svg") on:click=svg>"SVG"</button>
+                {move || error.get().map(|e| view! { <span class="error">{e}</span> })}
+            </figcaption>
+        </figure>
+    }
+}
+
+/// A number with `sig` significant digits (scientific when very large or small).
+pub fn num(v: f64, sig: usize) -> String {
+    ntk_lens_plots::format_sig(v, sig)
+}

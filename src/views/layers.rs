@@ -1,0 +1,262 @@
+//! The Layer selection tab: toggle (layer, module) blocks and see the spectrum and κ of their
+//! kernel at once (sums of cached blocks), with Weyl's bounds for the block added last; a greedy
+//! suggestion; and the study of whether κ at initialisation predicts fine-tuning.
+
+use leptos::prelude::*;
+use ntk_lens_core::ntk::NtkBlocks;
+use ntk_lens_core::spectrum::{weyl, Objective, SpectrumOptions};
+use ntk_lens_plots::reports::{kappa_text, study_charts, weyl_chart};
+use ntk_lens_plots::{Axis, Chart, LineChart, Series};
+
+use super::common::{download, num, ChartCanvas, JobProgress};
+use crate::analysis_jobs::study_job;
+use crate::app::Compute;
+use crate::protocol::Job;
+use crate::setup::Setup;
+
+/// What the page shows for the chosen set.
+#[derive(Clone, PartialEq)]
+struct SetView {
+    kappa: Option<f64>,
+    lambda_max: f64,
+    lambda_min: f64,
+    params: usize,
+    chart: Chart,
+    ms: f64,
+}
+
+fn now_ms() -> f64 {
+    window().performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+fn view_of(blocks: &NtkBlocks, chosen: &[String], last: Option<&str>) -> Result<SetView, String> {
+    let started = now_ms();
+    let k = blocks.subset(chosen).map_err(|e| e.to_string())?;
+    let opts = SpectrumOptions::for_f32(k.dim());
+    let spec = k.spectrum(&opts).map_err(|e| e.to_string())?;
+    let cond = k.conditioning(0.0, &opts).map_err(|e| e.to_string())?;
+    let params = chosen
+        .iter()
+        .filter_map(|b| blocks.train.index_of(b).map(|i| blocks.param_counts[i]))
+        .sum();
+    let chart = match last.filter(|_| chosen.len() > 1) {
+        Some(l) => {
+            let rest: Vec<&String> = chosen.iter().filter(|b| b.as_str() != l).collect();
+            let base = blocks.subset(&rest).map_err(|e| e.to_string())?;
+            let added = blocks.train.get(l).ok_or("unknown block")?;
+            let report = weyl(&base, added, 0.0, &opts).map_err(|e| e.to_string())?;
+            weyl_chart(&report, l)
+        }
+        None => Chart::Line(LineChart {
+            title: "Spectrum of the chosen blocks".into(),
+            x: Axis::linear("index (descending)"),
+            y: Axis::log("eigenvalue"),
+            series: vec![Series::from_values("K_S", &spec.values).with_markers()],
+            ..Default::default()
+        }),
+    };
+    Ok(SetView {
+        kappa: cond.kappa,
+        lambda_max: spec.max,
+        lambda_min: spec.min,
+        params,
+        chart,
+        ms: now_ms() - started,
+    })
+}
+
+/// The Layer selection tab.
+#[component]
+pub fn LayersTab() -> impl IntoView {
+    let compute = expect_context::<Compute>();
+    let setup = expect_context::<RwSignal<Setup>>();
+    let blocks = RwSignal::new(None::<NtkBlocks>);
+    let last = RwSignal::new(None::<String>);
+    let budget = RwSignal::new(2usize);
+    let message = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let b = compute.ntk.with(|o| {
+            o.as_ref()
+                .and_then(|o| NtkBlocks::from_data(&o.blocks).ok())
+        });
+        // Keep only chosen blocks that exist in the new kernel; default to all of them.
+        if let Some(b) = &b {
+            let names: Vec<String> = b.train.names().to_vec();
+            setup.update(|s| {
+                s.blocks.retain(|x| names.contains(x));
+                if s.blocks.is_empty() {
+                    s.blocks = names.clone();
+                }
+            });
+        }
+        blocks.set(b);
+    });
+    let names = move || {
+        blocks.with(|b| {
+            b.as_ref()
+                .map(|b| b.train.names().to_vec())
+                .unwrap_or_default()
+        })
+    };
+    let layers = move || {
+        let mut l: Vec<usize> = names()
+            .iter()
+            .filter_map(|n| n.split('.').nth(1).and_then(|x| x.parse().ok()))
+            .collect();
+        l.sort();
+        l.dedup();
+        l
+    };
+    let modules = move || {
+        let mut m: Vec<String> = names()
+            .iter()
+            .filter_map(|n| n.split('.').nth(2).map(String::from))
+            .collect();
+        m.sort();
+        m.dedup();
+        m
+    };
+    let current = Memo::new(move |_| {
+        let chosen = setup.with(|s| s.blocks.clone());
+        if chosen.is_empty() {
+            return None;
+        }
+        blocks.with(|b| {
+            b.as_ref()
+                .map(|b| view_of(b, &chosen, last.get().as_deref()))
+        })
+    });
+    let toggle = move |name: String| {
+        setup.update(|s| {
+            if let Some(i) = s.blocks.iter().position(|b| *b == name) {
+                s.blocks.remove(i);
+                last.set(None);
+            } else {
+                s.blocks.push(name.clone());
+                last.set(Some(name));
+            }
+        });
+    };
+    let suggest = move |_| {
+        let k = budget.get_untracked();
+        let out = blocks.with_untracked(|b| {
+            b.as_ref().map(|b| {
+                let opts = SpectrumOptions::for_f32(b.n * b.classes);
+                b.train
+                    .greedy(k, Objective::MinKappa, 0.0, &opts)
+                    .map(|sel| {
+                        sel.chosen()
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect::<Vec<_>>()
+                    })
+            })
+        });
+        match out {
+            Some(Ok(chosen)) => {
+                last.set(chosen.last().cloned());
+                setup.update(|s| s.blocks = chosen);
+                message.set(None);
+            }
+            Some(Err(e)) => message.set(Some(e.to_string())),
+            None => message.set(Some("compute the NTK first (NTK tab)".into())),
+        }
+    };
+    let run = move |_| {
+        let mu = compute
+            .ntk
+            .with_untracked(|o| o.as_ref().map(|o| o.report.lambda_max));
+        let Some(mu) = mu else {
+            message.set(Some("compute the NTK first (NTK tab)".into()));
+            return;
+        };
+        message.set(None);
+        let job = study_job(&setup.get_untracked(), budget.get_untracked(), mu);
+        compute.start_analysis(compute.study_job, Job::Study(job));
+    };
+    let cancel = Callback::new(move |_| compute.cancel_job(compute.study_job));
+    let set_chart = Signal::derive(move || current.get().and_then(|r| r.ok()).map(|v| v.chart));
+    let scatter = move |k: usize| {
+        Signal::derive(move || {
+            compute.study.with(|o| {
+                o.as_ref()
+                    .and_then(|o| study_charts(&o.report).into_iter().nth(k).map(|c| c.1))
+            })
+        })
+    };
+    let export = move |_| {
+        if let Some(o) = compute.study.get_untracked() {
+            if let Ok(text) = serde_json::to_string_pretty(&o.report) {
+                download("layer-study.json", "application/json", &text);
+            }
+        }
+    };
+    view! {
+        <section class="panel" data-testid="layers">
+            <h3>"Choose blocks"</h3>
+            <p class="explain">"Each box is one adapted layer and module. The kernel of a set of blocks is the sum of their kernels, so toggling one updates its spectrum at once. Adding a block can only raise every eigenvalue (Weyl's inequalities bound by how much), which is why more layers usually make training better conditioned."</p>
+            {move || blocks.with(|b| b.is_none()).then(|| view! { <p class="muted" data-testid="layers-empty">"Compute the NTK first (NTK tab)."</p> })}
+            <table class="grid" data-testid="layers-grid">
+                <tr><th>"layer"</th>{move || modules().into_iter().map(|m| view! { <th>{m}</th> }).collect_view()}</tr>
+                {move || layers().into_iter().map(|l| view! {
+                    <tr><th>{l}</th>
+                    {modules().into_iter().map(|m| {
+                        let name = format!("block.{l}.{m}");
+                        let exists = names().contains(&name);
+                        let n2 = name.clone();
+                        let checked = move || setup.with(|s| s.blocks.contains(&n2));
+                        let n3 = name.clone();
+                        view! { <td>{exists.then(|| view! {
+                            <input type="checkbox" data-testid=format!("block-{l}-{m}") aria-label=format!("layer {l} {m}")
+                                prop:checked=checked on:change=move |_| toggle(n3.clone()) />
+                        })}</td> }
+                    }).collect_view()}
+                    </tr>
+                }).collect_view()}
+            </table>
+            {move || current.get().map(|r| match r {
+                Ok(v) => view! {
+                    <table class="results" data-testid="layers-summary">
+                        <tr><th>"blocks chosen"</th><td data-testid="layers-count">{setup.with(|s| s.blocks.len()).to_string()}</td></tr>
+                        <tr><th>"LoRA parameters"</th><td data-testid="layers-params">{v.params.to_string()}</td></tr>
+                        <tr><th>"κ of K_S"</th><td data-testid="layers-kappa">{kappa_text(v.kappa)}</td></tr>
+                        <tr><th>"λ_max, λ_min"</th><td data-testid="layers-extremes">{format!("{}, {}", num(v.lambda_max, 4), num(v.lambda_min, 4))}</td></tr>
+                        <tr><th>"updated in"</th><td data-testid="layers-ms">{format!("{:.1} ms", v.ms)}</td></tr>
+                    </table>
+                }.into_any(),
+                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            })}
+            <ChartCanvas id="layers-spectrum" chart=set_chart />
+            <div class="controls">
+                <label>"budget k " <input type="number" min="1" max="72" data-testid="layers-budget"
+                    prop:value=move || budget.get().to_string()
+                    on:change=move |ev| { match event_target_value(&ev).parse::<usize>() { Ok(k) if k >= 1 => budget.set(k), _ => message.set(Some("k must be a whole number ≥ 1".into())) } } /></label>
+                <button data-testid="layers-suggest" on:click=suggest>"Suggest (greedy, smallest κ)"</button>
+                <button class="primary" data-testid="layers-run" on:click=run disabled=move || compute.study_job.with(|s| s.is_busy())>"Run κ vs outcome study"</button>
+            </div>
+            {move || message.get().map(|e| view! { <p class="error" data-testid="layers-message">{e}</p> })}
+            <JobProgress state=compute.study_job on_cancel=cancel testid="study" />
+        </section>
+        <section class="panel" class:hidden=move || compute.study.with(|o| o.is_none())>
+            <h3>"Does κ at initialisation predict fine-tuning?"</h3>
+            <p class="explain">"Each point is one choice of blocks (every single block, the greedy picks, all blocks, your set), fine-tuned for the same steps. The paper's claim is that a smaller condition number at initialisation goes with a lower final loss and a higher accuracy. The correlations below say how strongly that holds on your data; with few points, treat them as a hint."</p>
+            {move || compute.study.get().map(|o| view! {
+                <p data-testid="study-correlation">{format!(
+                    "log₁₀ κ vs final loss: Pearson {}, Spearman {} (n = {}). log₁₀ κ vs eval accuracy: Pearson {}, Spearman {} (n = {}).",
+                    o.report.kappa_vs_loss.pearson.map(|r| num(r, 3)).unwrap_or_else(|| "–".into()),
+                    o.report.kappa_vs_loss.spearman.map(|r| num(r, 3)).unwrap_or_else(|| "–".into()),
+                    o.report.kappa_vs_loss.n,
+                    o.report.kappa_vs_accuracy.pearson.map(|r| num(r, 3)).unwrap_or_else(|| "–".into()),
+                    o.report.kappa_vs_accuracy.spearman.map(|r| num(r, 3)).unwrap_or_else(|| "–".into()),
+                    o.report.kappa_vs_accuracy.n,
+                )}</p>
+                <ul class="notes">{o.report.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
+                <button data-testid="study-export-json" on:click=export>"Export JSON"</button>
+            })}
+            <div class="charts">
+                <ChartCanvas id="study-loss" chart=scatter(0) />
+                <ChartCanvas id="study-accuracy" chart=scatter(1) />
+            </div>
+        </section>
+    }
+}

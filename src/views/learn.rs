@@ -1,0 +1,116 @@
+//! The Learn tab: the ideas in plain words and small formulas, each linked to the view that shows
+//! it on the user's data, and a step-by-step tour through the three analyses.
+
+use leptos::prelude::*;
+
+use crate::analysis_jobs::{ntk_job, sweep_job};
+use crate::app::{Compute, Tab};
+use crate::protocol::Job;
+use crate::setup::{SampleChoice, Setup};
+
+/// One idea: a title, a few sentences, a formula, and the tab that shows it.
+struct Idea {
+    title: &'static str,
+    text: &'static str,
+    formula: &'static str,
+    tab: Tab,
+}
+
+const IDEAS: [Idea; 4] = [
+    Idea {
+        title: "LoRA",
+        text: "Fine-tuning a large model changes millions of weights. LoRA freezes every pretrained weight matrix W₀ and learns a small low-rank correction beside the chosen ones: two thin matrices A (r × in) and B (out × r). B starts at zero, so the adapted model starts exactly at the pretrained one.",
+        formula: "W = W₀ + (α/r)·B·A,   A: r × in,   B: out × r,   B₀ = 0",
+        tab: Tab::Model,
+    },
+    Idea {
+        title: "The neural tangent kernel",
+        text: "A gradient step on one sample moves the outputs on every other sample. How much is measured by the dot product of their gradients with respect to the trainable parameters θ (here the LoRA matrices). Collected over all pairs of samples and output classes, these dot products form the NTK. Its eigenvalues are the speeds at which training can move the outputs along each direction.",
+        formula: "K(x, x′) = J(x)·J(x′)ᵀ,   J(x) = ∂f(x; θ)/∂θ at θ₀",
+        tab: Tab::Ntk,
+    },
+    Idea {
+        title: "Linearization and the proximal penalty",
+        text: "Near θ₀ the model is almost linear in θ. If fine-tuning is kept near θ₀ by a penalty on the distance, training the real model behaves like training its linearization, which is kernel regression with the NTK and has a closed form. The stronger the penalty λ, the closer the two: the linear model's distance from θ₀ is at most ‖r₀‖/(2√λ), and the error of the linear picture grows with the square of that distance.",
+        formula: "min_θ Σᵢ ½‖f(xᵢ; θ) − yᵢ‖² + (λ/2)‖θ − θ₀‖²,   f_lin(x) = f(x; θ₀) + K(x, X)(K + λI)⁻¹ r₀",
+        tab: Tab::Linearization,
+    },
+    Idea {
+        title: "Choosing layers and the condition number",
+        text: "The NTK is a sum of one block per adapted layer and module, so choosing which layers to fine-tune chooses which blocks are summed. Gradient descent converges at a rate set by the condition number κ = λ_max/λ_min of the kernel: a large κ means some directions are learned very slowly. The paper's claim is that κ at initialisation predicts the final loss and accuracy, so it can guide the choice of layers before any training.",
+        formula: "K_S = Σ_{ℓ ∈ S} K_ℓ,   κ(K_S + λI) = (μ_max + λ)/(μ_min + λ)",
+        tab: Tab::LayerSelection,
+    },
+];
+
+/// The Learn tab.
+#[component]
+pub fn LearnTab() -> impl IntoView {
+    let compute = expect_context::<Compute>();
+    let setup = expect_context::<RwSignal<Setup>>();
+    let tab = expect_context::<RwSignal<Tab>>();
+    let tour_note = RwSignal::new(None::<String>);
+    let step_ntk = move |_| {
+        setup.update(|s| {
+            s.n = 32;
+            s.sample = SampleChoice::Stratified { seed: 0 };
+        });
+        tab.set(Tab::Ntk);
+        if compute.model.with_untracked(|m| m.is_none())
+            || compute.dataset.with_untracked(|d| d.is_none())
+        {
+            tour_note.set(Some("Wait until the model and the dataset have loaded (Model and Data tabs), then press this step again.".into()));
+            return;
+        }
+        tour_note.set(None);
+        compute.start_analysis(compute.ntk_job, Job::Ntk(ntk_job(&setup.get_untracked())));
+    };
+    let step_sweep = move |_| {
+        tab.set(Tab::Linearization);
+        if compute.ntk.with_untracked(|o| o.is_none()) {
+            tour_note.set(Some("Do step 2 first: the sweep uses the NTK.".into()));
+            return;
+        }
+        setup.update(|s| {
+            s.lambdas = vec![1e-3, 1e-1, 10.0];
+            s.steps = 30;
+        });
+        tour_note.set(None);
+        compute.start_analysis(
+            compute.sweep_job,
+            Job::Sweep(sweep_job(&setup.get_untracked())),
+        );
+    };
+    let step_layers = move |_| tab.set(Tab::LayerSelection);
+    view! {
+        <section class="panel" data-testid="tour">
+            <h3>"Guided tour (about three minutes)"</h3>
+            <ol class="tour">
+                <li>"The default model (all-MiniLM-L6-v2, 6 layers) and the Yelp review sentences load by themselves. LoRA of rank 8 sits on the query and value matrices of every layer. "
+                    <button data-testid="tour-1" on:click=move |_| tab.set(Tab::Data)>"Look at the data"</button></li>
+                <li>"Compute the NTK of 32 sentences and look at its spectrum: a few large eigenvalues, a long tail of small ones, and a condition number in the hundreds or more. "
+                    <button data-testid="tour-2" on:click=step_ntk>"Compute the NTK"</button></li>
+                <li>"Fine-tune the real model with three strengths of the proximal penalty and compare it with the linearized model: the gap shrinks as λ grows. "
+                    <button data-testid="tour-3" on:click=step_sweep>"Run the λ sweep"</button></li>
+                <li>"Toggle layers on and off and watch κ change; press Suggest for a greedy choice, and Run to test whether κ predicts the outcome. "
+                    <button data-testid="tour-4" on:click=step_layers>"Choose layers"</button></li>
+            </ol>
+            {move || tour_note.get().map(|n| view! { <p class="note" data-testid="tour-note">{n}</p> })}
+        </section>
+        {IDEAS.iter().map(|idea| {
+            let target = idea.tab;
+            view! {
+                <section class="panel idea">
+                    <h3>{idea.title}</h3>
+                    <p>{idea.text}</p>
+                    <p class="formula"><code>{idea.formula}</code></p>
+                    <button on:click=move |_| tab.set(target)>{format!("See it in the {} tab", target.label())}</button>
+                </section>
+            }
+        }).collect_view()}
+        <section class="panel">
+            <h3>"Where this comes from, and what differs"</h3>
+            <p>"The analyses follow “Linearization Explains Fine-Tuning in Large Language Models” (arXiv 2602.08239). Where its official code takes shortcuts, this tool implements the theory: the proximal term is a real penalty λ/2‖θ − θ₀‖² with its exact gradient, the linearized model uses true gradients at θ₀, and the plain NTK J Jᵀ is the default (the code's asymmetric sign kernel J s(J)ᵀ is offered as an option). The details are in docs/theory.md."</p>
+        </section>
+    }
+}

@@ -1,0 +1,214 @@
+//! The Linearization tab: the linearized model at any λ instantly (closed form, on the page),
+//! and actual proximal fine-tuning over a λ grid in the worker, compared.
+
+use leptos::prelude::*;
+use ntk_lens_core::experiment::{linear_point, LinearPoint, Samples};
+use ntk_lens_core::ntk::NtkBlocks;
+use ntk_lens_plots::reports::sweep_charts;
+use ntk_lens_plots::{Axis, Chart, LineChart, Series};
+
+use super::common::{download, num, ChartCanvas, JobProgress};
+use crate::analysis_jobs::{sweep_job, NtkOutcome};
+use crate::app::Compute;
+use crate::protocol::Job;
+use crate::setup::{LossChoice, OptimizerChoice, Setup};
+
+fn samples(rows: &[usize], labels: &[usize]) -> Samples {
+    Samples {
+        rows: rows.to_vec(),
+        encoded: vec![],
+        labels: labels.to_vec(),
+    }
+}
+
+/// The linearized model at `lambda` from the last NTK.
+fn linear_at(o: &NtkOutcome, blocks: &NtkBlocks, lambda: f64) -> Result<LinearPoint, String> {
+    linear_point(
+        blocks,
+        &samples(&o.rows, &o.labels),
+        &samples(&o.eval_rows, &o.eval_labels),
+        lambda,
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn parse_lambdas(v: &str) -> Result<Vec<f64>, String> {
+    let out: Result<Vec<f64>, String> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x > 0.0)
+                .ok_or_else(|| format!("`{s}` is not a number > 0"))
+        })
+        .collect();
+    match out {
+        Ok(v) if v.is_empty() => Err("give at least one λ".into()),
+        Ok(v) if v.len() > 20 => Err("at most 20 values".into()),
+        other => other,
+    }
+}
+
+/// The Linearization tab.
+#[component]
+pub fn LinearizationTab() -> impl IntoView {
+    let compute = expect_context::<Compute>();
+    let setup = expect_context::<RwSignal<Setup>>();
+    let blocks = RwSignal::new(None::<NtkBlocks>);
+    Effect::new(move |_| {
+        let b = compute.ntk.with(|o| {
+            o.as_ref()
+                .and_then(|o| NtkBlocks::from_data(&o.blocks).ok())
+        });
+        blocks.set(b);
+    });
+    let point = move || {
+        let lambda = setup.with(|s| s.lambda);
+        compute.ntk.with(|o| {
+            blocks.with(|b| match (o, b) {
+                (Some(o), Some(b)) => Some(linear_at(o, b, lambda)),
+                _ => None,
+            })
+        })
+    };
+    let input_error = RwSignal::new(None::<String>);
+    let lambdas_text = RwSignal::new(setup.with_untracked(|s| {
+        s.lambdas
+            .iter()
+            .map(|l| format!("{l}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }));
+    let run = move |_| {
+        if compute.ntk.with_untracked(|o| o.is_none()) {
+            input_error.set(Some("compute the NTK first (NTK tab)".into()));
+            return;
+        }
+        match parse_lambdas(&lambdas_text.get_untracked()) {
+            Ok(l) => setup.update(|s| s.lambdas = l),
+            Err(e) => {
+                input_error.set(Some(format!("λ values: {e}")));
+                return;
+            }
+        }
+        input_error.set(None);
+        let job = sweep_job(&setup.get_untracked());
+        compute.start_analysis(compute.sweep_job, Job::Sweep(job));
+    };
+    let cancel = Callback::new(move |_| compute.cancel_job(compute.sweep_job));
+    let live = Signal::derive(move || {
+        let v = compute.live_loss.get();
+        (compute.sweep_job.with(|s| s.is_busy()) && !v.is_empty()).then(|| {
+            Chart::Line(LineChart {
+                title: "Actual training loss, live (all λ in turn)".into(),
+                x: Axis::linear("step"),
+                y: Axis::log("loss"),
+                series: vec![Series::from_values("loss", &v)],
+                ..Default::default()
+            })
+        })
+    });
+    let chart = move |k: usize| {
+        Signal::derive(move || {
+            compute.sweep.with(|o| {
+                o.as_ref()
+                    .and_then(|o| sweep_charts(&o.report).into_iter().nth(k).map(|c| c.1))
+            })
+        })
+    };
+    let export = move |_| {
+        if let Some(o) = compute.sweep.get_untracked() {
+            if let Ok(text) = serde_json::to_string_pretty(&o.report) {
+                download("sweep.json", "application/json", &text);
+            }
+        }
+    };
+    view! {
+        <section class="panel" data-testid="linear">
+            <h3>"The linearized model at λ"</h3>
+            <p class="explain">
+                "Move the slider: the kernel-regression prediction of fine-tuning with penalty λ/2·‖θ − θ₀‖² is recomputed at once from the NTK. Larger λ keeps θ closer to θ₀ (the distance is bounded by ‖r₀‖/(2√λ)), where the linear model is most trustworthy, but it also fits the labels less."
+            </p>
+            <label class="slider">
+                "log₁₀ λ "
+                <input
+                    type="range" min="-4" max="2" step="0.1" data-testid="lambda-slider"
+                    prop:value=move || setup.with(|s| format!("{:.1}", s.lambda.log10()))
+                    on:input=move |ev| {
+                        if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+                            setup.update(|s| s.lambda = 10f64.powf(v));
+                        }
+                    }
+                />
+                <output data-testid="lambda-value">{move || format!("λ = {}", num(setup.with(|s| s.lambda), 3))}</output>
+            </label>
+            {move || match point() {
+                None => view! { <p class="muted" data-testid="linear-empty">"Compute the NTK first (NTK tab)."</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" data-testid="linear-error">{e}</p> }.into_any(),
+                Some(Ok(p)) => view! {
+                    <table class="results" data-testid="linear-point">
+                        <tr><th>"train loss Σ½‖f − y‖²"</th><td data-testid="lin-train-loss">{num(p.train_loss, 5)}</td></tr>
+                        <tr><th>"train accuracy"</th><td data-testid="lin-train-acc">{num(p.train_acc, 3)}</td></tr>
+                        <tr><th>"eval accuracy"</th><td data-testid="lin-eval-acc">{p.eval_acc.map(|a| num(a, 3)).unwrap_or_else(|| "–".into())}</td></tr>
+                        <tr><th>"‖θ − θ₀‖ of the linear model"</th><td data-testid="lin-distance">{num(p.param_distance, 4)}</td></tr>
+                        <tr><th>"bound ‖r₀‖/(2√λ)"</th><td data-testid="lin-bound">{num(p.param_distance_bound, 4)}</td></tr>
+                        <tr><th>"κ(K + λI)"</th><td data-testid="lin-kappa">{num(p.condition_number, 4)}</td></tr>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+        <section class="panel" data-testid="sweep">
+            <h3>"Actual fine-tuning vs the linearized model"</h3>
+            <p class="explain">
+                "Run trains the real LoRA model with the proximal penalty for every λ below and compares it with the linearized model after the same gradient steps. The gap between their outputs shrinks as λ grows: the penalty keeps the parameters where the first-order picture holds. Where the gap is small, what the NTK says about training can be trusted."
+            </p>
+            <div class="controls">
+                <label>"λ values " <input type="text" size="34" data-testid="sweep-lambdas" prop:value=move || lambdas_text.get() on:change=move |ev| lambdas_text.set(event_target_value(&ev)) /></label>
+                <label>"steps " <input type="number" min="1" max="2000" data-testid="sweep-steps"
+                    prop:value=move || setup.with(|s| s.steps.to_string())
+                    on:change=move |ev| { match event_target_value(&ev).parse::<usize>() {
+                        Ok(n) if (1..=2000).contains(&n) => setup.update(|s| s.steps = n),
+                        _ => input_error.set(Some("steps must be a whole number from 1 to 2000".into())),
+                    } } /></label>
+                <label>"optimizer "
+                    <select data-testid="sweep-optimizer" on:change=move |ev| { let v = event_target_value(&ev); setup.update(|s| s.optimizer = if v == "adam" { OptimizerChoice::Adam } else { OptimizerChoice::Gd }); }>
+                        <option value="gd" selected=move || setup.with(|s| s.optimizer == OptimizerChoice::Gd)>"gradient descent"</option>
+                        <option value="adam" selected=move || setup.with(|s| s.optimizer == OptimizerChoice::Adam)>"Adam"</option>
+                    </select></label>
+                <label>"loss "
+                    <select data-testid="sweep-loss" on:change=move |ev| { let v = event_target_value(&ev); setup.update(|s| s.loss = if v == "ce" { LossChoice::Ce } else { LossChoice::Mse }); }>
+                        <option value="mse" selected=move || setup.with(|s| s.loss == LossChoice::Mse)>"squared"</option>
+                        <option value="ce" selected=move || setup.with(|s| s.loss == LossChoice::Ce)>"cross-entropy"</option>
+                    </select></label>
+                <label><input type="checkbox" data-testid="sweep-selective" prop:checked=move || setup.with(|s| s.selective) on:change=move |ev| setup.update(|s| s.selective = event_target_checked(&ev)) />" selective penalty (Eq. 8)"</label>
+                <button class="primary" data-testid="sweep-run" on:click=run disabled=move || compute.sweep_job.with(|s| s.is_busy())>"Run"</button>
+            </div>
+            {move || input_error.get().map(|e| view! { <p class="error" data-testid="sweep-input-error">{e}</p> })}
+            <JobProgress state=compute.sweep_job on_cancel=cancel testid="sweep" />
+            <ChartCanvas id="sweep-live" chart=live height=300 />
+            {move || compute.sweep.get().map(|o| view! {
+                <table class="results wide" data-testid="sweep-table">
+                    <tr><th>"λ"</th><th>"gap train"</th><th>"gap eval"</th><th>"agreement"</th><th>"loss actual"</th><th>"loss linear"</th><th>"‖θ−θ₀‖ actual"</th><th>"linear"</th><th>"bound"</th></tr>
+                    {o.report.results.iter().enumerate().map(|(i, p)| view! {
+                        <tr data-testid=format!("sweep-row-{i}")>
+                            <td>{num(p.lambda, 3)}</td><td data-testid=format!("sweep-gap-{i}")>{num(p.gap_train, 3)}</td>
+                            <td>{p.gap_eval.map(|g| num(g, 3)).unwrap_or_default()}</td><td>{num(p.agreement_train, 3)}</td>
+                            <td>{num(p.train_loss_actual, 4)}</td><td>{num(p.train_loss_linear, 4)}</td>
+                            <td>{num(p.param_distance_actual, 3)}</td><td>{num(p.param_distance_linear, 3)}</td><td>{num(p.param_distance_bound, 3)}</td>
+                        </tr>
+                    }).collect_view()}
+                </table>
+                <p class="muted" data-testid="sweep-time">{format!("{} λ values × {} steps in {:.1} s. {}", o.report.results.len(), o.report.config.steps, o.elapsed_ms / 1000.0, o.report.notes.join(" "))}</p>
+                <button data-testid="sweep-export-json" on:click=export>"Export JSON"</button>
+            })}
+        </section>
+        <section class="panel charts" class:hidden=move || compute.sweep.with(|o| o.is_none())>
+            <div><ChartCanvas id="sweep-gap" chart=chart(0) /><p class="explain">"Relative distance between the actual and the linearized model's logits. It falls as λ grows."</p></div>
+            <div><ChartCanvas id="sweep-distance" chart=chart(1) /><p class="explain">"How far training moved the parameters, with the bound ‖r₀‖/(2√λ) on the linearized model (dashed)."</p></div>
+            <div><ChartCanvas id="sweep-accuracy" chart=chart(2) /><p class="explain">"Accuracy of both models on the training samples and on held-out samples."</p></div>
+            <div><ChartCanvas id="sweep-loss" chart=chart(3) /><p class="explain">"Loss per step: solid the actual model, dashed the linearized one, one colour per λ."</p></div>
+        </section>
+    }
+}

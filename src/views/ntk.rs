@@ -1,0 +1,172 @@
+//! The NTK tab: choose samples and kernel options, compute the NTK in the worker, and see the
+//! kernel, its spectrum, its conditioning and each block's share.
+
+use leptos::prelude::*;
+use ntk_lens_plots::reports::{kappa_text, ntk_block_shares, ntk_heatmap, ntk_spectrum};
+
+use super::common::{download, num, ChartCanvas, JobProgress};
+use crate::analysis_jobs::ntk_job;
+use crate::app::Compute;
+use crate::protocol::Job;
+use crate::setup::{KernelChoice, LayoutChoice, ParamsChoice, SampleChoice, Setup};
+
+fn parse_n(v: &str) -> Option<usize> {
+    v.parse().ok().filter(|n| (1..=512).contains(n))
+}
+
+/// The NTK tab.
+#[component]
+pub fn NtkTab() -> impl IntoView {
+    let compute = expect_context::<Compute>();
+    let setup = expect_context::<RwSignal<Setup>>();
+    let input_error = RwSignal::new(None::<String>);
+    let run = move |_| {
+        if compute.model.with_untracked(|m| m.is_none()) {
+            input_error.set(Some("the model is still loading (Model tab)".into()));
+            return;
+        }
+        if compute.dataset.with_untracked(|d| d.is_none()) {
+            input_error.set(Some("no dataset yet: choose one in the Data tab".into()));
+            return;
+        }
+        input_error.set(None);
+        let job = ntk_job(&setup.get_untracked());
+        compute.start_analysis(compute.ntk_job, Job::Ntk(job));
+    };
+    let cancel = Callback::new(move |_| compute.cancel_job(compute.ntk_job));
+    let report = move || compute.ntk.with(|o| o.as_ref().map(|o| o.report.clone()));
+    let heatmap = Signal::derive(move || {
+        compute
+            .ntk
+            .with(|o| o.as_ref().map(|o| ntk_heatmap(&o.report, &o.class_names)))
+    });
+    let spectrum = Signal::derive(move || {
+        compute
+            .ntk
+            .with(|o| o.as_ref().map(|o| ntk_spectrum(&o.report)))
+    });
+    let shares = Signal::derive(move || {
+        compute
+            .ntk
+            .with(|o| o.as_ref().map(|o| ntk_block_shares(&o.report)))
+    });
+    let export = move |_| {
+        if let Some(o) = compute.ntk.get_untracked() {
+            if let Ok(text) = serde_json::to_string_pretty(&o) {
+                download("ntk.json", "application/json", &text);
+            }
+        }
+    };
+    let stratified = move || {
+        matches!(
+            setup.with(|s| s.sample.clone()),
+            SampleChoice::Stratified { .. }
+        )
+    };
+    view! {
+        <section class="panel" data-testid="ntk">
+            <h3>"Samples and kernel"</h3>
+            <div class="controls">
+                <label>
+                    "Samples n "
+                    <input
+                        type="number" min="1" max="512" data-testid="ntk-n"
+                        prop:value=move || setup.with(|s| s.n.to_string())
+                        on:change=move |ev| { match parse_n(&event_target_value(&ev)) {
+                            Some(n) => { setup.update(|s| s.n = n); input_error.set(None) }
+                            None => input_error.set(Some("n must be a whole number from 1 to 512".into())),
+                        } }
+                    />
+                </label>
+                <label>
+                    "chosen "
+                    <select data-testid="ntk-sample" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        setup.update(|s| s.sample = if v == "first" { SampleChoice::FirstN } else { SampleChoice::Stratified { seed: 0 } });
+                    }>
+                        <option value="stratified" selected=stratified>"stratified at random"</option>
+                        <option value="first" selected=move || !stratified()>"first n (file order)"</option>
+                    </select>
+                </label>
+                <label>
+                    "kernel "
+                    <select data-testid="ntk-kernel" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        setup.update(|s| s.kernel = if v == "sign" { KernelChoice::Sign } else { KernelChoice::Plain });
+                    }>
+                        <option value="plain" selected=move || setup.with(|s| s.kernel == KernelChoice::Plain)>"plain J Jᵀ"</option>
+                        <option value="sign" selected=move || setup.with(|s| s.kernel == KernelChoice::Sign)>"sign J s(J)ᵀ (official code)"</option>
+                    </select>
+                </label>
+                <label>
+                    "layout "
+                    <select data-testid="ntk-layout" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        setup.update(|s| s.layout = if v == "trace" { LayoutChoice::Trace } else { LayoutChoice::Full });
+                    }>
+                        <option value="full" selected=move || setup.with(|s| s.layout == LayoutChoice::Full)>"full nC × nC"</option>
+                        <option value="trace" selected=move || setup.with(|s| s.layout == LayoutChoice::Trace)>"class trace n × n"</option>
+                    </select>
+                </label>
+                <label>
+                    "parameters "
+                    <select data-testid="ntk-params" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        setup.update(|s| s.params = if v == "lora+head" { ParamsChoice::LoraHead } else { ParamsChoice::Lora });
+                    }>
+                        <option value="lora" selected=move || setup.with(|s| s.params == ParamsChoice::Lora)>"LoRA A and B"</option>
+                        <option value="lora+head" selected=move || setup.with(|s| s.params == ParamsChoice::LoraHead)>"LoRA + head"</option>
+                    </select>
+                </label>
+                <button
+                    class="primary" data-testid="ntk-run" on:click=run
+                    disabled=move || compute.ntk_job.with(|s| s.is_busy())
+                >
+                    "Compute NTK"
+                </button>
+            </div>
+            {move || input_error.get().map(|e| view! { <p class="error" data-testid="ntk-input-error">{e}</p> })}
+            <JobProgress state=compute.ntk_job on_cancel=cancel testid="ntk" />
+        </section>
+        {move || report().map(|r| {
+            let o = compute.ntk.get_untracked();
+            let (ms, backend) = o.as_ref().map(|o| (o.elapsed_ms, o.backend.clone())).unwrap_or_default();
+            view! {
+                <section class="panel" data-testid="ntk-summary">
+                    <h3>"Spectrum and conditioning"</h3>
+                    <table class="results">
+                        <tr><th>"samples × classes"</th><td data-testid="ntk-shape">{format!("{} × {} ({} rows)", r.n, r.classes, r.kernel.len())}</td></tr>
+                        <tr><th>"parameters in the Jacobian"</th><td data-testid="ntk-params-count">{r.params.to_string()}</td></tr>
+                        <tr><th>"condition number κ = λ_max / λ_min"</th><td data-testid="ntk-kappa">{r.condition_number.map(|k| num(k, 6)).unwrap_or_else(|| kappa_text(None))}</td></tr>
+                        <tr><th>"largest eigenvalue λ_max"</th><td data-testid="ntk-lmax">{num(r.lambda_max, 6)}</td></tr>
+                        <tr><th>"smallest eigenvalue λ_min"</th><td data-testid="ntk-lmin">{num(r.lambda_min, 6)}</td></tr>
+                        <tr><th>"effective rank"</th><td data-testid="ntk-eff-rank">{num(r.effective_rank, 4)}</td></tr>
+                        <tr><th>"kernel–label alignment"</th><td data-testid="ntk-alignment">{num(r.alignment, 4)}</td></tr>
+                        <tr><th>"computed in"</th><td data-testid="ntk-time">{format!("{:.2} s on {backend}", ms / 1000.0)}</td></tr>
+                    </table>
+                    <ul class="notes" data-testid="ntk-notes">
+                        {r.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
+                    </ul>
+                    <button data-testid="ntk-export-json" on:click=export>"Export JSON"</button>
+                    <p class="explain">
+                        "The condition number says how unevenly training moves the outputs: gradient descent on the linearized model shrinks the error along each eigenvector at a rate set by its eigenvalue, so a large κ means some directions are learned hundreds of times slower than others. The effective rank counts how many directions carry most of the kernel. Alignment near 1 means the kernel already groups samples by label."
+                    </p>
+                </section>
+            }
+        })}
+        <section class="panel charts" class:hidden=move || compute.ntk.with(|o| o.is_none())>
+            <div>
+                <ChartCanvas id="ntk-heatmap" chart=heatmap width=560 height=520 />
+                <p class="explain">"Each cell is the kernel between two (sample, class) outputs: how much a gradient step on one moves the other. Samples are grouped by label; brighter blocks along the diagonal mean samples of a class move together."</p>
+            </div>
+            <div>
+                <ChartCanvas id="ntk-spectrum" chart=spectrum />
+                <p class="explain">"The eigenvalues from largest to smallest, on a log scale. A steep fall means a few directions dominate training and the rest are learned slowly."</p>
+            </div>
+            <div>
+                <ChartCanvas id="ntk-blocks" chart=shares height=440 />
+                <p class="explain">"The kernel is a sum of one block per adapted layer and module; this is each block's share of the trace. At PEFT initialisation only the B matrices contribute."</p>
+            </div>
+        </section>
+    }
+}

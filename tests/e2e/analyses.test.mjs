@@ -1,0 +1,125 @@
+// End-to-end tests of the three analyses as the tour runs them: compute the NTK of samples of
+// the default dataset, check the numbers shown against the CLI's for the same samples, sweep λ,
+// and toggle layers. CPU backend (?backend=cpu): SwiftShader's WebGPU is too slow for MiniLM here.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { serveDist, launch, openExplorer, screenshot, num } from './harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(here, '../..');
+const CLI = process.env.NTK_LENS_CLI || path.join(ROOT, 'target/debug/ntk-lens');
+const MODEL = path.join(ROOT, 'web/models/all-MiniLM-L6-v2');
+
+let server;
+before(async () => { server = await serveDist(); });
+after(async () => { await server?.close(); });
+
+async function waitText(page, id, re, timeout = 300_000) {
+  await page.waitForFunction(
+    ([id, src]) => new RegExp(src).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
+    [id, re.source], { timeout },
+  ).catch(async (e) => {
+    const now = await page.getByTestId(id).textContent().catch(() => '(absent)');
+    throw new Error(`${id} never matched ${re}: ${now}\n${e.message}\n${page.logs.slice(-20).join('\n')}`);
+  });
+}
+
+const text = async (page, id) => (await page.getByTestId(id).textContent()).trim();
+
+/** The CLI on the same weights the page uses (fp16 upcast), over the page's samples. */
+function cliNtk(outcome, n) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-lens-e2e-'));
+  const model = path.join(dir, 'model');
+  fs.mkdirSync(model);
+  for (const f of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(MODEL, f), path.join(model, f));
+  fs.copyFileSync(path.join(MODEL, 'model.fp16.safetensors'), path.join(model, 'model.safetensors'));
+  const data = path.join(dir, 'samples.jsonl');
+  fs.writeFileSync(data, outcome.texts.map((t, i) =>
+    JSON.stringify({ text: t, label: outcome.class_names[outcome.labels[i]] })).join('\n') + '\n');
+  const out = execFileSync(CLI, ['ntk', '--model', model, '--data', data, '--n', String(n),
+    '--rank', '8', '--alpha', '8', '--targets', 'query,value', '--seed', '0'], { maxBuffer: 1 << 26 });
+  return JSON.parse(out.toString());
+}
+
+function close(a, b, rel, what) {
+  assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${what}: page ${a} vs CLI ${b} (rel ${Math.abs(a - b) / Math.abs(b)})`);
+}
+
+test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
+  const browser = await launch([]);
+  try {
+    const { page } = await openExplorer(browser, `${server.url}?backend=cpu&n=8&sample=stratified`);
+    await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
+    await page.getByTestId('tab-data').click();
+    await waitText(page, 'data-status', /Active dataset: uci-yelp/);
+
+    // 1. NTK.
+    await page.getByTestId('tab-ntk').click();
+    await page.getByTestId('ntk-run').click();
+    await waitText(page, 'ntk-kappa', /\d/);
+    await screenshot(page, 'ntk-tab');
+    const shape = await text(page, 'ntk-shape');
+    assert.match(shape, /^8 × 2 \(16 rows\)$/);
+    assert.equal(await text(page, 'ntk-params-count'), '73728');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('ntk-export-json').click()]);
+    const outcome = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+    assert.equal(outcome.rows.length, 8);
+    assert.equal(new Set(outcome.labels).size, 2, 'stratified: both classes');
+    const cli = cliNtk(outcome, 8);
+    close(num(await text(page, 'ntk-lmax')), cli.lambda_max, 1e-4, 'λ_max');
+    close(num(await text(page, 'ntk-lmin')), cli.lambda_min, 1e-4, 'λ_min');
+    close(num(await text(page, 'ntk-kappa')), cli.condition_number, 1e-4, 'κ');
+    close(outcome.report.alignment, cli.alignment, 1e-4, 'alignment');
+    for (let i = 0; i < 16; i += 5) {
+      for (let j = 0; j < 16; j += 3) close(outcome.report.kernel[i][j], cli.kernel[i][j], 1e-4, `K[${i}][${j}]`);
+    }
+    assert.ok(await page.getByTestId('ntk-heatmap').isVisible());
+    assert.match(await text(page, 'ntk-notes'), /only the B matrices contribute/);
+
+    // 2. Linearization: the slider refits at once; the sweep trains the real model.
+    await page.getByTestId('tab-linearization').click();
+    const before = await text(page, 'lin-distance');
+    await page.getByTestId('lambda-slider').fill('1');
+    await waitText(page, 'lambda-value', /λ = 10$/, 10_000);
+    const after = await text(page, 'lin-distance');
+    assert.ok(num(after) < num(before), `distance shrinks with λ: ${before} → ${after}`);
+    assert.ok(num(after) <= num(await text(page, 'lin-bound')));
+    await page.getByTestId('sweep-lambdas').fill('0.01,100');
+    await page.getByTestId('sweep-lambdas').dispatchEvent('change');
+    await page.getByTestId('sweep-steps').fill('8');
+    await page.getByTestId('sweep-steps').dispatchEvent('change');
+    await page.getByTestId('sweep-run').click();
+    await waitText(page, 'sweep-time', /2 λ values × 8 steps/);
+    const g0 = num(await text(page, 'sweep-gap-0'));
+    const g1 = num(await text(page, 'sweep-gap-1'));
+    assert.ok(g1 < g0, `the gap shrinks as λ grows: ${g0} → ${g1}`);
+    await screenshot(page, 'linearization-tab');
+
+    // 3. Layers: toggling a block changes the set and its κ at once.
+    await page.getByTestId('tab-layers').click();
+    await waitText(page, 'layers-count', /^12$/);
+    const kAll = await text(page, 'layers-kappa');
+    await page.getByTestId('block-0-query').click();
+    await waitText(page, 'layers-count', /^11$/, 5_000);
+    assert.notEqual(await text(page, 'layers-kappa'), kAll);
+    const ms = parseFloat(await text(page, 'layers-ms'));
+    console.log(`layer toggle recomputed the spectrum in ${ms} ms (n = 8, CPU)`);
+    await page.getByTestId('layers-budget').fill('3');
+    await page.getByTestId('layers-budget').dispatchEvent('change');
+    await page.getByTestId('layers-suggest').click();
+    await waitText(page, 'layers-count', /^3$/, 5_000);
+    await screenshot(page, 'layers-tab');
+
+    // 4. Learn tab and tour.
+    await page.getByTestId('tab-learn').click();
+    assert.ok(await page.getByTestId('tour-2').isVisible());
+    await screenshot(page, 'learn-tab');
+  } finally {
+    await browser.close();
+  }
+});
