@@ -33,7 +33,7 @@ fn intro(tab: Tab) -> (&'static str, &'static str, &'static str) {
         ),
         Tab::Linearization => (
             "Linearization",
-            "With a penalty λ/2·‖θ − θ₀‖² that keeps the fine-tuned parameters near the start, training behaves like kernel regression with the NTK. This view will compare the two as λ varies.",
+            "With a penalty λ/2·‖θ − θ₀‖² that keeps the fine-tuned parameters near the start, training behaves like kernel regression with the NTK. This view compares the two as λ varies.",
             "Move λ to see the linearized model's predictions at once; Run trains the real model for a grid of λ and shows how close the two are.",
         ),
         Tab::LayerSelection => (
