@@ -50,3 +50,95 @@ async fn webgpu_starts_and_computes_correctly() {
         "{r:?}"
     );
 }
+
+/// The empirical NTK of a tiny BERT classifier with a PEFT adapter (B ≠ 0), on the CPU backend
+/// and on WebGPU, against torch.func (`tests/fixtures/ntk/bert_cls_qv`): relative Frobenius
+/// error ≤ 1e-4, initial logits within 1e-4. This is the model + LoRA + Jacobian path on the
+/// browser's GPU backend.
+async fn ntk_matches_torch_func_on(device: &ntk_lens_core::burn::prelude::Device) -> f64 {
+    use ntk_lens_core::lora::peft::load_adapter;
+    use ntk_lens_core::model::Model;
+    use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
+    use ntk_lens_core::tokenize::Encoded;
+
+    let config = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/models/bert_cls/config.json"
+    ));
+    let weights = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/models/bert_cls/model.safetensors"
+    ));
+    let adapter_config = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/adapters/bert_cls_qv/adapter_config.json"
+    ));
+    let adapter = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/adapters/bert_cls_qv/adapter_model.safetensors"
+    ));
+    let expected = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ntk/bert_cls_qv/ntk.safetensors"
+    ));
+    let mut model = Model::from_bytes(config, weights, device).unwrap();
+    load_adapter(&mut model, adapter_config, adapter).unwrap();
+    let st = safetensors::SafeTensors::deserialize(expected).unwrap();
+    let f32s = |name: &str| -> Vec<f64> {
+        st.tensor(name)
+            .unwrap()
+            .data()
+            .chunks_exact(4)
+            .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect()
+    };
+    let samples: Vec<Encoded> = (0..5)
+        .map(|i| {
+            let ids: Vec<u32> = st
+                .tensor(&format!("input_ids.{i}"))
+                .unwrap()
+                .data()
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap()) as u32)
+                .collect();
+            Encoded {
+                type_ids: vec![0; ids.len()],
+                ids,
+            }
+        })
+        .collect();
+    let opts = NtkOptions {
+        chunk_size: 2,
+        ..NtkOptions::default()
+    };
+    let ntk = NtkBuilder::new(&model, &samples, &[], opts)
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    let got = ntk.total().unwrap().to_row_major();
+    let want = f32s("kernel_full");
+    let num: f64 = got.iter().zip(&want).map(|(a, b)| (a - b).powi(2)).sum();
+    let den: f64 = want.iter().map(|b| b * b).sum();
+    let rel = (num / den).sqrt();
+    assert!(rel <= 1e-4, "kernel rel Frobenius error {rel}");
+    for (g, w) in ntk.f0_train.iter().zip(f32s("logits")) {
+        assert!((g - w).abs() <= 1e-4, "logit {g} vs {w}");
+    }
+    rel
+}
+
+#[wasm_bindgen_test]
+async fn ntk_matches_torch_func_on_the_cpu_backend() {
+    let rel = ntk_matches_torch_func_on(&cpu_device()).await;
+    web_sys::console::log_1(&format!("CPU: NTK rel error {rel:.2e}").into());
+}
+
+#[wasm_bindgen_test]
+async fn ntk_matches_torch_func_on_webgpu() {
+    let (device, _) = ntk_lens_core::device::init_wgpu()
+        .await
+        .expect("a WebGPU adapter with --enable-unsafe-webgpu");
+    let rel = ntk_matches_torch_func_on(&device).await;
+    web_sys::console::log_1(&format!("WebGPU: NTK rel error {rel:.2e}").into());
+}

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use ntk_lens_core::block_on;
-use ntk_lens_core::experiment::{Sweep, SweepConfig};
+use ntk_lens_core::experiment::{RadiusConfig, RadiusProbe, Sweep, SweepConfig};
 use ntk_lens_core::ntk::{NtkBuilder, NtkOptions, ParamSet};
 use ntk_lens_core::train::{LossKind, OptimizerKind};
 
@@ -101,6 +101,20 @@ pub struct SweepArgs {
     /// Write SVG charts into this directory.
     #[arg(long, value_name = "DIR")]
     pub plots: Option<PathBuf>,
+    /// Also run the radius probe (the paper's Algorithm 1) at these radii, comma-separated.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub radii: Vec<f64>,
+    /// Random directions per radius for --radii.
+    #[arg(long, value_name = "K", default_value_t = 3)]
+    pub draws: usize,
+}
+
+fn ntk_params(train_head: bool) -> ParamSet {
+    if train_head {
+        ParamSet::LoraAndHead
+    } else {
+        ParamSet::Lora
+    }
 }
 
 /// Runs the sweep and writes the report.
@@ -108,11 +122,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
     let prepared = args.analysis.prepare(args.eval.as_ref(), args.eval_n)?;
     let notes = prepared.notes.clone();
     let options = NtkOptions {
-        params: if args.train_head {
-            ParamSet::LoraAndHead
-        } else {
-            ParamSet::Lora
-        },
+        params: ntk_params(args.train_head),
         ..NtkOptions::default()
     };
     let ntk = block_on(
@@ -125,6 +135,26 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::input("ntk", e))?
         .run(),
     )?;
+    let radius = if args.radii.is_empty() {
+        None
+    } else {
+        let probe = RadiusProbe::new(
+            &prepared.model,
+            &prepared.train.encoded,
+            &ntk,
+            NtkOptions {
+                params: ntk_params(args.train_head),
+                ..NtkOptions::default()
+            },
+            RadiusConfig {
+                radii: args.radii.clone(),
+                draws: args.draws,
+                seed: args.analysis.seed,
+            },
+        )
+        .map_err(|e| Failure::input("--radii/--draws", e))?;
+        Some(block_on(probe.run())?)
+    };
     let config = SweepConfig {
         lambdas: args.lambdas.clone(),
         steps: args.train.steps,
@@ -151,7 +181,8 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
         }
         reported = sweep.results().len();
     }
-    let report = sweep.finish()?;
+    let mut report = sweep.finish()?;
+    report.radius = radius;
     if let Some(dir) = &args.plots {
         crate::plots::sweep(&report, dir)?;
     }

@@ -140,6 +140,9 @@ pub struct SweepReport {
     pub config: SweepConfig,
     /// What the linear side is, and other notes.
     pub notes: Vec<String>,
+    /// The radius probe (Algorithm 1) around θ0, when it was run.
+    #[serde(default)]
+    pub radius: Option<Vec<super::radius::RadiusPoint>>,
 }
 
 /// Closed-form linearized predictions at `lambda` from NTK blocks (plain kernel).
@@ -454,6 +457,7 @@ impl Sweep {
             results: self.results,
             config: self.config,
             notes,
+            radius: None,
         })
     }
 
