@@ -207,10 +207,12 @@ mod tests {
 
     #[test]
     fn jobs_follow_the_setup_and_round_trip() {
-        let mut s = Setup::default();
-        s.n = 12;
-        s.learning_rate = 0.0;
-        s.blocks = vec!["block.0.query".into()];
+        let s = Setup {
+            n: 12,
+            learning_rate: 0.0,
+            blocks: vec!["block.0.query".into()],
+            ..Setup::default()
+        };
         let j = ntk_job(&s);
         assert_eq!(j.samples.n, 12);
         assert_eq!(j.lora.config.r, s.lora_r);
