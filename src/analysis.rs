@@ -6,7 +6,8 @@ use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
 use ntk_lens_core::CoreError;
 
 use crate::analysis_jobs::{
-    NtkJob, NtkOutcome, SampleJob, StudyJob, StudyOutcome, SweepJob, SweepOutcome,
+    AdapterFiles, ExportJob, NtkJob, NtkOutcome, SampleJob, StudyJob, StudyOutcome, SweepJob,
+    SweepOutcome,
 };
 use crate::protocol::{JobId, JobResult, Response};
 use crate::session::SESSION;
@@ -192,6 +193,8 @@ pub async fn run_sweep(id: JobId, job: SweepJob) -> Result<Option<JobResult>, Co
             last = now_ms();
         }
     }
+    let trained = sweep.trained_models().to_vec();
+    SESSION.with(|s| s.borrow_mut().trained = trained);
     Ok(Some(JobResult::Sweep(Box::new(SweepOutcome {
         report: sweep.finish()?,
         elapsed_ms: now_ms() - started,
@@ -229,5 +232,18 @@ pub async fn run_study(id: JobId, job: StudyJob) -> Result<Option<JobResult>, Co
     Ok(Some(JobResult::Study(Box::new(StudyOutcome {
         report: study.finish(),
         elapsed_ms: now_ms() - started,
+    }))))
+}
+
+/// Exports the model fine-tuned at one λ of the last sweep as PEFT adapter files.
+pub async fn run_export(job: ExportJob) -> Result<Option<JobResult>, CoreError> {
+    let (lambda, model) = SESSION
+        .with(|s| s.borrow().trained.get(job.index).cloned())
+        .ok_or_else(|| CoreError::invalid("adapter", "run the λ sweep first"))?;
+    let adapter = ntk_lens_core::lora::peft::export_adapter(&model).await?;
+    Ok(Some(JobResult::Adapter(Box::new(AdapterFiles {
+        lambda,
+        config_json: adapter.config_json,
+        safetensors: adapter.safetensors,
     }))))
 }

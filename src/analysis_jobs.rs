@@ -89,6 +89,45 @@ pub struct StudyJob {
     pub user: Vec<Vec<String>>,
 }
 
+/// Export the model fine-tuned at one λ of the last sweep as a PEFT adapter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportJob {
+    /// Index of the λ in the last sweep's results.
+    pub index: usize,
+}
+
+/// A PEFT adapter folder's two files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdapterFiles {
+    /// The λ it was trained with.
+    pub lambda: f64,
+    /// `adapter_config.json`.
+    pub config_json: String,
+    /// `adapter_model.safetensors`.
+    pub safetensors: Vec<u8>,
+}
+
+/// A zip archive of the adapter folder (`adapter_config.json`, `adapter_model.safetensors`,
+/// stored uncompressed) that `peft.PeftModel.from_pretrained` reads once unpacked.
+pub fn adapter_zip(files: &AdapterFiles) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let options =
+            zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, bytes) in [
+            ("adapter_config.json", files.config_json.as_bytes()),
+            ("adapter_model.safetensors", files.safetensors.as_slice()),
+        ] {
+            zip.start_file(name, options).map_err(|e| e.to_string())?;
+            zip.write_all(bytes).map_err(|e| e.to_string())?;
+        }
+        zip.finish().map_err(|e| e.to_string())?;
+    }
+    Ok(out.into_inner())
+}
+
 /// The sweep's result with its timing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepOutcome {
@@ -204,6 +243,31 @@ pub fn study_job(setup: &Setup, budget: usize, mu_max: f64) -> StudyJob {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adapter_zip_holds_both_files() {
+        use std::io::Read;
+        let files = AdapterFiles {
+            lambda: 0.1,
+            config_json: "{\"r\": 8}".into(),
+            safetensors: vec![1, 2, 3, 250],
+        };
+        let bytes = adapter_zip(&files).unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(zip.len(), 2);
+        let mut text = String::new();
+        zip.by_name("adapter_config.json")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, files.config_json);
+        let mut raw = Vec::new();
+        zip.by_name("adapter_model.safetensors")
+            .unwrap()
+            .read_to_end(&mut raw)
+            .unwrap();
+        assert_eq!(raw, files.safetensors);
+    }
 
     #[test]
     fn jobs_follow_the_setup_and_round_trip() {

@@ -119,6 +119,8 @@ pub struct Compute {
     pub sweep: RwSignal<Option<SweepOutcome>>,
     /// The layer-study job.
     pub study_job: RwSignal<JobState>,
+    /// The adapter-export job.
+    pub export_job: RwSignal<JobState>,
     /// The last study.
     pub study: RwSignal<Option<StudyOutcome>>,
     /// Losses reported by the running sweep or study (live curve).
@@ -155,6 +157,7 @@ impl Compute {
             sweep_job: RwSignal::new(JobState::Idle),
             sweep: RwSignal::new(None),
             study_job: RwSignal::new(JobState::Idle),
+            export_job: RwSignal::new(JobState::Idle),
             study: RwSignal::new(None),
             live_loss: RwSignal::new(Vec::new()),
             bridge: StoredValue::new_local(None),
@@ -232,6 +235,19 @@ impl Compute {
                 result: JobResult::Study(outcome),
                 ..
             } => self.study.set(Some((**outcome).clone())),
+            Response::Result {
+                result: JobResult::Adapter(files),
+                ..
+            } => match crate::analysis_jobs::adapter_zip(files) {
+                Ok(zip) => crate::views::common::download_bytes(
+                    &format!("lora-adapter-lambda-{}.zip", files.lambda),
+                    "application/zip",
+                    &zip,
+                ),
+                Err(e) => self
+                    .worker_note
+                    .set(Some(format!("the adapter zip failed: {e}"))),
+            },
             Response::Progress {
                 id,
                 loss: Some(loss),
@@ -249,8 +265,9 @@ impl Compute {
         }
     }
 
-    fn jobs(self) -> [RwSignal<JobState>; 6] {
+    fn jobs(self) -> [RwSignal<JobState>; 7] {
         [
+            self.export_job,
             self.selfcheck,
             self.data_job,
             self.model_job,

@@ -32,6 +32,8 @@ pub enum Job {
     Sweep(crate::analysis_jobs::SweepJob),
     /// Layer selection and κ vs outcome, on the NTK computed last.
     Study(crate::analysis_jobs::StudyJob),
+    /// The model fine-tuned at one λ of the last sweep, as a PEFT adapter.
+    ExportAdapter(crate::analysis_jobs::ExportJob),
 }
 
 /// The result of a finished [`Job`].
@@ -50,6 +52,8 @@ pub enum JobResult {
     Sweep(Box<crate::analysis_jobs::SweepOutcome>),
     /// Result of a [`Job::Study`].
     Study(Box<crate::analysis_jobs::StudyOutcome>),
+    /// Result of a [`Job::ExportAdapter`].
+    Adapter(Box<crate::analysis_jobs::AdapterFiles>),
 }
 
 /// Page → worker.

@@ -36,6 +36,8 @@ pub struct Session {
     pub dataset: Option<Dataset>,
     /// The name of the active dataset's source (bundled id, or file stem).
     pub table_name: String,
+    /// The models fine-tuned by the last sweep, with their λ.
+    pub trained: Vec<(f64, ntk_lens_core::model::Model)>,
     /// The model and samples of the last NTK, and its blocks (for the sweep and the study).
     pub analysis: Option<(
         ntk_lens_core::experiment::Prepared,

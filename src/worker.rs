@@ -236,6 +236,7 @@ async fn run(
         Job::Ntk(job) => crate::analysis::run_ntk(id, job, backend_label()).await,
         Job::Sweep(job) => crate::analysis::run_sweep(id, job).await,
         Job::Study(job) => crate::analysis::run_study(id, job).await,
+        Job::ExportAdapter(job) => crate::analysis::run_export(job).await,
     }
 }
 

@@ -12,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::app::Compute;
 use crate::jobs::{thousands, SplitSummary};
-use crate::setup::{DataChoice, Setup};
+use crate::setup::{DataChoice, SampleChoice, Setup};
 
 /// Reads the first file of a file list and hands it to the worker.
 fn read_file(compute: Compute, files: Option<web_sys::FileList>) {
@@ -222,12 +222,21 @@ pub fn DataTab() -> impl IntoView {
             };
             view! {
                 <p class="muted">{format!("{}: {} rows, {} format; the first {} are shown.", t.file, thousands(t.rows), format!("{:?}", t.format).to_uppercase(), t.preview.len())}</p>
+                <p data-testid="data-picked">{move || match setup.with(|s| s.sample.clone()) {
+                    SampleChoice::Picked(r) => format!("{} rows picked: the NTK tab analyses exactly these.", r.len()),
+                    _ => "Tick rows to analyse exactly those in the NTK tab (otherwise the NTK tab draws its samples from the training split).".to_string(),
+                }}</p>
                 <div class="scroll" data-testid="data-preview">
                     <table class="preview">
-                        <thead><tr><th>"line"</th>{t.columns.iter().map(|c| view! { <th>{format!("{c}{}", role_of(c))}</th> }).collect_view()}</tr></thead>
+                        <thead><tr><th title="pick rows for the NTK">"pick"</th><th>"line"</th>{t.columns.iter().map(|c| view! { <th>{format!("{c}{}", role_of(c))}</th> }).collect_view()}</tr></thead>
                         <tbody>
-                            {t.preview.iter().zip(&t.lines).map(|(row, line)| view! {
-                                <tr><td class="muted">{*line}</td>{row.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}</tr>
+                            {t.preview.iter().zip(&t.lines).enumerate().map(|(i, (row, line))| view! {
+                                <tr>
+                                    <td><input type="checkbox" data-testid=format!("data-pick-{i}") aria-label=format!("pick row {}", i + 1)
+                                        prop:checked=move || setup.with(|s| matches!(&s.sample, SampleChoice::Picked(r) if r.contains(&i)))
+                                        on:change=move |ev| toggle_pick(setup, i, event_target_checked(&ev)) /></td>
+                                    <td class="muted">{*line}</td>{row.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}
+                                </tr>
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -346,4 +355,25 @@ pub fn DataTab() -> impl IntoView {
             {preview}
         </section>
     }
+}
+
+/// Adds or removes dataset row `row` from the picked samples; no rows left means the default
+/// (stratified) sampling again.
+fn toggle_pick(setup: RwSignal<Setup>, row: usize, on: bool) {
+    setup.update(|s| {
+        let mut rows = match &s.sample {
+            SampleChoice::Picked(r) => r.clone(),
+            _ => Vec::new(),
+        };
+        rows.retain(|&r| r != row);
+        if on {
+            rows.push(row);
+            rows.sort_unstable();
+        }
+        s.sample = if rows.is_empty() {
+            SampleChoice::Stratified { seed: 0 }
+        } else {
+            SampleChoice::Picked(rows)
+        };
+    });
 }

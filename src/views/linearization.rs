@@ -8,7 +8,7 @@ use ntk_lens_plots::reports::sweep_charts;
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
-use crate::analysis_jobs::{sweep_job, NtkOutcome};
+use crate::analysis_jobs::{sweep_job, ExportJob, NtkOutcome};
 use crate::app::Compute;
 use crate::protocol::Job;
 use crate::setup::{LossChoice, OptimizerChoice, Setup};
@@ -190,13 +190,15 @@ pub fn LinearizationTab() -> impl IntoView {
             <ChartCanvas id="sweep-live" chart=live height=300 />
             {move || compute.sweep.get().map(|o| view! {
                 <table class="results wide" data-testid="sweep-table">
-                    <tr><th>"λ"</th><th>"gap train"</th><th>"gap eval"</th><th>"agreement"</th><th>"loss actual"</th><th>"loss linear"</th><th>"‖θ−θ₀‖ actual"</th><th>"linear"</th><th>"bound"</th></tr>
+                    <tr><th>"λ"</th><th>"gap train"</th><th>"gap eval"</th><th>"agreement"</th><th>"loss actual"</th><th>"loss linear"</th><th>"‖θ−θ₀‖ actual"</th><th>"linear"</th><th>"bound"</th><th>"adapter"</th></tr>
                     {o.report.results.iter().enumerate().map(|(i, p)| view! {
                         <tr data-testid=format!("sweep-row-{i}")>
                             <td>{num(p.lambda, 3)}</td><td data-testid=format!("sweep-gap-{i}")>{num(p.gap_train, 3)}</td>
                             <td>{p.gap_eval.map(|g| num(g, 3)).unwrap_or_default()}</td><td>{num(p.agreement_train, 3)}</td>
                             <td>{num(p.train_loss_actual, 4)}</td><td>{num(p.train_loss_linear, 4)}</td>
                             <td>{num(p.param_distance_actual, 3)}</td><td>{num(p.param_distance_linear, 3)}</td><td>{num(p.param_distance_bound, 3)}</td>
+                            <td><button data-testid=format!("sweep-adapter-{i}") title="the LoRA trained at this λ, as a PEFT adapter folder (zip)"
+                                on:click=move |_| compute.start_analysis(compute.export_job, Job::ExportAdapter(ExportJob { index: i }))>"zip"</button></td>
                         </tr>
                     }).collect_view()}
                 </table>

@@ -63,6 +63,10 @@ pub fn NtkTab() -> impl IntoView {
             SampleChoice::Stratified { .. }
         )
     };
+    let picked = move || match setup.with(|s| s.sample.clone()) {
+        SampleChoice::Picked(r) => Some(r.len()),
+        _ => None,
+    };
     view! {
         <section class="panel" data-testid="ntk">
             <h3>"Samples and kernel"</h3>
@@ -82,10 +86,15 @@ pub fn NtkTab() -> impl IntoView {
                     "chosen "
                     <select data-testid="ntk-sample" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        setup.update(|s| s.sample = if v == "first" { SampleChoice::FirstN } else { SampleChoice::Stratified { seed: 0 } });
+                        setup.update(|s| s.sample = match v.as_str() {
+                            "first" => SampleChoice::FirstN,
+                            "picked" => s.sample.clone(),
+                            _ => SampleChoice::Stratified { seed: 0 },
+                        });
                     }>
                         <option value="stratified" selected=stratified>"stratified at random"</option>
-                        <option value="first" selected=move || !stratified()>"first n (file order)"</option>
+                        <option value="first" selected=move || setup.with(|s| s.sample == SampleChoice::FirstN)>"first n of the training split"</option>
+                        {move || picked().map(|k| view! { <option value="picked" selected=true>{format!("the {k} rows picked in the Data tab")}</option> })}
                     </select>
                 </label>
                 <label>

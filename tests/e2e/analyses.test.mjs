@@ -99,6 +99,14 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     const g1 = num(await text(page, 'sweep-gap-1'));
     assert.ok(g1 < g0, `the gap shrinks as λ grows: ${g0} → ${g1}`);
     await screenshot(page, 'linearization-tab');
+    // The LoRA trained at λ = 100 as a PEFT adapter folder (zip, stored entries).
+    const [zipDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sweep-adapter-1').click()]);
+    assert.match(zipDl.suggestedFilename(), /^lora-adapter-lambda-100\.zip$/);
+    const zip = fs.readFileSync(await zipDl.path());
+    assert.equal(zip.readUInt32LE(0), 0x04034b50, 'a zip archive');
+    const names = zip.toString('latin1');
+    assert.ok(names.includes('adapter_config.json') && names.includes('adapter_model.safetensors'));
+    assert.ok(names.includes('base_model.model.encoder.layer.5.attention.self.value.lora_B.weight'));
 
     // 3. Layers: toggling a block changes the set and its κ at once.
     await page.getByTestId('tab-layers').click();
@@ -115,7 +123,15 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     await waitText(page, 'layers-count', /^3$/, 5_000);
     await screenshot(page, 'layers-tab');
 
-    // 4. Learn tab and tour.
+    // 4. Rows picked in the Data tab are exactly the NTK's samples.
+    await page.getByTestId('tab-data').click();
+    for (const i of [0, 1, 2, 5]) await page.getByTestId(`data-pick-${i}`).check();
+    await waitText(page, 'data-picked', /^4 rows picked/, 5_000);
+    await page.getByTestId('tab-ntk').click();
+    await page.getByTestId('ntk-run').click();
+    await waitText(page, 'ntk-shape', /^4 × 2 \(8 rows\)$/);
+
+    // 5. Learn tab and tour.
     await page.getByTestId('tab-learn').click();
     assert.ok(await page.getByTestId('tour-2').isVisible());
     await screenshot(page, 'learn-tab');

@@ -213,6 +213,7 @@ pub struct Sweep {
     index: usize,
     trainer: Option<Trainer>,
     results: Vec<SweepPoint>,
+    trained: Vec<(f64, Model)>,
 }
 
 impl Sweep {
@@ -264,6 +265,7 @@ impl Sweep {
             index: 0,
             trainer: None,
             results: Vec::new(),
+            trained: Vec::new(),
         };
         sweep.train_config(sweep.config.lambdas[0])?.validate()?;
         Ok(sweep)
@@ -336,8 +338,10 @@ impl Sweep {
         let record = trainer.step().await?;
         if trainer.is_done() {
             if let Some(t) = self.trainer.take() {
+                let model = t.model()?;
                 let point = self.finish_lambda(lambda, t).await?;
                 self.results.push(point);
+                self.trained.push((lambda, model));
             }
             self.index += 1;
         }
@@ -421,6 +425,12 @@ impl Sweep {
             loss_curve_actual: trainer.history().iter().map(|r| r.loss).collect(),
             loss_curve_linear: lin_curve,
         })
+    }
+
+    /// The fine-tuned model of every finished λ (they share the frozen weights; only the LoRA
+    /// tensors differ), e.g. to export one as a PEFT adapter.
+    pub fn trained_models(&self) -> &[(f64, Model)] {
+        &self.trained
     }
 
     /// The report; errors when λ values remain.
