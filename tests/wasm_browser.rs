@@ -9,6 +9,26 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+thread_local! {
+    /// burn-wgpu registers one runtime per page, so the WebGPU tests share one device.
+    static WEBGPU: std::cell::RefCell<Option<ntk_lens_core::burn::prelude::Device>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The page's WebGPU device (started on first use); tests/webdriver.json starts Chromium with
+/// --enable-unsafe-webgpu, which gives SwiftShader.
+async fn webgpu() -> ntk_lens_core::burn::prelude::Device {
+    if let Some(d) = WEBGPU.with(|w| w.borrow().clone()) {
+        return d;
+    }
+    let (device, adapter) = ntk_lens_core::device::init_wgpu()
+        .await
+        .expect("a WebGPU adapter with --enable-unsafe-webgpu");
+    assert!(!adapter.is_empty());
+    WEBGPU.with(|w| *w.borrow_mut() = Some(device.clone()));
+    device
+}
+
 #[wasm_bindgen_test]
 async fn self_check_on_the_cpu_backend_matches_the_closed_form() {
     let mut check = SelfCheck::new(SelfCheckConfig::default(), &cpu_device()).unwrap();
@@ -26,11 +46,7 @@ async fn self_check_on_the_cpu_backend_matches_the_closed_form() {
 
 #[wasm_bindgen_test]
 async fn webgpu_starts_and_computes_correctly() {
-    // tests/webdriver.json starts Chromium with --enable-unsafe-webgpu, which gives SwiftShader.
-    let (device, adapter) = ntk_lens_core::device::init_wgpu()
-        .await
-        .expect("a WebGPU adapter with --enable-unsafe-webgpu");
-    assert!(!adapter.is_empty());
+    let device = webgpu().await;
     probe(&device).await.unwrap();
     let mut check = SelfCheck::new(
         SelfCheckConfig {
@@ -136,9 +152,6 @@ async fn ntk_matches_torch_func_on_the_cpu_backend() {
 
 #[wasm_bindgen_test]
 async fn ntk_matches_torch_func_on_webgpu() {
-    let (device, _) = ntk_lens_core::device::init_wgpu()
-        .await
-        .expect("a WebGPU adapter with --enable-unsafe-webgpu");
-    let rel = ntk_matches_torch_func_on(&device).await;
+    let rel = ntk_matches_torch_func_on(&webgpu().await).await;
     web_sys::console::log_1(&format!("WebGPU: NTK rel error {rel:.2e}").into());
 }
