@@ -38,6 +38,8 @@ step "core tests in headless Chromium ($(elapsed))"
 )
 
 step "browser end-to-end tests ($(elapsed))"
-(cd tests/e2e && NTK_LENS_DIST="$ROOT/dist" node --test --test-concurrency=1 --test-reporter=spec)
+# The tour test compares the page with the CLI built by the native tests.
+(cd tests/e2e && NTK_LENS_DIST="$ROOT/dist" \
+  NTK_LENS_CLI="${CARGO_TARGET_DIR:-$ROOT/target}/debug/ntk-lens" node --test --test-concurrency=1 --test-reporter=spec)
 
 step "all tests passed ($(elapsed))"

@@ -12,7 +12,8 @@ import { serveDist, launch, openExplorer, screenshot, num } from './harness.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
-const CLI = process.env.NTK_LENS_CLI || path.join(ROOT, 'target/debug/ntk-lens');
+const CLI = process.env.NTK_LENS_CLI
+  || path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target'), 'debug/ntk-lens');
 const MODEL = path.join(ROOT, 'web/models/all-MiniLM-L6-v2');
 
 let server;
