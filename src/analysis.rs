@@ -6,8 +6,8 @@ use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
 use ntk_lens_core::CoreError;
 
 use crate::analysis_jobs::{
-    AdapterFiles, ExportJob, NtkJob, NtkOutcome, SampleJob, StudyJob, StudyOutcome, SweepJob,
-    SweepOutcome,
+    AdapterFiles, ExportJob, NtkJob, NtkOutcome, RadiusJob, SampleJob, StudyJob, StudyOutcome,
+    SweepJob, SweepOutcome,
 };
 use crate::protocol::{JobId, JobResult, Response};
 use crate::session::SESSION;
@@ -246,4 +246,33 @@ pub async fn run_export(job: ExportJob) -> Result<Option<JobResult>, CoreError> 
         config_json: adapter.config_json,
         safetensors: adapter.safetensors,
     }))))
+}
+
+/// Runs the radius probe around θ0 of the last NTK (one perturbed kernel per step).
+pub async fn run_radius(id: JobId, job: RadiusJob) -> Result<Option<JobResult>, CoreError> {
+    let (prepared, blocks) = analysis()?;
+    let options = NtkOptions {
+        params: if blocks.train.names().iter().any(|n| n == "head") {
+            ntk_lens_core::ntk::ParamSet::LoraAndHead
+        } else {
+            ntk_lens_core::ntk::ParamSet::Lora
+        },
+        ..NtkOptions::default()
+    };
+    let mut probe = ntk_lens_core::experiment::RadiusProbe::new(
+        &prepared.model,
+        &prepared.train.encoded,
+        &blocks,
+        options,
+        job.config,
+    )?;
+    while !probe.is_done() {
+        probe.step().await?;
+        let (done, total) = (probe.done_steps(), probe.total_steps());
+        let msg = format!("perturbed kernel {done} of {total}");
+        if checkpoint(id, done, total, msg, None).await {
+            return Ok(None);
+        }
+    }
+    Ok(Some(JobResult::Radius(probe.points())))
 }

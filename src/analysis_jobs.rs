@@ -89,6 +89,13 @@ pub struct StudyJob {
     pub user: Vec<Vec<String>>,
 }
 
+/// The radius probe (the paper's Algorithm 1) around θ0 of the last NTK.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RadiusJob {
+    /// Radii and draws.
+    pub config: ntk_lens_core::experiment::RadiusConfig,
+}
+
 /// Export the model fine-tuned at one λ of the last sweep as a PEFT adapter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportJob {

@@ -121,6 +121,10 @@ pub struct Compute {
     pub study_job: RwSignal<JobState>,
     /// The adapter-export job.
     pub export_job: RwSignal<JobState>,
+    /// The radius-probe job.
+    pub radius_job: RwSignal<JobState>,
+    /// The last radius probe.
+    pub radius: RwSignal<Option<Vec<ntk_lens_core::experiment::RadiusPoint>>>,
     /// The last study.
     pub study: RwSignal<Option<StudyOutcome>>,
     /// Losses reported by the running sweep or study (live curve).
@@ -158,6 +162,8 @@ impl Compute {
             sweep: RwSignal::new(None),
             study_job: RwSignal::new(JobState::Idle),
             export_job: RwSignal::new(JobState::Idle),
+            radius_job: RwSignal::new(JobState::Idle),
+            radius: RwSignal::new(None),
             study: RwSignal::new(None),
             live_loss: RwSignal::new(Vec::new()),
             bridge: StoredValue::new_local(None),
@@ -226,6 +232,7 @@ impl Compute {
                 self.ntk.set(Some((**outcome).clone()));
                 self.sweep.set(None);
                 self.study.set(None);
+                self.radius.set(None);
             }
             Response::Result {
                 result: JobResult::Sweep(outcome),
@@ -235,6 +242,10 @@ impl Compute {
                 result: JobResult::Study(outcome),
                 ..
             } => self.study.set(Some((**outcome).clone())),
+            Response::Result {
+                result: JobResult::Radius(points),
+                ..
+            } => self.radius.set(Some(points.clone())),
             Response::Result {
                 result: JobResult::Adapter(files),
                 ..
@@ -265,8 +276,9 @@ impl Compute {
         }
     }
 
-    fn jobs(self) -> [RwSignal<JobState>; 7] {
+    fn jobs(self) -> [RwSignal<JobState>; 8] {
         [
+            self.radius_job,
             self.export_job,
             self.selfcheck,
             self.data_job,
@@ -282,6 +294,7 @@ impl Compute {
         [
             self.selfcheck,
             self.model_job,
+            self.radius_job,
             self.ntk_job,
             self.sweep_job,
             self.study_job,

@@ -34,6 +34,8 @@ pub enum Job {
     Study(crate::analysis_jobs::StudyJob),
     /// The model fine-tuned at one λ of the last sweep, as a PEFT adapter.
     ExportAdapter(crate::analysis_jobs::ExportJob),
+    /// How fast the kernel changes around θ0 (Algorithm 1).
+    Radius(crate::analysis_jobs::RadiusJob),
 }
 
 /// The result of a finished [`Job`].
@@ -54,6 +56,8 @@ pub enum JobResult {
     Study(Box<crate::analysis_jobs::StudyOutcome>),
     /// Result of a [`Job::ExportAdapter`].
     Adapter(Box<crate::analysis_jobs::AdapterFiles>),
+    /// Result of a [`Job::Radius`].
+    Radius(Vec<ntk_lens_core::experiment::RadiusPoint>),
 }
 
 /// Page → worker.

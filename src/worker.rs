@@ -237,6 +237,7 @@ async fn run(
         Job::Sweep(job) => crate::analysis::run_sweep(id, job).await,
         Job::Study(job) => crate::analysis::run_study(id, job).await,
         Job::ExportAdapter(job) => crate::analysis::run_export(job).await,
+        Job::Radius(job) => crate::analysis::run_radius(id, job).await,
     }
 }
 

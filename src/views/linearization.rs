@@ -4,11 +4,11 @@
 use leptos::prelude::*;
 use ntk_lens_core::experiment::{linear_point, LinearPoint, Samples};
 use ntk_lens_core::ntk::NtkBlocks;
-use ntk_lens_plots::reports::sweep_charts;
+use ntk_lens_plots::reports::{radius_chart, sweep_charts};
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
-use crate::analysis_jobs::{sweep_job, ExportJob, NtkOutcome};
+use crate::analysis_jobs::{sweep_job, ExportJob, NtkOutcome, RadiusJob};
 use crate::app::Compute;
 use crate::protocol::Job;
 use crate::setup::{LossChoice, OptimizerChoice, Setup};
@@ -118,6 +118,29 @@ pub fn LinearizationTab() -> impl IntoView {
             })
         })
     };
+    let radii_text = RwSignal::new("0.01,0.1,1".to_string());
+    let radius_error = RwSignal::new(None::<String>);
+    let run_radius = move |_| {
+        if compute.ntk.with_untracked(|o| o.is_none()) {
+            radius_error.set(Some("compute the NTK first (NTK tab)".into()));
+            return;
+        }
+        match parse_lambdas(&radii_text.get_untracked()) {
+            Ok(radii) => {
+                radius_error.set(None);
+                let config = ntk_lens_core::experiment::RadiusConfig {
+                    radii,
+                    draws: 2,
+                    seed: 0,
+                };
+                compute.start_analysis(compute.radius_job, Job::Radius(RadiusJob { config }));
+            }
+            Err(e) => radius_error.set(Some(format!("radii: {e}"))),
+        }
+    };
+    let cancel_radius = Callback::new(move |_| compute.cancel_job(compute.radius_job));
+    let radius_plot =
+        Signal::derive(move || compute.radius.with(|r| r.as_ref().map(|p| radius_chart(p))));
     let export = move |_| {
         if let Some(o) = compute.sweep.get_untracked() {
             if let Ok(text) = serde_json::to_string_pretty(&o.report) {
@@ -211,6 +234,25 @@ pub fn LinearizationTab() -> impl IntoView {
             <div><ChartCanvas id="sweep-distance" chart=chart(1) /><p class="explain">"How far training moved the parameters, with the bound ‖r₀‖/(2√λ) on the linearized model (dashed)."</p></div>
             <div><ChartCanvas id="sweep-accuracy" chart=chart(2) /><p class="explain">"Accuracy of both models on the training samples and on held-out samples."</p></div>
             <div><ChartCanvas id="sweep-loss" chart=chart(3) /><p class="explain">"Loss per step: solid the actual model, dashed the linearized one, one colour per λ."</p></div>
+        </section>
+        <section class="panel" data-testid="radius">
+            <h3>"How far does the linear picture hold? (the paper's Algorithm 1)"</h3>
+            <p class="explain">"The parameters are moved from θ₀ by a random direction of length r, and the kernel is recomputed. If it barely changes over the distances that fine-tuning travels (compare ‖θ − θ₀‖ above), the linearized model describes training well. Two random directions per radius."</p>
+            <div class="controls">
+                <label>"radii " <input type="text" size="20" data-testid="radius-radii" prop:value=move || radii_text.get() on:change=move |ev| radii_text.set(event_target_value(&ev)) /></label>
+                <button class="primary" data-testid="radius-run" on:click=run_radius disabled=move || compute.radius_job.with(|s| s.is_busy())>"Probe"</button>
+            </div>
+            {move || radius_error.get().map(|e| view! { <p class="error" data-testid="radius-error">{e}</p> })}
+            <JobProgress state=compute.radius_job on_cancel=cancel_radius testid="radius" />
+            {move || compute.radius.get().map(|points| view! {
+                <table class="results wide" data-testid="radius-table">
+                    <tr><th>"r"</th><th>"L_avg"</th><th>"L_upper"</th><th>"‖ΔK‖/‖K‖"</th></tr>
+                    {points.iter().enumerate().map(|(i, p)| view! {
+                        <tr data-testid=format!("radius-row-{i}")><td>{num(p.radius, 3)}</td><td>{num(p.l_avg, 4)}</td><td>{num(p.l_upper, 4)}</td><td data-testid=format!("radius-change-{i}")>{num(p.relative_change, 4)}</td></tr>
+                    }).collect_view()}
+                </table>
+            })}
+            <ChartCanvas id="radius-chart" chart=radius_plot height=360 />
         </section>
     }
 }

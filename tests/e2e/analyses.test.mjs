@@ -109,6 +109,15 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     assert.ok(names.includes('adapter_config.json') && names.includes('adapter_model.safetensors'));
     assert.ok(names.includes('base_model.model.encoder.layer.5.attention.self.value.lora_B.weight'));
 
+    // The radius probe: the kernel moves more at a larger radius.
+    await page.getByTestId('radius-radii').fill('0.01,1');
+    await page.getByTestId('radius-radii').dispatchEvent('change');
+    await page.getByTestId('radius-run').click();
+    await waitText(page, 'radius-change-1', /\d/);
+    const c0 = num(await text(page, 'radius-change-0'));
+    const c1 = num(await text(page, 'radius-change-1'));
+    assert.ok(c1 > c0, `relative kernel change grows with the radius: ${c0} → ${c1}`);
+
     // 3. Layers: toggling a block changes the set and its κ at once.
     await page.getByTestId('tab-layers').click();
     await waitText(page, 'layers-count', /^12$/);

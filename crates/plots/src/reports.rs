@@ -1,7 +1,7 @@
 //! The charts of each analysis report, built once for both shells (feature `reports`): the CLI
 //! writes them as SVG files, the page draws them on canvases.
 
-use ntk_lens_core::experiment::{NtkReport, StudyReport, SweepReport};
+use ntk_lens_core::experiment::{NtkReport, RadiusPoint, StudyReport, SweepReport};
 use ntk_lens_core::spectrum::{Layout, SpectrumKind, WeylReport};
 
 use crate::{
@@ -259,5 +259,21 @@ pub fn weyl_chart(report: &WeylReport, added: &str) -> Chart {
                 .dashed(),
         ],
         legend: LegendPosition::UpperRight,
+    })
+}
+
+/// The radius probe (Algorithm 1): `L_avg`, `L_upper` and the relative kernel change vs `r`.
+pub fn radius_chart(points: &[RadiusPoint]) -> Chart {
+    let pick = |f: fn(&RadiusPoint) -> f64| points.iter().map(|p| (p.radius, f(p))).collect();
+    Chart::Line(LineChart {
+        title: "How fast the kernel changes around θ0".into(),
+        x: Axis::log("radius r = ‖θ − θ0‖"),
+        y: Axis::log("max |K_θ − K_θ0| / r  and  ‖ΔK‖/‖K‖"),
+        series: vec![
+            Series::new("L_avg", pick(|p| p.l_avg)).with_markers(),
+            Series::new("L_upper", pick(|p| p.l_upper)).dashed(),
+            Series::new("relative change ‖ΔK‖_F/‖K‖_F", pick(|p| p.relative_change)).with_markers(),
+        ],
+        legend: LegendPosition::LowerRight,
     })
 }
