@@ -113,6 +113,9 @@ pub struct Compute {
     pub ntk_job: RwSignal<JobState>,
     /// The last NTK computed.
     pub ntk: RwSignal<Option<NtkOutcome>>,
+    /// The last NTK's blocks, decoded once for the views that sum blocks and fit the
+    /// linearized model on the page.
+    pub ntk_blocks: RwSignal<Option<ntk_lens_core::ntk::NtkBlocks>>,
     /// The λ-sweep job.
     pub sweep_job: RwSignal<JobState>,
     /// The last sweep.
@@ -158,6 +161,7 @@ impl Compute {
             setup,
             ntk_job: RwSignal::new(JobState::Idle),
             ntk: RwSignal::new(None),
+            ntk_blocks: RwSignal::new(None),
             sweep_job: RwSignal::new(JobState::Idle),
             sweep: RwSignal::new(None),
             study_job: RwSignal::new(JobState::Idle),
@@ -229,6 +233,8 @@ impl Compute {
                 result: JobResult::Ntk(outcome),
                 ..
             } => {
+                self.ntk_blocks
+                    .set(ntk_lens_core::ntk::NtkBlocks::from_data(&outcome.blocks).ok());
                 self.ntk.set(Some((**outcome).clone()));
                 self.sweep.set(None);
                 self.study.set(None);

@@ -70,18 +70,14 @@ fn view_of(blocks: &NtkBlocks, chosen: &[String], last: Option<&str>) -> Result<
 pub fn LayersTab() -> impl IntoView {
     let compute = expect_context::<Compute>();
     let setup = expect_context::<RwSignal<Setup>>();
-    let blocks = RwSignal::new(None::<NtkBlocks>);
+    let blocks = compute.ntk_blocks;
     let last = RwSignal::new(None::<String>);
     let budget = RwSignal::new(2usize);
     let message = RwSignal::new(None::<String>);
+    // Keep only chosen blocks that exist in a new kernel; default to all of them.
     Effect::new(move |_| {
-        let b = compute.ntk.with(|o| {
-            o.as_ref()
-                .and_then(|o| NtkBlocks::from_data(&o.blocks).ok())
-        });
-        // Keep only chosen blocks that exist in the new kernel; default to all of them.
-        if let Some(b) = &b {
-            let names: Vec<String> = b.train.names().to_vec();
+        let names = blocks.with(|b| b.as_ref().map(|b| b.train.names().to_vec()));
+        if let Some(names) = names {
             setup.update(|s| {
                 s.blocks.retain(|x| names.contains(x));
                 if s.blocks.is_empty() {
@@ -89,7 +85,6 @@ pub fn LayersTab() -> impl IntoView {
                 }
             });
         }
-        blocks.set(b);
     });
     let names = move || {
         blocks.with(|b| {

@@ -56,14 +56,7 @@ fn parse_lambdas(v: &str) -> Result<Vec<f64>, String> {
 pub fn LinearizationTab() -> impl IntoView {
     let compute = expect_context::<Compute>();
     let setup = expect_context::<RwSignal<Setup>>();
-    let blocks = RwSignal::new(None::<NtkBlocks>);
-    Effect::new(move |_| {
-        let b = compute.ntk.with(|o| {
-            o.as_ref()
-                .and_then(|o| NtkBlocks::from_data(&o.blocks).ok())
-        });
-        blocks.set(b);
-    });
+    let blocks = compute.ntk_blocks;
     let point = move || {
         let lambda = setup.with(|s| s.lambda);
         compute.ntk.with(|o| {
