@@ -63,6 +63,23 @@ pub struct AnalysisArgs {
     pub seed: u64,
 }
 
+/// Eval data and outputs of `sweep` and `select`.
+#[derive(Debug, Args)]
+pub struct EvalOutputArgs {
+    /// Eval data (same format and classes as --data).
+    #[arg(long, value_name = "FILE")]
+    pub eval: Option<PathBuf>,
+    /// Use the first N rows of --eval.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub eval_n: usize,
+    /// Write the JSON result here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write SVG charts into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+}
+
 /// The default LoRA when neither --adapter nor --rank is given: r = 8, alpha = 8 (scale 1, the
 /// official code's choice), query and value of every layer.
 pub fn default_lora() -> LoraConfig {

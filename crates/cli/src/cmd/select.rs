@@ -1,15 +1,13 @@
 //! `ntk-lens select`: layer selection from the NTK at initialisation, and (with --train)
 //! whether κ at initialisation predicts the outcome of fine-tuning.
 
-use std::path::PathBuf;
-
 use clap::{Args, ValueEnum};
 use ntk_lens_core::block_on;
 use ntk_lens_core::experiment::{Strategy, Study, StudyConfig};
 use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
 use ntk_lens_core::train::TrainConfig;
 
-use crate::analysis::AnalysisArgs;
+use crate::analysis::{AnalysisArgs, EvalOutputArgs};
 use crate::cmd::sweep::TrainArgs;
 use crate::error::Failure;
 use crate::output::write_json;
@@ -49,23 +47,15 @@ pub struct SelectArgs {
     pub lambda: f64,
     #[command(flatten)]
     pub training: TrainArgs,
-    /// Eval data for accuracy (same format and classes as --data).
-    #[arg(long, value_name = "FILE")]
-    pub eval: Option<PathBuf>,
-    /// Use the first N rows of --eval.
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    pub eval_n: usize,
-    /// Write the JSON result here instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Write SVG charts into this directory.
-    #[arg(long, value_name = "DIR")]
-    pub plots: Option<PathBuf>,
+    #[command(flatten)]
+    pub io: EvalOutputArgs,
 }
 
 /// Runs the study and writes the report.
 pub fn run(args: SelectArgs) -> Result<(), Failure> {
-    let prepared = args.analysis.prepare(args.eval.as_ref(), args.eval_n)?;
+    let prepared = args
+        .analysis
+        .prepare(args.io.eval.as_ref(), args.io.eval_n)?;
     let ntk = block_on(
         NtkBuilder::new(
             &prepared.model,
@@ -129,10 +119,10 @@ pub fn run(args: SelectArgs) -> Result<(), Failure> {
         }
     }
     let report = study.finish();
-    if let Some(dir) = &args.plots {
+    if let Some(dir) = &args.io.plots {
         crate::plots::select(&report, dir)?;
     }
-    write_json(&report, args.out.as_deref())?;
+    write_json(&report, args.io.out.as_deref())?;
     crate::analysis::print_notes(&report.notes);
     Ok(())
 }

@@ -1,14 +1,12 @@
 //! `ntk-lens sweep`: the linearized model against actual proximal fine-tuning over a λ grid.
 
-use std::path::PathBuf;
-
 use clap::{Args, ValueEnum};
 use ntk_lens_core::block_on;
 use ntk_lens_core::experiment::{RadiusConfig, RadiusProbe, Sweep, SweepConfig};
 use ntk_lens_core::ntk::{NtkBuilder, NtkOptions, ParamSet};
 use ntk_lens_core::train::{LossKind, OptimizerKind};
 
-use crate::analysis::AnalysisArgs;
+use crate::analysis::{AnalysisArgs, EvalOutputArgs};
 use crate::error::Failure;
 use crate::output::write_json;
 
@@ -89,18 +87,8 @@ pub struct SweepArgs {
     /// Train the classification head too (its parameters join the NTK).
     #[arg(long)]
     pub train_head: bool,
-    /// Eval data (same format and classes as --data).
-    #[arg(long, value_name = "FILE")]
-    pub eval: Option<PathBuf>,
-    /// Use the first N rows of --eval.
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    pub eval_n: usize,
-    /// Write the JSON result here instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Write SVG charts into this directory.
-    #[arg(long, value_name = "DIR")]
-    pub plots: Option<PathBuf>,
+    #[command(flatten)]
+    pub io: EvalOutputArgs,
     /// Also run the radius probe (the paper's Algorithm 1) at these radii, comma-separated.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub radii: Vec<f64>,
@@ -119,7 +107,9 @@ fn ntk_params(train_head: bool) -> ParamSet {
 
 /// Runs the sweep and writes the report.
 pub fn run(args: SweepArgs) -> Result<(), Failure> {
-    let prepared = args.analysis.prepare(args.eval.as_ref(), args.eval_n)?;
+    let prepared = args
+        .analysis
+        .prepare(args.io.eval.as_ref(), args.io.eval_n)?;
     let notes = prepared.notes.clone();
     let options = NtkOptions {
         params: ntk_params(args.train_head),
@@ -183,10 +173,10 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
     }
     let mut report = sweep.finish()?;
     report.radius = radius;
-    if let Some(dir) = &args.plots {
+    if let Some(dir) = &args.io.plots {
         crate::plots::sweep(&report, dir)?;
     }
-    write_json(&report, args.out.as_deref())?;
+    write_json(&report, args.io.out.as_deref())?;
     crate::analysis::print_notes(&notes);
     crate::analysis::print_notes(&report.notes);
     Ok(())
