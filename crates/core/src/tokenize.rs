@@ -50,6 +50,24 @@ pub struct Encoded {
     pub type_ids: Vec<u32>,
 }
 
+/// The indices of `samples` sorted by token length (stable). Batches of neighbours in this order
+/// pad least; computations that batch by it put results back with [`restore_order`].
+pub fn length_order(samples: &[Encoded]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..samples.len()).collect();
+    order.sort_by_key(|&i| samples[i].ids.len());
+    order
+}
+
+/// Rows of `width` values computed in `order` (row `k` belongs to sample `order[k]`), put back
+/// in sample order.
+pub fn restore_order<T: Copy + Default>(sorted: &[T], order: &[usize], width: usize) -> Vec<T> {
+    let mut out = vec![T::default(); sorted.len()];
+    for (k, &i) in order.iter().enumerate() {
+        out[i * width..(i + 1) * width].copy_from_slice(&sorted[k * width..(k + 1) * width]);
+    }
+    out
+}
+
 /// A tokenizer loaded from a `tokenizer.json`.
 #[derive(Clone)]
 pub struct TextTokenizer {

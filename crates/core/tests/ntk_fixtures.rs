@@ -249,6 +249,99 @@ fn chunking_cross_kernels_and_head_blocks_are_consistent() {
     assert_eq!(full.param_counts.len(), 5);
 }
 
+/// The builder sorts samples by length before chunking: handing it the samples in another order
+/// gives the same kernel with rows and columns in that order (plain and sign, train and cross,
+/// logits), to f32 round-off. The fixture's ids have different lengths, so the sort reorders.
+#[test]
+fn sample_order_only_permutes_the_kernel() {
+    let (m, samples, _) = setup("roberta_cls", false);
+    let lengths: Vec<usize> = samples.iter().map(|s| s.ids.len()).collect();
+    assert!(lengths.windows(2).any(|w| w[0] != w[1]), "{lengths:?}");
+    // perm[k] = the original index of the train sample placed at k; sample 4 is the eval one.
+    let perm = [3usize, 0, 2, 1];
+    let permuted: Vec<Encoded> = perm.iter().map(|&i| samples[i].clone()).collect();
+    for kind in [KernelKind::Plain, KernelKind::Sign] {
+        let opts = NtkOptions {
+            chunk_size: 2,
+            kernel: kind,
+            ..NtkOptions::default()
+        };
+        let a = compute(&m, &samples[..4], &samples[4..], opts.clone());
+        let b = compute(&m, &permuted, &samples[4..], opts);
+        let c = a.classes;
+        let (ka, kb) = (
+            a.total().unwrap().to_row_major(),
+            b.total().unwrap().to_row_major(),
+        );
+        let dim = 4 * c;
+        let mut worst = 0f64;
+        let scale = ka.iter().fold(0f64, |m, v| m.max(v.abs()));
+        for (k, &i) in perm[..4].iter().enumerate() {
+            for (l, &j) in perm[..4].iter().enumerate() {
+                for x in 0..c {
+                    for y in 0..c {
+                        let got = kb[(k * c + x) * dim + l * c + y];
+                        let want = ka[(i * c + x) * dim + j * c + y];
+                        worst = worst.max((got - want).abs());
+                    }
+                }
+            }
+            for x in 0..c {
+                let (g, w) = (b.f0_train[k * c + x], a.f0_train[i * c + x]);
+                assert!((g - w).abs() < 1e-5, "logit {k}: {g} vs {w}");
+            }
+        }
+        assert!(worst <= 1e-5 * scale, "{kind:?}: {worst} (scale {scale})");
+        // The eval sample against the permuted train columns.
+        let (ca, cb) = (a.cross_total(), b.cross_total());
+        for (l, &j) in perm[..4].iter().enumerate() {
+            for x in 0..c {
+                for y in 0..c {
+                    let got = cb[x * dim + l * c + y];
+                    let want = ca[x * dim + j * c + y];
+                    assert!((got - want).abs() <= 1e-5 * scale, "cross {kind:?}");
+                }
+            }
+        }
+    }
+}
+
+/// At PEFT initialisation (B = 0) the builder never forms the zero `A` columns; the kernel is
+/// the same as from the full materialised Jacobian.
+#[test]
+fn zero_b_blocks_skip_the_a_columns_exactly() {
+    use ntk_lens_core::ntk::factor::{gram, BlockFactor};
+    use ntk_lens_core::ntk::jacobian::{chunk_jacobian_with, zero_b_sites};
+    let (m, samples, _) = setup("bert_cls", true);
+    let opts = NtkOptions::default();
+    let zero = block_on(zero_b_sites(&m, &opts)).unwrap();
+    assert_eq!(zero, vec![true; 4]);
+    let (mb, _, _) = setup("bert_cls", false);
+    assert_eq!(block_on(zero_b_sites(&mb, &opts)).unwrap(), vec![false; 4]);
+    let full = block_on(chunk_jacobian(&m, &samples, &opts)).unwrap();
+    let lean = block_on(chunk_jacobian_with(&m, &samples, &opts, &zero)).unwrap();
+    for (f, l) in full.blocks.iter().zip(&lean.blocks) {
+        assert!(matches!(l, BlockFactor::ZeroLead { .. }));
+        assert_eq!(f.params(), l.params());
+        let (jf, jl) = (
+            block_on(read_f32(f.materialise())).unwrap(),
+            block_on(read_f32(l.materialise())).unwrap(),
+        );
+        assert_eq!(jf, jl);
+        for kind in [KernelKind::Plain, KernelKind::Sign] {
+            let (kf, kl) = (
+                block_on(read_f32(gram(f, f, kind))).unwrap(),
+                block_on(read_f32(gram(l, l, kind))).unwrap(),
+            );
+            let scale = kf.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 0.0);
+            for (x, y) in kf.iter().zip(&kl) {
+                assert!((x - y).abs() <= 1e-6 * scale, "{kind:?}: {x} vs {y}");
+            }
+        }
+    }
+}
+
 #[test]
 fn bad_requests_are_errors_not_panics() {
     let (mut m, samples, _) = setup("bert_cls", false);

@@ -1,6 +1,8 @@
 //! Steppable assembly of the per-block kernels, chunk by chunk.
 //!
-//! Train samples are processed first, then eval samples. Each train chunk's per-sample
+//! Train samples are processed first, then eval samples, each set sorted by token length so that
+//! a chunk pads its sequences as little as possible (the rows go back to the caller's order at
+//! [`NtkBuilder::finish`]). Each train chunk's per-sample
 //! gradients are kept (they are needed for every later pair of chunks: `n·C × P` floats, with `P`
 //! the LoRA parameter count, which is small by design) and multiplied with every train row seen
 //! so far; each eval chunk is multiplied with all train rows (the cross kernel) and dropped. The
@@ -10,12 +12,12 @@
 use burn::prelude::*;
 
 use super::factor::{gram, BlockFactor};
-use super::jacobian::{block_names, block_param_counts, chunk_jacobian};
+use super::jacobian::{block_names, block_param_counts, chunk_jacobian_with, zero_b_sites};
 use super::options::{KernelKind, NtkOptions};
 use crate::model::{ClassifierHead, Model};
 use crate::readback::read_f32;
 use crate::spectrum::{BlockSet, Kernel, Layout};
-use crate::tokenize::Encoded;
+use crate::tokenize::{length_order, restore_order, Encoded};
 use crate::CoreError;
 
 /// The NTK blocks over train samples, the cross blocks eval × train, and the initial logits.
@@ -78,10 +80,32 @@ impl NtkBlocks {
     }
 }
 
+/// A row-major `[rows·C, cols·C]` matrix over sorted samples, back in the callers' order:
+/// sorted row sample `k` is sample `rows[k]`, sorted column sample `l` is `cols[l]`.
+fn unsort(sorted: &[f64], rows: &[usize], cols: &[usize], c: usize) -> Vec<f64> {
+    let width = cols.len() * c;
+    let mut out = vec![0.0; sorted.len()];
+    for (k, &i) in rows.iter().enumerate() {
+        for a in 0..c {
+            let src = &sorted[(k * c + a) * width..(k * c + a + 1) * width];
+            let dst = &mut out[(i * c + a) * width..(i * c + a + 1) * width];
+            for (l, &j) in cols.iter().enumerate() {
+                dst[j * c..(j + 1) * c].copy_from_slice(&src[l * c..(l + 1) * c]);
+            }
+        }
+    }
+    out
+}
+
 /// Computes [`NtkBlocks`] one chunk per [`NtkBuilder::step`].
 pub struct NtkBuilder {
     model: Model,
+    /// Train samples, then eval samples, each sorted by length.
     samples: Vec<Encoded>,
+    /// `order[k]` = the caller's index (within its set) of sorted sample `k`.
+    order: Vec<usize>,
+    /// Per differentiated site: `B = 0`, found at the first step.
+    zero_b: Option<Vec<bool>>,
     n: usize,
     classes: usize,
     options: NtkOptions,
@@ -130,9 +154,19 @@ impl NtkBuilder {
         let param_counts = block_param_counts(model, &options);
         let (n, m) = (train.len(), eval.len());
         let blocks = names.len();
+        let mut order = length_order(train);
+        order.extend(length_order(eval));
+        let samples = order
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| if k < n { &train[i] } else { &eval[i] })
+            .cloned()
+            .collect();
         Ok(NtkBuilder {
             model: model.clone(),
-            samples: train.iter().chain(eval).cloned().collect(),
+            samples,
+            order,
+            zero_b: None,
             n,
             classes,
             options,
@@ -184,7 +218,17 @@ impl NtkBuilder {
             self.samples.len()
         };
         let end = (start + self.options.chunk_size).min(limit);
-        let chunk = chunk_jacobian(&self.model, &self.samples[start..end], &self.options).await?;
+        if self.zero_b.is_none() {
+            self.zero_b = Some(zero_b_sites(&self.model, &self.options).await?);
+        }
+        let zero_b = self.zero_b.as_deref().unwrap_or_default();
+        let chunk = chunk_jacobian_with(
+            &self.model,
+            &self.samples[start..end],
+            &self.options,
+            zero_b,
+        )
+        .await?;
         let c = self.classes;
         for (k, v) in chunk.logits.iter().enumerate() {
             self.logits[start * c + k] = f64::from(*v);
@@ -294,27 +338,36 @@ impl NtkBuilder {
                 ),
             ));
         }
+        let (n, c) = (self.n, self.classes);
+        let m = self.samples.len() - n;
+        let (train_order, eval_order) = self.order.split_at(n);
         let mut train = BlockSet::new();
         for (name, k) in self.names.iter().zip(&self.train) {
+            let k = unsort(k, train_order, train_order, c);
             train.insert(
                 name.clone(),
-                Kernel::from_row_major(self.n, self.classes, Layout::Full, k)?,
+                Kernel::from_row_major(n, c, Layout::Full, &k)?,
             )?;
         }
-        if let Some(v) = self.cross.iter().flatten().find(|v| !v.is_finite()) {
+        let cross: Vec<Vec<f64>> = self
+            .cross
+            .iter()
+            .map(|k| unsort(k, eval_order, train_order, c))
+            .collect();
+        if let Some(v) = cross.iter().flatten().find(|v| !v.is_finite()) {
             return Err(CoreError::NonFinite(format!("cross kernel entry {v}")));
         }
-        let split = self.n * self.classes;
+        let (f0_train, f0_eval) = self.logits.split_at(n * c);
         Ok(NtkBlocks {
-            n: self.n,
-            n_eval: self.samples.len() - self.n,
-            classes: self.classes,
+            n,
+            n_eval: m,
+            classes: c,
             kind: self.options.kernel,
             param_counts: self.param_counts,
             train,
-            cross: self.cross,
-            f0_train: self.logits[..split].to_vec(),
-            f0_eval: self.logits[split..].to_vec(),
+            cross,
+            f0_train: restore_order(f0_train, train_order, c),
+            f0_eval: restore_order(f0_eval, eval_order, c),
         })
     }
 }

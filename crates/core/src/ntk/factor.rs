@@ -30,6 +30,15 @@ pub enum BlockFactor {
     /// A block made of several parts (e.g. the two dense layers of a RoBERTa head): its
     /// gradients are the parts' side by side, so its kernel is the sum of theirs.
     Parts(Vec<BlockFactor>),
+    /// Gradients whose first `zeros` columns are exactly zero, followed by `tail` `[rows, P']`
+    /// (a LoRA block with `B = 0`, as at PEFT initialisation: `∂f/∂A = s Σ (g B)ᵀ x = 0`). Its
+    /// kernel is the tail's, so the zero columns are never formed or multiplied.
+    ZeroLead {
+        /// Number of leading zero columns.
+        zeros: usize,
+        /// The remaining columns `[rows, P']`.
+        tail: Tensor<2>,
+    },
 }
 
 impl BlockFactor {
@@ -39,6 +48,7 @@ impl BlockFactor {
             BlockFactor::Dense(j) => j.dims()[0],
             BlockFactor::Outer { g, .. } => g.dims()[0],
             BlockFactor::Parts(parts) => parts.first().map_or(0, BlockFactor::rows),
+            BlockFactor::ZeroLead { tail, .. } => tail.dims()[0],
         }
     }
 
@@ -51,6 +61,7 @@ impl BlockFactor {
                 out * z.dims()[1] + if *bias { out } else { 0 }
             }
             BlockFactor::Parts(parts) => parts.iter().map(BlockFactor::params).sum(),
+            BlockFactor::ZeroLead { zeros, tail } => zeros + tail.dims()[1],
         }
     }
 
@@ -75,6 +86,11 @@ impl BlockFactor {
             BlockFactor::Parts(parts) => {
                 Tensor::cat(parts.iter().map(BlockFactor::materialise).collect(), 1)
             }
+            BlockFactor::ZeroLead { zeros, tail } => {
+                let rows = tail.dims()[0];
+                let lead = Tensor::<2>::zeros([rows, *zeros], &tail.device());
+                Tensor::cat(vec![lead, tail.clone()], 1)
+            }
         }
     }
 
@@ -90,6 +106,10 @@ impl BlockFactor {
             BlockFactor::Parts(p) => {
                 BlockFactor::Parts(p.iter().map(|x| x.narrow_rows(start, len)).collect())
             }
+            BlockFactor::ZeroLead { zeros, tail } => BlockFactor::ZeroLead {
+                zeros: *zeros,
+                tail: tail.clone().narrow(0, start, len),
+            },
         }
     }
 
@@ -109,6 +129,16 @@ impl BlockFactor {
             (BlockFactor::Parts(a), BlockFactor::Parts(b)) if a.len() == b.len() => {
                 BlockFactor::Parts(a.into_iter().zip(b).map(|(x, y)| x.append(y)).collect())
             }
+            (
+                BlockFactor::ZeroLead { zeros, tail },
+                BlockFactor::ZeroLead {
+                    zeros: z2,
+                    tail: t2,
+                },
+            ) if zeros == z2 => BlockFactor::ZeroLead {
+                zeros,
+                tail: Tensor::cat(vec![tail, t2], 0),
+            },
             (a, b) => BlockFactor::Dense(Tensor::cat(vec![a.materialise(), b.materialise()], 0)),
         }
     }
@@ -147,6 +177,18 @@ pub fn gram(a: &BlockFactor, b: &BlockFactor, kind: KernelKind) -> Tensor<2> {
                 w
             }
         }
+        // s(0) = 0, so the zero columns add nothing to either kernel.
+        (
+            BlockFactor::ZeroLead { zeros, tail: ta },
+            BlockFactor::ZeroLead {
+                zeros: zb,
+                tail: tb,
+            },
+            kind,
+        ) if zeros == zb => match kind {
+            KernelKind::Plain => ta.clone().matmul(tb.clone().transpose()),
+            KernelKind::Sign => ta.clone().matmul(smooth_sign(tb.clone()).transpose()),
+        },
         (_, _, KernelKind::Plain) => a.materialise().matmul(b.materialise().transpose()),
         (_, _, KernelKind::Sign) => a
             .materialise()

@@ -171,11 +171,45 @@ fn missing(what: &str) -> CoreError {
     CoreError::Numerical(format!("the backward pass produced no gradient for {what}"))
 }
 
+/// For each site [`jacobian_sites`] differentiates, whether its `B` is exactly zero (PEFT
+/// initialisation), in which case `∂f/∂A = s Σ_t (g_t B)ᵀ x_t` is exactly zero too. One read-back.
+pub async fn zero_b_sites(model: &Model, options: &NtkOptions) -> Result<Vec<bool>, CoreError> {
+    let sites = jacobian_sites(model, options)?;
+    let maxima: Vec<Tensor<1>> = sites
+        .iter()
+        .filter_map(|&s| model.lora(s))
+        .map(|l| l.b.clone().abs().max().reshape([1]))
+        .collect();
+    if maxima.len() != sites.len() {
+        return Err(missing("an adapter"));
+    }
+    if maxima.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(read_f32(Tensor::cat(maxima, 0))
+        .await?
+        .into_iter()
+        .map(|m| m == 0.0)
+        .collect())
+}
+
 /// Computes the per-sample Jacobians of every block for the samples of one chunk.
 pub async fn chunk_jacobian(
     model: &Model,
     samples: &[Encoded],
     options: &NtkOptions,
+) -> Result<ChunkJacobian, CoreError> {
+    chunk_jacobian_with(model, samples, options, &[]).await
+}
+
+/// [`chunk_jacobian`], told which sites have `B = 0` (see [`zero_b_sites`]; missing entries
+/// count as `false`): their blocks are [`BlockFactor::ZeroLead`], the zero `A` columns never
+/// formed. The kernel is the same to the last bit.
+pub async fn chunk_jacobian_with(
+    model: &Model,
+    samples: &[Encoded],
+    options: &NtkOptions,
+    zero_b: &[bool],
 ) -> Result<ChunkJacobian, CoreError> {
     let params = options.params;
     let head = model.head.as_ref().ok_or_else(|| {
@@ -245,6 +279,13 @@ pub async fn chunk_jacobian(
             .matmul(u)
             .mul_scalar(lora.scale)
             .reshape([rows, out * r]);
+        if zero_b.get(k).copied().unwrap_or(false) {
+            blocks.push(BlockFactor::ZeroLead {
+                zeros: r * inp,
+                tail: sample_major(jb, classes, m),
+            });
+            continue;
+        }
         let v = linear(g, lora.b.clone(), None); // g B: [rows, T, r]
         let ja = v
             .swap_dims(1, 2)
