@@ -182,11 +182,12 @@ pub async fn run_sweep(id: JobId, job: SweepJob) -> Result<Option<JobResult>, Co
     )?;
     let mut last = now_ms();
     while !sweep.is_done() {
-        let lambda = sweep.current_lambda().unwrap_or(0.0);
-        let record = sweep.step().await?;
+        let lambdas = sweep.current_lambdas();
+        let records = sweep.step().await?;
         if now_ms() - last > YIELD_EVERY_MS || sweep.is_done() {
-            let msg = format!("training at λ = {lambda:e}");
-            let loss = record.map(|r| r.loss);
+            let list: Vec<String> = lambdas.iter().map(|l| format!("{l:e}")).collect();
+            let msg = format!("training at λ = {}", list.join(", "));
+            let loss = records.first().map(|r| r.loss);
             if checkpoint(id, sweep.done_steps(), sweep.total_steps(), msg, loss).await {
                 return Ok(None);
             }

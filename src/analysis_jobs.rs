@@ -208,6 +208,7 @@ pub fn sweep_job(setup: &Setup) -> SweepJob {
             selective: setup.selective,
             lr: (setup.learning_rate > 0.0).then_some(setup.learning_rate),
             chunk_size: 16,
+            lambda_batch: None,
         },
     }
 }

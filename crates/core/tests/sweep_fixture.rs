@@ -98,6 +98,40 @@ fn gap_shrinks_as_lambda_grows() {
     // gap falls faster than the distance moved (it is a second-order error, O(‖θ − θ0‖²)).
     assert!(gaps[2] < 5e-3, "{}", gaps[2]);
     assert!(gaps[2] / gaps[1] < dist[2] / dist[1], "{gaps:?} {dist:?}");
+    // The default trains the three λ side by side in one batch (stacked adapters); one at a
+    // time gives the same runs, to f32 summation order.
+    let one_at_a_time = block_on(
+        Sweep::new(
+            &model,
+            train.clone(),
+            eval.clone(),
+            ntk.clone(),
+            SweepConfig {
+                lambda_batch: Some(1),
+                ..report.config.clone()
+            },
+        )
+        .unwrap()
+        .run(),
+    )
+    .unwrap();
+    for (a, b) in report.results.iter().zip(&one_at_a_time.results) {
+        assert_eq!((a.lambda, a.lr), (b.lambda, b.lr));
+        for (x, y) in a.loss_curve_actual.iter().zip(&b.loss_curve_actual) {
+            assert!(
+                (x - y).abs() <= 1e-5 * y.abs().max(1.0),
+                "λ {}: {x} vs {y}",
+                a.lambda
+            );
+        }
+        let rel =
+            (a.param_distance_actual - b.param_distance_actual).abs() / b.param_distance_actual;
+        assert!(rel <= 1e-4, "λ {}: {rel}", a.lambda);
+        assert!((a.gap_train - b.gap_train).abs() <= 1e-4 * b.gap_train.max(1e-3));
+        for (k, v) in &a.update_norms {
+            assert!((v - b.update_norms[k]).abs() <= 1e-4 * v.max(1e-6), "{k}");
+        }
+    }
     // The slider's closed-form point at λ equals the optimum of the ridge fit.
     let lp = linear_point(&ntk, &train, &eval, 1.0).unwrap();
     assert!(lp.param_distance <= lp.param_distance_bound);

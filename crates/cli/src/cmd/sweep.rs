@@ -95,6 +95,10 @@ pub struct SweepArgs {
     /// Random directions per radius for --radii.
     #[arg(long, value_name = "K", default_value_t = 3)]
     pub draws: usize,
+    /// How many λ train side by side in one batch (each with its own LoRA copy, sharing every
+    /// pass over the frozen weights) [default: all].
+    #[arg(long, value_name = "K", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub lambda_batch: Option<usize>,
 }
 
 fn ntk_params(train_head: bool) -> ParamSet {
@@ -153,6 +157,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
         selective: args.train.selective,
         lr: args.train.lr,
         chunk_size: args.train.chunk,
+        lambda_batch: args.lambda_batch,
     };
     let mut sweep = Sweep::new(&prepared.model, prepared.train, prepared.eval, ntk, config)
         .map_err(|e| Failure::input("sweep flags", e))?;

@@ -20,7 +20,7 @@ use crate::readback::read_f32;
 use crate::spectrum::SpectrumOptions;
 use crate::train::trainer::logits_of;
 use crate::train::{
-    default_gd_lr, metrics, LossKind, OptimizerKind, StepRecord, TrainConfig, Trainer,
+    default_gd_lr, metrics, LossKind, OptimizerKind, Run, StepRecord, TrainConfig, Trainer,
 };
 use crate::CoreError;
 
@@ -39,8 +39,12 @@ pub struct SweepConfig {
     pub selective: bool,
     /// Step size; `None` = for GD [`default_gd_lr`] `= 0.05/(μ_max + λ)`, for Adam 1e-3.
     pub lr: Option<f64>,
-    /// Samples per forward/backward pass.
+    /// Samples per forward/backward pass (of each λ trained side by side).
     pub chunk_size: usize,
+    /// How many λ train side by side in one batch (stacked adapters sharing every pass over
+    /// the frozen weights); `None` = all of them. Runs that train the head go one at a time.
+    #[serde(default)]
+    pub lambda_batch: Option<usize>,
 }
 
 impl Default for SweepConfig {
@@ -53,6 +57,7 @@ impl Default for SweepConfig {
             selective: false,
             lr: None,
             chunk_size: 16,
+            lambda_batch: None,
         }
     }
 }
@@ -210,7 +215,10 @@ pub struct Sweep {
     config: SweepConfig,
     train_head: bool,
     mu_max: f64,
-    index: usize,
+    /// The λ of each batch trained side by side (indices into `config.lambdas`, in order).
+    groups: Vec<Vec<usize>>,
+    /// The batch being trained.
+    group: usize,
     trainer: Option<Trainer>,
     results: Vec<SweepPoint>,
     trained: Vec<(f64, Model)>,
@@ -254,6 +262,13 @@ impl Sweep {
         let spec = ntk
             .total()?
             .spectrum(&SpectrumOptions::for_f32(ntk.n * ntk.classes))?;
+        let per_batch = if train_head {
+            1
+        } else {
+            config.lambda_batch.unwrap_or(config.lambdas.len()).max(1)
+        };
+        let indices: Vec<usize> = (0..config.lambdas.len()).collect();
+        let groups = indices.chunks(per_batch).map(<[usize]>::to_vec).collect();
         let sweep = Sweep {
             model: model.clone(),
             train,
@@ -262,7 +277,8 @@ impl Sweep {
             ntk,
             config,
             train_head,
-            index: 0,
+            groups,
+            group: 0,
             trainer: None,
             results: Vec::new(),
             trained: Vec::new(),
@@ -297,19 +313,27 @@ impl Sweep {
         self.config.lambdas.len() * self.config.steps
     }
 
-    /// Training steps done.
+    /// Training steps done (a step of `k` λ side by side counts `k`).
     pub fn done_steps(&self) -> usize {
-        self.index * self.config.steps + self.trainer.as_ref().map_or(0, Trainer::steps_done)
+        let finished: usize = self.groups[..self.group].iter().map(Vec::len).sum();
+        let current = self
+            .trainer
+            .as_ref()
+            .map_or(0, |t| t.steps_done() * t.runs().len());
+        finished * self.config.steps + current
     }
 
     /// Whether every λ is done.
     pub fn is_done(&self) -> bool {
-        self.index >= self.config.lambdas.len()
+        self.group >= self.groups.len()
     }
 
-    /// The λ being trained.
-    pub fn current_lambda(&self) -> Option<f64> {
-        self.config.lambdas.get(self.index).copied()
+    /// The λ being trained (side by side).
+    pub fn current_lambdas(&self) -> Vec<f64> {
+        self.groups
+            .get(self.group)
+            .map(|g| g.iter().map(|&i| self.config.lambdas[i]).collect())
+            .unwrap_or_default()
     }
 
     /// The finished λ points so far.
@@ -317,43 +341,63 @@ impl Sweep {
         &self.results
     }
 
-    /// One training step of the current λ; when its last step is done, the λ's point is
-    /// computed and appended to [`Sweep::results`].
-    pub async fn step(&mut self) -> Result<Option<StepRecord>, CoreError> {
-        let Some(lambda) = self.current_lambda() else {
-            return Ok(None);
-        };
+    /// One training step of the λ being trained side by side (their records, in λ order);
+    /// when their last step is done, their points are computed and appended to
+    /// [`Sweep::results`].
+    pub async fn step(&mut self) -> Result<Vec<StepRecord>, CoreError> {
+        let lambdas = self.current_lambdas();
+        if lambdas.is_empty() {
+            return Ok(Vec::new());
+        }
         if self.trainer.is_none() {
-            self.trainer = Some(Trainer::new(
+            let runs: Vec<Run> = lambdas
+                .iter()
+                .map(|&lambda| Run {
+                    lambda,
+                    lr: self.lr_for(lambda),
+                })
+                .collect();
+            self.trainer = Some(Trainer::batched(
                 &self.model,
                 &self.train.encoded,
                 &self.train.labels,
-                self.train_config(lambda)?,
+                self.train_config(lambdas[0])?,
+                &runs,
             )?);
         }
         let trainer = self
             .trainer
             .as_mut()
             .ok_or_else(|| CoreError::invalid("sweep", "no trainer"))?;
-        let record = trainer.step().await?;
+        let records = trainer.step_all().await?;
         if trainer.is_done() {
             if let Some(t) = self.trainer.take() {
-                let model = t.model()?;
-                let point = self.finish_lambda(lambda, t).await?;
-                self.results.push(point);
-                self.trained.push((lambda, model));
+                let distances = t.param_distances().await?;
+                for (k, &lambda) in lambdas.iter().enumerate() {
+                    let model = t.model_of(k)?;
+                    let point = self
+                        .finish_lambda(lambda, &model, distances[k], t.history_of(k))
+                        .await?;
+                    self.results.push(point);
+                    self.trained.push((lambda, model));
+                }
             }
-            self.index += 1;
+            self.group += 1;
         }
-        Ok(Some(record))
+        Ok(records)
     }
 
-    async fn finish_lambda(&self, lambda: f64, trainer: Trainer) -> Result<SweepPoint, CoreError> {
+    async fn finish_lambda(
+        &self,
+        lambda: f64,
+        model: &Model,
+        param_distance: f64,
+        history: &[StepRecord],
+    ) -> Result<SweepPoint, CoreError> {
         let c = self.ntk.classes;
-        let model = trainer.model()?;
         let chunk = self.config.chunk_size;
-        let act_train = logits_of(&model, &self.train.encoded, chunk).await?;
-        let act_eval = logits_of(&model, &self.eval.encoded, chunk).await?;
+        let act_train = logits_of(model, &self.train.encoded, chunk).await?;
+        let act_eval = logits_of(model, &self.eval.encoded, chunk).await?;
         let kernel = self.ntk.total()?;
         let opts = SpectrumOptions::for_f32(kernel.dim());
         let ridge = KernelRidge::fit(
@@ -418,11 +462,11 @@ impl Sweep {
             train_acc_linear: metrics::accuracy(&lin_train, labels, c).unwrap_or(0.0),
             eval_acc_actual: metrics::accuracy(&act_eval, eval_labels, c),
             eval_acc_linear: metrics::accuracy(&lin_eval, eval_labels, c),
-            param_distance_actual: trainer.param_distance().await?,
+            param_distance_actual: param_distance,
             param_distance_linear: lin_distance,
             param_distance_bound: ridge.param_distance_bound(),
-            update_norms: update_norms(&model).await?,
-            loss_curve_actual: trainer.history().iter().map(|r| r.loss).collect(),
+            update_norms: update_norms(model).await?,
+            loss_curve_actual: history.iter().map(|r| r.loss).collect(),
             loss_curve_linear: lin_curve,
         })
     }
@@ -440,7 +484,7 @@ impl Sweep {
                 "sweep",
                 format!(
                     "{} of {} λ values are not trained yet",
-                    self.config.lambdas.len() - self.index,
+                    self.config.lambdas.len() - self.results.len(),
                     self.config.lambdas.len()
                 ),
             ));

@@ -9,14 +9,21 @@ use crate::model::weights::tensor_from_vec;
 use crate::rng::SplitMix64;
 
 /// The LoRA factors of one adapted layer.
+///
+/// Usually one adapter. For training several copies of the model side by side in one batch
+/// (one per λ of a sweep, as multi-adapter serving batches adapters), `replicas = R` adapters
+/// are stacked along the rows: `A` is `[R·r, in]`, `B` is `[R·out, r]`, and the batch is `R`
+/// equal blocks of rows, block `k` going through adapter `k` (see [`LoraWeights::stacked`]).
 #[derive(Debug, Clone)]
 pub struct LoraWeights {
-    /// `A` (PEFT `lora_A.weight`), shape `[r, in_features]`.
+    /// `A` (PEFT `lora_A.weight`), shape `[r, in_features]` (`[R·r, in]` when stacked).
     pub a: Tensor<2>,
-    /// `B` (PEFT `lora_B.weight`), shape `[out_features, r]`.
+    /// `B` (PEFT `lora_B.weight`), shape `[out_features, r]` (`[R·out, r]` when stacked).
     pub b: Tensor<2>,
     /// The scale `s` (`alpha / r`, or `alpha / √r` with rsLoRA).
     pub scale: f64,
+    /// Number of stacked adapters `R` (1 for a plain adapter).
+    pub replicas: usize,
 }
 
 impl LoraWeights {
@@ -38,17 +45,65 @@ impl LoraWeights {
             device,
         );
         let b = Tensor::<2>::zeros([out_features, r], device);
-        LoraWeights { a, b, scale }
+        LoraWeights::new(a, b, scale)
+    }
+
+    /// One adapter from its factors.
+    pub fn new(a: Tensor<2>, b: Tensor<2>, scale: f64) -> Self {
+        LoraWeights {
+            a,
+            b,
+            scale,
+            replicas: 1,
+        }
+    }
+
+    /// `replicas` copies of this adapter stacked (see the type's documentation).
+    pub fn stacked(&self, replicas: usize) -> Self {
+        let copies = |t: &Tensor<2>| Tensor::cat(vec![t.clone(); replicas.max(1)], 0);
+        LoraWeights {
+            a: copies(&self.a),
+            b: copies(&self.b),
+            scale: self.scale,
+            replicas: replicas.max(1),
+        }
+    }
+
+    /// Adapter `k` of a stacked adapter, as a plain one.
+    pub fn replica(&self, k: usize) -> Self {
+        let (r, out) = (self.rank(), self.b.dims()[0] / self.replicas);
+        LoraWeights::new(
+            self.a.clone().narrow(0, k * r, r),
+            self.b.clone().narrow(0, k * out, out),
+            self.scale,
+        )
     }
 
     /// The rank `r`.
     pub fn rank(&self) -> usize {
-        self.a.dims()[0]
+        self.a.dims()[0] / self.replicas
     }
 
-    /// `s · (x Aᵀ) Bᵀ` over the last axis of `x`.
+    /// `s · (x Aᵀ) Bᵀ` over the last axis of `x` (for a stacked adapter, row block `k` of the
+    /// first axis through adapter `k`).
     pub fn delta<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        self.b_part(self.a_part(x))
+        if self.replicas == 1 {
+            return self.b_part(self.a_part(x));
+        }
+        let rep = self.replicas;
+        let mut shape = x.dims();
+        let inp = shape[D - 1];
+        let rows = shape.iter().product::<usize>() / inp;
+        let (r, out) = (self.rank(), self.b.dims()[0] / rep);
+        let a = self.a.clone().reshape([rep, r, inp]).swap_dims(1, 2);
+        let b = self.b.clone().reshape([rep, out, r]).swap_dims(1, 2);
+        let y = x
+            .reshape([rep, rows / rep, inp])
+            .matmul(a)
+            .matmul(b)
+            .mul_scalar(self.scale);
+        shape[D - 1] = out;
+        y.reshape(shape)
     }
 
     /// `u = x Aᵀ` (shape `[…, r]`), the input of `B`: per-sample Jacobians w.r.t. `B` are
@@ -123,14 +178,54 @@ mod tests {
     }
 
     #[test]
+    fn a_stacked_adapter_sends_each_row_block_through_its_own_adapter() {
+        let dev = cpu_device();
+        let mut rng = SplitMix64::new(3);
+        let one = LoraWeights::new(
+            tensor_from_vec(rng.uniform(2 * 3, 1.0), [2, 3], &dev),
+            tensor_from_vec(rng.uniform(4 * 2, 1.0), [4, 2], &dev),
+            0.5,
+        );
+        let two = LoraWeights::new(
+            tensor_from_vec(rng.uniform(2 * 3, 1.0), [2, 3], &dev),
+            tensor_from_vec(rng.uniform(4 * 2, 1.0), [4, 2], &dev),
+            0.5,
+        );
+        let mut stacked = one.stacked(2);
+        assert_eq!((stacked.rank(), stacked.a.dims()), (2, [4, 3]));
+        stacked.a = Tensor::cat(vec![one.a.clone(), two.a.clone()], 0);
+        stacked.b = Tensor::cat(vec![one.b.clone(), two.b.clone()], 0);
+        // Two replicas of a batch of 2 sequences × 3 tokens.
+        let x = tensor_from_vec(rng.uniform(2 * 2 * 3 * 3, 1.0), [4, 3, 3], &dev);
+        let got = block_on(read_f32(stacked.delta(x.clone()))).unwrap();
+        let want: Vec<f32> = [
+            one.delta(x.clone().narrow(0, 0, 2)),
+            two.delta(x.narrow(0, 2, 2)),
+        ]
+        .into_iter()
+        .flat_map(|t| block_on(read_f32(t)).unwrap())
+        .collect();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-6, "{g} vs {w}");
+        }
+        let back = stacked.replica(1);
+        assert_eq!(back.replicas, 1);
+        assert_eq!(
+            block_on(read_f32(back.b)).unwrap(),
+            block_on(read_f32(two.b)).unwrap()
+        );
+    }
+
+    #[test]
     fn delta_is_scaled_x_at_bt_and_matches_the_dense_update() {
         let dev = cpu_device();
         // in = 2, out = 3, r = 1.
-        let l = LoraWeights {
-            a: tensor_from_vec(vec![1.0, -1.0], [1, 2], &dev),
-            b: tensor_from_vec(vec![1.0, 2.0, 3.0], [3, 1], &dev),
-            scale: 2.0,
-        };
+        let l = LoraWeights::new(
+            tensor_from_vec(vec![1.0, -1.0], [1, 2], &dev),
+            tensor_from_vec(vec![1.0, 2.0, 3.0], [3, 1], &dev),
+            2.0,
+        );
         let x = tensor_from_vec(vec![3.0, 1.0], [1, 1, 2], &dev);
         // x Aᵀ = 2; · Bᵀ = [2, 4, 6]; · 2 = [4, 8, 12].
         assert_eq!(

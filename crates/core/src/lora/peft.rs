@@ -191,11 +191,11 @@ pub fn load_adapter(
         let b = file.read_exact(&kb, &[out, config.r])?;
         loaded.push((
             site,
-            LoraWeights {
-                a: tensor_from_vec(a, [config.r, inp], &device),
-                b: tensor_from_vec(b, [out, config.r], &device),
-                scale: config.scale(),
-            },
+            LoraWeights::new(
+                tensor_from_vec(a, [config.r, inp], &device),
+                tensor_from_vec(b, [out, config.r], &device),
+                config.scale(),
+            ),
         ));
         used.push(ka);
         used.push(kb);

@@ -10,7 +10,7 @@ use super::metrics;
 use super::params::Params;
 use crate::model::{Model, TokenBatch};
 use crate::readback::read_f32;
-use crate::tokenize::Encoded;
+use crate::tokenize::{length_order, restore_order, Encoded};
 use crate::CoreError;
 
 const ADAM_BETA1: f64 = 0.9;
@@ -39,19 +39,38 @@ pub struct StepRecord {
     pub proximal_on: bool,
 }
 
+/// One run of a [`Trainer`]: its proximal strength and step size.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// Proximal strength `λ ≥ 0`.
+    pub lambda: f64,
+    /// Step size `η > 0`.
+    pub lr: f64,
+}
+
 /// Full-batch proximal fine-tuning, one step per [`Trainer::step`].
+///
+/// A trainer can carry several runs that differ only in `λ` and the step size (a sweep's λ
+/// grid): they train side by side in one batch, each on its own copy of the LoRA tensors
+/// (stacked adapters, see [`crate::lora::LoraWeights`]), sharing every pass over the frozen
+/// weights. Each run's numbers are those it would have alone (up to f32 summation order).
 pub struct Trainer {
     model: Model,
     config: TrainConfig,
+    runs: Vec<Run>,
     params: Params,
     theta0: Vec<Tensor<2>>,
     theta: Vec<Tensor<2>>,
     adam: Option<(Vec<Tensor<2>>, Vec<Tensor<2>>)>,
-    chunks: Vec<(TokenBatch, Tensor<2>, Vec<usize>)>,
+    /// Per slot: the runs' step sizes and λ as `[R, 1, 1]` (broadcast over a run's rows).
+    run_scalars: Vec<(Tensor<3>, Tensor<3>)>,
+    chunks: Vec<(TokenBatch, Tensor<2>)>,
+    /// `order[k]` = the caller's index of the `k`-th sample in chunk order (sorted by length).
+    order: Vec<usize>,
     labels: Vec<usize>,
     classes: usize,
     step: usize,
-    history: Vec<StepRecord>,
+    history: Vec<Vec<StepRecord>>,
 }
 
 fn batch_of(model: &Model, samples: &[Encoded]) -> Result<TokenBatch, CoreError> {
@@ -66,15 +85,19 @@ pub async fn logits_of(
     samples: &[Encoded],
     chunk: usize,
 ) -> Result<Vec<f64>, CoreError> {
+    let order = length_order(samples);
+    let sorted: Vec<Encoded> = order.iter().map(|&i| samples[i].clone()).collect();
     let mut out = Vec::new();
-    for part in samples.chunks(chunk.max(1)) {
+    let mut classes = 0;
+    for part in sorted.chunks(chunk.max(1)) {
         let logits = model
             .forward(&batch_of(model, part)?)?
             .logits
             .ok_or_else(|| CoreError::invalid("model", "the model has no head"))?;
+        classes = logits.dims()[1];
         out.extend(read_f32(logits).await?.into_iter().map(f64::from));
     }
-    Ok(out)
+    Ok(restore_order(&out, &order, classes))
 }
 
 impl Trainer {
@@ -86,7 +109,40 @@ impl Trainer {
         labels: &[usize],
         config: TrainConfig,
     ) -> Result<Trainer, CoreError> {
-        config.validate()?;
+        let run = Run {
+            lambda: config.lambda,
+            lr: config.lr,
+        };
+        Trainer::batched(model, samples, labels, config, &[run])
+    }
+
+    /// Prepares the `runs` side by side (`config.lambda` and `config.lr` are ignored; each run
+    /// brings its own). Training the head is for one run at a time.
+    pub fn batched(
+        model: &Model,
+        samples: &[Encoded],
+        labels: &[usize],
+        config: TrainConfig,
+        runs: &[Run],
+    ) -> Result<Trainer, CoreError> {
+        let replicas = runs.len();
+        if replicas == 0 {
+            return Err(CoreError::invalid("lambdas", "give at least one run"));
+        }
+        for run in runs {
+            TrainConfig {
+                lambda: run.lambda,
+                lr: run.lr,
+                ..config
+            }
+            .validate()?;
+        }
+        if replicas > 1 && config.train_head {
+            return Err(CoreError::invalid(
+                "train_head",
+                "runs that train the head cannot share a batch; train them one at a time",
+            ));
+        }
         let classes = model
             .head
             .as_ref()
@@ -107,41 +163,66 @@ impl Trainer {
                 format!("label {bad} is out of range for {classes} classes"),
             ));
         }
-        let params = Params::from_model(model, config.train_head)?;
+        let mut model = model.clone();
+        if replicas > 1 {
+            for site in model.lora_sites() {
+                if let Some(l) = model.lora_mut(site) {
+                    *l = l.stacked(replicas);
+                }
+            }
+        }
+        let params = Params::from_model(&model, config.train_head)?;
         let device = model.device();
+        // Chunks of samples of similar length pad least; the sum over chunks is the same. Each
+        // chunk holds its samples once per run (run-major), all through one pass.
+        let order = length_order(samples);
+        let sorted: Vec<Encoded> = order.iter().map(|&i| samples[i].clone()).collect();
+        let sorted_labels: Vec<usize> = order.iter().map(|&i| labels[i]).collect();
         let mut chunks = Vec::new();
-        for (part, ys) in samples
+        for (part, ys) in sorted
             .chunks(config.chunk_size)
-            .zip(labels.chunks(config.chunk_size))
+            .zip(sorted_labels.chunks(config.chunk_size))
         {
             let mut y = vec![0f32; part.len() * classes];
             for (i, &l) in ys.iter().enumerate() {
                 y[i * classes + l] = 1.0;
             }
             let y = Tensor::<2>::from_data(TensorData::new(y, [part.len(), classes]), &device);
-            chunks.push((batch_of(model, part)?, y, ys.to_vec()));
+            let all: Vec<Encoded> = (0..replicas).flat_map(|_| part.iter().cloned()).collect();
+            chunks.push((batch_of(&model, &all)?, Tensor::cat(vec![y; replicas], 0)));
         }
         let theta0 = params.values.clone();
         let adam = (config.optimizer == OptimizerKind::Adam).then(|| {
             let zeros: Vec<Tensor<2>> = theta0.iter().map(Tensor::zeros_like).collect();
             (zeros.clone(), zeros)
         });
+        let per_run = |f: fn(&Run) -> f64| {
+            let v: Vec<f32> = runs.iter().map(|r| f(r) as f32).collect();
+            Tensor::<3>::from_data(TensorData::new(v, [replicas, 1, 1]), &device)
+        };
+        let run_scalars = theta0
+            .iter()
+            .map(|_| (per_run(|r| r.lr), per_run(|r| r.lambda)))
+            .collect();
         Ok(Trainer {
-            model: model.clone(),
+            model,
             config,
+            runs: runs.to_vec(),
             theta: theta0.clone(),
             theta0,
             params,
             adam,
+            run_scalars,
             chunks,
+            order,
             labels: labels.to_vec(),
             classes,
             step: 0,
-            history: Vec::new(),
+            history: vec![Vec::new(); replicas],
         })
     }
 
-    /// Steps done.
+    /// Steps done (by every run).
     pub fn steps_done(&self) -> usize {
         self.step
     }
@@ -151,44 +232,110 @@ impl Trainer {
         self.step >= self.config.steps
     }
 
-    /// The records of the steps so far.
-    pub fn history(&self) -> &[StepRecord] {
-        &self.history
+    /// The runs.
+    pub fn runs(&self) -> &[Run] {
+        &self.runs
     }
 
-    /// The model at the current parameters.
+    /// The records of the first run's steps so far.
+    pub fn history(&self) -> &[StepRecord] {
+        self.history_of(0)
+    }
+
+    /// The records of run `k`'s steps so far (empty for a run that does not exist).
+    pub fn history_of(&self, k: usize) -> &[StepRecord] {
+        self.history.get(k).map_or(&[], Vec::as_slice)
+    }
+
+    /// The model at the first run's current parameters.
     pub fn model(&self) -> Result<Model, CoreError> {
+        self.model_of(0)
+    }
+
+    /// The model at run `k`'s current parameters (plain adapters).
+    pub fn model_of(&self, k: usize) -> Result<Model, CoreError> {
+        if k >= self.runs.len() {
+            return Err(CoreError::invalid("run", format!("no run {k}")));
+        }
         let mut m = self.model.clone();
         self.params.write(&mut m, &self.theta)?;
+        if self.runs.len() > 1 {
+            for site in m.lora_sites() {
+                if let Some(l) = m.lora_mut(site) {
+                    *l = l.replica(k);
+                }
+            }
+        }
         Ok(m)
     }
 
-    /// Number of trained scalars.
+    /// Number of trained scalars (of one run).
     pub fn param_count(&self) -> usize {
-        self.params.count()
+        self.params.count() / self.runs.len()
     }
 
-    /// `‖θ − θ0‖` now.
+    /// `‖θ − θ0‖` of the first run now.
     pub async fn param_distance(&self) -> Result<f64, CoreError> {
-        Ok(self.distance_sq().await?.sqrt())
+        Ok(self.per_run_sums(&self.diffs(), None).await?.0[0].sqrt())
     }
 
-    async fn distance_sq(&self) -> Result<f64, CoreError> {
-        let parts: Vec<Tensor<1>> = self
-            .theta
+    /// `‖θ_k − θ0‖` of every run now.
+    pub async fn param_distances(&self) -> Result<Vec<f64>, CoreError> {
+        let (sq, _) = self.per_run_sums(&self.diffs(), None).await?;
+        Ok(sq.into_iter().map(f64::sqrt).collect())
+    }
+
+    fn diffs(&self) -> Vec<Tensor<2>> {
+        self.theta
             .iter()
             .zip(&self.theta0)
-            .map(|(t, t0)| (t.clone() - t0.clone()).powi_scalar(2).sum())
-            .collect();
-        let v = read_f32(Tensor::cat(parts, 0)).await?;
-        Ok(v.iter().map(|&x| f64::from(x)).sum())
+            .map(|(t, t0)| t.clone() - t0.clone())
+            .collect()
     }
 
-    /// The data-loss gradient `Σ_i ∇ℓ_i` at `θ_t` (summed over chunks) and the logits.
-    async fn data_gradient(&self) -> Result<(Vec<Tensor<2>>, Vec<f64>), CoreError> {
+    /// A slot's tensor `[R·k, m]` as `[R, k, m]` (run `r` is row block `r`).
+    fn by_run(&self, t: Tensor<2>) -> Tensor<3> {
+        let [rows, cols] = t.dims();
+        let rep = self.runs.len();
+        t.reshape([rep, rows / rep, cols])
+    }
+
+    /// Per run: `Σ ‖d‖²` over the slots, and with `grads` also `Σ ⟨g, d⟩`. One read-back.
+    async fn per_run_sums(
+        &self,
+        diffs: &[Tensor<2>],
+        grads: Option<&[Tensor<2>]>,
+    ) -> Result<(Vec<f64>, Vec<f64>), CoreError> {
+        let rep = self.runs.len();
+        let reduce = |t: Tensor<3>| t.sum_dim(2).sum_dim(1).reshape([rep]);
+        let mut parts: Vec<Tensor<1>> = diffs
+            .iter()
+            .map(|d| reduce(self.by_run(d.clone().powi_scalar(2))))
+            .collect();
+        if let Some(g) = grads {
+            parts.extend(
+                g.iter()
+                    .zip(diffs)
+                    .map(|(g, d)| reduce(self.by_run(g.clone() * d.clone()))),
+            );
+        }
+        let v = read_f32(Tensor::cat(parts, 0)).await?;
+        let sum_over_slots = |part: &[f32]| -> Vec<f64> {
+            (0..rep)
+                .map(|r| part.chunks(rep).map(|c| f64::from(c[r])).sum())
+                .collect()
+        };
+        let k = diffs.len() * rep;
+        Ok((sum_over_slots(&v[..k]), sum_over_slots(&v[k..])))
+    }
+
+    /// The data-loss gradient `Σ_i ∇ℓ_i` at `θ_t` (summed over chunks) and every run's logits
+    /// (`[n, C]` in the caller's sample order).
+    async fn data_gradient(&self) -> Result<(Vec<Tensor<2>>, Vec<Vec<f64>>), CoreError> {
+        let rep = self.runs.len();
         let mut total: Option<Vec<Tensor<2>>> = None;
-        let mut logits_all = Vec::new();
-        for (batch, y, _) in &self.chunks {
+        let mut logits_all = vec![Vec::new(); rep];
+        for (batch, y) in &self.chunks {
             let leaves: Vec<Tensor<2>> = self
                 .theta
                 .iter()
@@ -200,12 +347,15 @@ impl Trainer {
                 .forward(batch)?
                 .logits
                 .ok_or_else(|| CoreError::invalid("model", "no head"))?;
-            logits_all.extend(
-                read_f32(logits.clone().inner())
-                    .await?
-                    .into_iter()
-                    .map(f64::from),
-            );
+            let values = read_f32(logits.clone().inner()).await?;
+            let per_run = values.len() / rep;
+            for (r, out) in logits_all.iter_mut().enumerate() {
+                out.extend(
+                    values[r * per_run..(r + 1) * per_run]
+                        .iter()
+                        .map(|&v| f64::from(v)),
+                );
+            }
             let y = y.clone().autodiff();
             let loss = match self.config.loss {
                 LossKind::Mse => (logits - y).powi_scalar(2).sum().mul_scalar(0.5),
@@ -223,106 +373,129 @@ impl Trainer {
             });
         }
         let total = total.ok_or_else(|| CoreError::invalid("samples", "no samples"))?;
-        Ok((total, logits_all))
+        let logits = logits_all
+            .iter()
+            .map(|l| restore_order(l, &self.order, self.classes))
+            .collect();
+        Ok((total, logits))
     }
 
-    /// One optimisation step; returns its record.
+    /// One optimisation step of the first run (of every run; see [`Trainer::step_all`]);
+    /// returns the first run's record.
     pub async fn step(&mut self) -> Result<StepRecord, CoreError> {
-        let lambda = self.config.lambda;
+        let mut records = self.step_all().await?;
+        Ok(records.swap_remove(0))
+    }
+
+    /// One optimisation step of every run; returns their records, in run order.
+    pub async fn step_all(&mut self) -> Result<Vec<StepRecord>, CoreError> {
+        let rep = self.runs.len();
         let (grad, logits) = self.data_gradient().await?;
-        let data_loss = match self.config.loss {
-            LossKind::Mse => metrics::mse_loss(&logits, &self.labels, self.classes),
-            LossKind::Ce => metrics::ce_loss(&logits, &self.labels, self.classes),
-        };
-        if !data_loss.is_finite() {
-            return Err(CoreError::NonFinite(format!(
-                "the training loss diverged at step {} (lr {} may be too large)",
-                self.step, self.config.lr
-            )));
-        }
-        let diffs: Vec<Tensor<2>> = self
-            .theta
+        let data_loss: Vec<f64> = logits
             .iter()
-            .zip(&self.theta0)
-            .map(|(t, t0)| t.clone() - t0.clone())
-            .collect();
-        // One read-back for ‖θ − θ0‖² and ⟨∇Σℓ, θ − θ0⟩.
-        let mut parts: Vec<Tensor<1>> = diffs
-            .iter()
-            .map(|d| d.clone().powi_scalar(2).sum())
-            .collect();
-        parts.extend(
-            grad.iter()
-                .zip(&diffs)
-                .map(|(g, d)| (g.clone() * d.clone()).sum()),
-        );
-        let sums = read_f32(Tensor::cat(parts, 0)).await?;
-        let k = diffs.len();
-        let dist_sq: f64 = sums[..k].iter().map(|&v| f64::from(v)).sum();
-        let inner: f64 = sums[k..].iter().map(|&v| f64::from(v)).sum();
-        let proximal_on = !self.config.selective || inner >= 0.0;
-        let full: Vec<Tensor<2>> = grad
-            .into_iter()
-            .zip(&diffs)
-            .map(|(g, d)| {
-                if proximal_on && lambda > 0.0 {
-                    g + d.clone().mul_scalar(lambda)
-                } else {
-                    g
-                }
+            .map(|l| match self.config.loss {
+                LossKind::Mse => metrics::mse_loss(l, &self.labels, self.classes),
+                LossKind::Ce => metrics::ce_loss(l, &self.labels, self.classes),
             })
             .collect();
-        let lr = self.config.lr;
+        if let Some(k) = data_loss.iter().position(|l| !l.is_finite()) {
+            return Err(CoreError::NonFinite(format!(
+                "the training loss diverged at step {} (λ {}, lr {} may be too large)",
+                self.step, self.runs[k].lambda, self.runs[k].lr
+            )));
+        }
+        let diffs = self.diffs();
+        // One read-back for every run's ‖θ − θ0‖² and ⟨∇Σℓ, θ − θ0⟩.
+        let (dist_sq, inner) = self.per_run_sums(&diffs, Some(&grad)).await?;
+        let proximal_on: Vec<bool> = inner
+            .iter()
+            .map(|&i| !self.config.selective || i >= 0.0)
+            .collect();
+        let device = self.model.device();
+        let gate: Vec<f32> = proximal_on
+            .iter()
+            .map(|&on| f32::from(u8::from(on)))
+            .collect();
+        let gate = Tensor::<3>::from_data(TensorData::new(gate, [rep, 1, 1]), &device);
+        let full: Vec<Tensor<3>> = grad
+            .into_iter()
+            .zip(&diffs)
+            .zip(&self.run_scalars)
+            .map(|((g, d), (_, lambda))| {
+                let prox = self.by_run(d.clone()) * lambda.clone() * gate.clone();
+                self.by_run(g) + prox
+            })
+            .collect();
         let t = (self.step + 1) as i32;
-        self.theta = match &mut self.adam {
-            None => self
-                .theta
-                .iter()
-                .zip(full)
-                .map(|(th, g)| th.clone() - g.mul_scalar(lr))
-                .collect(),
+        let mut next = Vec::with_capacity(full.len());
+        match &mut self.adam {
+            None => {
+                for ((th, g), (lr, _)) in self.theta.iter().zip(full).zip(&self.run_scalars) {
+                    let [rows, cols] = th.dims();
+                    let th3 = th.clone().reshape([rep, rows / rep, cols]);
+                    next.push((th3 - g * lr.clone()).reshape([rows, cols]));
+                }
+            }
             Some((m, v)) => {
                 let c1 = 1.0 - ADAM_BETA1.powi(t);
                 let c2 = 1.0 - ADAM_BETA2.powi(t);
-                let mut next = Vec::with_capacity(full.len());
-                for ((th, g), (mi, vi)) in self
+                for (((th, g), (mi, vi)), (lr, _)) in self
                     .theta
                     .iter()
                     .zip(full)
                     .zip(m.iter_mut().zip(v.iter_mut()))
+                    .zip(&self.run_scalars)
                 {
+                    let [rows, cols] = th.dims();
+                    let g = g.reshape([rows, cols]);
                     *mi =
                         mi.clone().mul_scalar(ADAM_BETA1) + g.clone().mul_scalar(1.0 - ADAM_BETA1);
                     *vi = vi.clone().mul_scalar(ADAM_BETA2)
                         + g.powi_scalar(2).mul_scalar(1.0 - ADAM_BETA2);
                     let update = mi.clone().div_scalar(c1)
                         / vi.clone().div_scalar(c2).sqrt().add_scalar(ADAM_EPS);
-                    next.push(th.clone() - update.mul_scalar(lr));
+                    let th3 = th.clone().reshape([rep, rows / rep, cols]);
+                    let u3 = update.reshape([rep, rows / rep, cols]);
+                    next.push((th3 - u3 * lr.clone()).reshape([rows, cols]));
                 }
-                next
             }
-        };
-        let proximal_loss = 0.5 * lambda * dist_sq;
-        let record = StepRecord {
-            step: self.step,
-            data_loss,
-            proximal_loss,
-            loss: data_loss + proximal_loss,
-            param_distance: dist_sq.sqrt(),
-            accuracy: metrics::accuracy(&logits, &self.labels, self.classes).unwrap_or(0.0),
-            grad_dot_displacement: inner,
-            proximal_on,
-        };
+        }
+        self.theta = next;
+        let mut records = Vec::with_capacity(rep);
+        for (k, run) in self.runs.iter().enumerate() {
+            let proximal_loss = 0.5 * run.lambda * dist_sq[k];
+            let record = StepRecord {
+                step: self.step,
+                data_loss: data_loss[k],
+                proximal_loss,
+                loss: data_loss[k] + proximal_loss,
+                param_distance: dist_sq[k].sqrt(),
+                accuracy: metrics::accuracy(&logits[k], &self.labels, self.classes).unwrap_or(0.0),
+                grad_dot_displacement: inner[k],
+                proximal_on: proximal_on[k],
+            };
+            self.history[k].push(record.clone());
+            records.push(record);
+        }
         self.step += 1;
-        self.history.push(record.clone());
-        Ok(record)
+        Ok(records)
     }
 
-    /// The parameters now, as host vectors (slot order of the model's LoRA sites, `A` then `B`).
+    /// The first run's parameters now, as host vectors (slot order of the model's LoRA sites,
+    /// `A` then `B`).
     pub async fn parameters(&self) -> Result<Vec<Vec<f32>>, CoreError> {
+        let rep = self.runs.len();
         let mut out = Vec::with_capacity(self.theta.len());
         for t in &self.theta {
-            out.push(read_f32(t.clone()).await?);
+            let [rows, cols] = t.dims();
+            out.push(
+                read_f32(
+                    t.clone()
+                        .narrow(0, 0, rows / rep)
+                        .reshape([rows / rep, cols]),
+                )
+                .await?,
+            );
         }
         Ok(out)
     }
