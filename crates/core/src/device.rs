@@ -7,6 +7,8 @@
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
+use crate::CoreError;
+
 /// Which backend computes, and how to describe it to a person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -43,7 +45,20 @@ impl BackendInfo {
 /// The CPU device (burn-ndarray).
 #[allow(deprecated)] // burn 0.22 marks ndarray deprecated in favour of `flex`; ndarray is our chosen CPU backend.
 pub fn cpu_device() -> Device {
-    Device::ndarray()
+    cpu_device_named(
+        std::env::var("NTK_LENS_CPU")
+            .as_deref()
+            .unwrap_or("ndarray"),
+    )
+}
+
+/// Measurement aid: the CPU backend by name (`flex` or `ndarray`).
+#[allow(deprecated)]
+pub fn cpu_device_named(name: &str) -> Device {
+    match name {
+        "flex" => Device::flex(),
+        _ => Device::ndarray(),
+    }
 }
 
 /// Starts burn-wgpu asynchronously (the only way in a browser) and returns its device and the
@@ -80,6 +95,95 @@ pub async fn probe(device: &Device) -> Result<(), String> {
     }
 }
 
+/// How far a backend's results may be from the CPU's before they are not trusted: the largest
+/// kernel-entry difference relative to the largest entry. Both compute in f32 with different
+/// summation orders (observed differences are ~1e-6); a kernel that returns stale or wrong
+/// data is off by O(1).
+pub const CHECK_TOLERANCE: f64 = 1e-3;
+
+/// What [`check_against_cpu`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendCheck {
+    /// `max |K_device − K_cpu| / max |K_cpu|` over the check's kernel.
+    pub max_relative_difference: f64,
+    /// [`CHECK_TOLERANCE`].
+    pub tolerance: f64,
+}
+
+impl BackendCheck {
+    /// Whether the device agrees with the CPU within the tolerance.
+    pub fn passed(&self) -> bool {
+        self.max_relative_difference <= self.tolerance
+    }
+}
+
+/// The NTK (LoRA A and B blocks, non-zero B) of a tiny seeded RoBERTa-family model over three
+/// samples of different lengths (padding, chunks of two), on `device`.
+async fn check_kernel(device: &Device) -> Result<Vec<f64>, CoreError> {
+    use crate::lora::{LoraConfig, LoraModule};
+    use crate::model::seeded::seeded_model;
+    use crate::model::weights::tensor_from_vec;
+    use crate::ntk::{NtkBuilder, NtkOptions};
+    use crate::tokenize::Encoded;
+    let mut model = seeded_model(crate::model::Family::Roberta, 2, 7, device)?;
+    model.apply_lora(
+        &LoraConfig::new(2, 4.0, &[LoraModule::Query, LoraModule::Value]),
+        3,
+    )?;
+    let mut rng = crate::rng::SplitMix64::new(11);
+    for site in model.lora_sites() {
+        if let Some(l) = model.lora_mut(site) {
+            let dims = l.b.dims();
+            l.b = tensor_from_vec(rng.normal(dims[0] * dims[1], 0.3), dims, device);
+        }
+    }
+    let samples: Vec<Encoded> = [4usize, 7, 9]
+        .iter()
+        .enumerate()
+        .map(|(k, &len)| {
+            let ids: Vec<u32> = (0..len)
+                .map(|t| 3 + ((7 * t + 13 * k) % 60) as u32)
+                .collect();
+            Encoded {
+                type_ids: vec![0; len],
+                ids,
+            }
+        })
+        .collect();
+    let options = NtkOptions {
+        chunk_size: 2,
+        ..NtkOptions::default()
+    };
+    Ok(NtkBuilder::new(&model, &samples, &[], options)?
+        .run()
+        .await?
+        .total()?
+        .to_row_major())
+}
+
+/// Computes a small NTK (a tiny seeded model, forward, backward, Jacobians and Gram products)
+/// on `device` and on the CPU and compares them, so that a GPU backend whose kernels compute
+/// wrong or stale results (e.g. a shader that failed validation) is caught before its results
+/// are shown.
+pub async fn check_against_cpu(device: &Device) -> Result<BackendCheck, CoreError> {
+    let got = check_kernel(device).await?;
+    let want = check_kernel(&cpu_device()).await?;
+    let scale = want.iter().fold(0f64, |m, v| m.max(v.abs()));
+    let worst = got
+        .iter()
+        .zip(&want)
+        .fold(0f64, |m, (g, w)| m.max((g - w).abs()));
+    let max_relative_difference = if got.len() != want.len() || scale == 0.0 {
+        f64::INFINITY
+    } else {
+        worst / scale
+    };
+    Ok(BackendCheck {
+        max_relative_difference,
+        tolerance: CHECK_TOLERANCE,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +207,23 @@ mod tests {
     #[test]
     fn the_cpu_device_passes_the_probe() {
         assert_eq!(crate::block_on(probe(&cpu_device())), Ok(()));
+    }
+
+    /// The check compares real kernels: the other CPU backend agrees to f32 round-off, and the
+    /// check's kernel is not trivial (it has both positive and negative entries, and a wrong
+    /// backend would be far off).
+    #[cfg(not(target_family = "wasm"))]
+    #[test]
+    fn another_backend_agrees_with_the_cpu_within_the_tolerance() {
+        let other = cpu_device_named("flex");
+        let check = crate::block_on(check_against_cpu(&other)).unwrap();
+        assert!(check.passed(), "{check:?}");
+        assert!(check.max_relative_difference < 1e-5, "{check:?}");
+        let k = crate::block_on(check_kernel(&cpu_device())).unwrap();
+        assert_eq!(k.len(), 36, "3 samples × 2 classes");
+        assert!(
+            k.iter().any(|v| *v < 0.0) && k.iter().any(|v| *v > 0.0),
+            "{k:?}"
+        );
     }
 }

@@ -6,7 +6,9 @@
 //! * [`encoder`]: embeddings, layers, pooler; [`ForwardHooks`] for Jacobian code.
 //! * [`heads`]: BERT / RoBERTa / mean-pool classification heads.
 //! * [`loading`] and [`weights`]: safetensors bytes → tensors.
-//! * [`params`]: [`ParameterCounts`] (encoder, head, LoRA).
+//! * [`counts`]: [`ParameterCounts`] (encoder, head, LoRA).
+//! * [`transfer`]: every tensor in a fixed order; [`Model::to_device`].
+//! * [`seeded`]: a tiny model with seeded weights (backend checks, tests).
 //!
 //! [`Model`] ties them together: load from bytes, run, attach LoRA.
 
@@ -17,6 +19,8 @@ pub mod heads;
 pub mod input;
 pub mod layers;
 pub mod loading;
+pub mod seeded;
+pub mod transfer;
 pub mod weights;
 
 pub use config::{Family, ModelConfig};
