@@ -5,7 +5,7 @@
 //! The data flow of the whole tool is *samples → model with LoRA → per-sample gradients →
 //! kernel blocks → spectra → predictions*; each arrow is a module of this crate. The crate knows
 //! nothing of the page or the command line: it takes a burn [`Device`](burn::prelude::Device)
-//! (CPU through burn-ndarray, or wgpu/WebGPU) and returns serde-serialisable results.
+//! (CPU through burn-flex, or wgpu/WebGPU) and returns serde-serialisable results.
 //!
 //! Long computations are exposed as *steppable* objects (see [`selfcheck::SelfCheck`]): the
 //! caller drives them one step at a time, so a web worker can yield to its event loop between

@@ -42,7 +42,7 @@ pub struct BenchArgs {
 /// What `bench-forward` reports.
 #[derive(Debug, Serialize)]
 pub struct BenchReport {
-    /// `ntk-lens` (burn-ndarray).
+    /// `ntk-lens` (burn-flex).
     pub backend: &'static str,
     /// Sentences per batch.
     pub batch: usize,
