@@ -125,7 +125,7 @@ pub fn ChartCanvas(
     Effect::new(move |_| {
         if let Some(c) = chart.get() {
             let theme = theme();
-            let drawn = ntk_lens_plots::draw_on_canvas(id, &theme, |area| c.draw(area, &theme));
+            let drawn = ntk_lens_plots::draw_chart_on_canvas(id, &theme, &c);
             error.set(drawn.err().map(|e| e.to_string()));
         }
     });

@@ -160,12 +160,40 @@ fn ramp(stops: &[Rgb], t: f64) -> Rgb {
     stops[i].blend(stops[i + 1], x - i as f64)
 }
 
+/// A heatmap's cells as pixels: the `n × n` grid fills the rectangle at `origin` (backend
+/// pixels) of `width × height`; `colors` are the cells row-major in display order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellGrid {
+    /// Top-left corner of the grid in backend pixels.
+    pub origin: (i32, i32),
+    /// Width and height of the grid in backend pixels.
+    pub size: (i32, i32),
+    /// Cells per side.
+    pub n: usize,
+    /// `n × n` colours, row-major.
+    pub colors: Vec<Rgb>,
+}
+
+/// Paints a [`CellGrid`] in one go (e.g. a canvas image), instead of one rectangle per cell.
+pub type CellPainter<'a> = &'a mut dyn FnMut(&CellGrid) -> Result<(), PlotError>;
+
 /// Draws a [`Heatmap`] on `area`: n×n cells (one filled rectangle each), group separators and
 /// labels (or index ticks), and a colour bar of [`COLORBAR_STEPS`] rectangles with its numbers.
 pub fn heatmap<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Heatmap,
     theme: &Theme,
+) -> Result<(), PlotError> {
+    heatmap_with(area, data, theme, None)
+}
+
+/// [`heatmap`], with the cells painted by `cells` when given (the page paints a 128 × 128
+/// kernel as one image: tens of thousands of canvas rectangles take seconds).
+pub fn heatmap_with<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Heatmap,
+    theme: &Theme,
+    cells: Option<CellPainter<'_>>,
 ) -> Result<(), PlotError> {
     let n = data.values.len();
     let cell = |r: usize, c: usize| data.values[r].get(c).copied().filter(|v| v.is_finite());
@@ -262,18 +290,37 @@ pub fn heatmap<DB: DrawingBackend>(
         .y_label_area_size(left)
         .build_cartesian_2d(0.0..nf, nf..0.0)?;
 
-    let cells = order.iter().enumerate().flat_map(|(r, &i)| {
-        order
-            .iter()
-            .enumerate()
-            .map(move |(c, &j)| (r as f64, c as f64, i, j))
-    });
-    ctx.draw_series(cells.map(|(y0, x0, i, j)| {
-        Rectangle::new(
-            [(x0, y0), (x0 + 1.0, y0 + 1.0)],
-            color_of(cell(i, j)).rgb().filled(),
-        )
-    }))?;
+    match cells {
+        Some(paint) => {
+            let (x0, y0) = ctx.backend_coord(&(0.0, 0.0));
+            let (x1, y1) = ctx.backend_coord(&(nf, nf));
+            let colors = order
+                .iter()
+                .flat_map(|&i| order.iter().map(move |&j| (i, j)))
+                .map(|(i, j)| color_of(cell(i, j)))
+                .collect();
+            paint(&CellGrid {
+                origin: (x0, y0),
+                size: (x1 - x0, y1 - y0),
+                n,
+                colors,
+            })?;
+        }
+        None => {
+            let cells = order.iter().enumerate().flat_map(|(r, &i)| {
+                order
+                    .iter()
+                    .enumerate()
+                    .map(move |(c, &j)| (r as f64, c as f64, i, j))
+            });
+            ctx.draw_series(cells.map(|(y0, x0, i, j)| {
+                Rectangle::new(
+                    [(x0, y0), (x0 + 1.0, y0 + 1.0)],
+                    color_of(cell(i, j)).rgb().filled(),
+                )
+            }))?;
+        }
+    }
     let sep = theme.foreground.rgb().stroke_width(2);
     for &(s, _, _) in spans.iter().skip(1) {
         let s = s as f64;

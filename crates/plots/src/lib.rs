@@ -71,9 +71,11 @@ mod util;
 
 pub use bars::{bar_chart, BarChart, Orientation};
 #[cfg(all(feature = "canvas", target_arch = "wasm32"))]
-pub use canvas::{draw_on_canvas, draw_on_canvas_element};
+pub use canvas::{draw_chart_on_canvas, draw_on_canvas, draw_on_canvas_element};
 pub use common::NO_DATA;
-pub use heatmap::{heatmap, ColorScale, Grouping, Heatmap, COLORBAR_STEPS};
+pub use heatmap::{
+    heatmap, heatmap_with, CellGrid, CellPainter, ColorScale, Grouping, Heatmap, COLORBAR_STEPS,
+};
 pub use line::{line_chart, LegendPosition, LineChart, Series};
 pub use scatter::{scatter, Correlation, ScatterChart, ScatterPoint};
 pub use theme::{Rgb, Theme};
