@@ -2,9 +2,8 @@
 //! real blocks, and the selection study trains every candidate and correlates κ with outcomes.
 #![cfg(not(target_family = "wasm"))]
 
-mod common;
 
-use common::{fixtures, Expected};
+use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::experiment::{Samples, Strategy, Study, StudyConfig};

@@ -16,8 +16,7 @@ use ntk_lens_core::readback::read_f32;
 use ntk_lens_core::CoreError;
 use safetensors::{Dtype, SafeTensors};
 
-mod common;
-use common::{fixtures, read, Expected};
+use crate::common::{fixtures, read, Expected};
 
 const TOL: f32 = 1e-5;
 

@@ -7,9 +7,8 @@
 //! claim is about the regime where the proximal term keeps θ near θ0.
 #![cfg(not(target_family = "wasm"))]
 
-mod common;
 
-use common::{fixtures, Expected};
+use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::experiment::{linear_point, Samples, Sweep, SweepConfig};

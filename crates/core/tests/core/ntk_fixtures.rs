@@ -7,9 +7,8 @@
 //! reference path and chunking invariance: 1e-5 relative (both f32 on the same backend).
 #![cfg(not(target_family = "wasm"))]
 
-mod common;
 
-use common::{fixtures, Expected};
+use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::burn::prelude::*;
 use ntk_lens_core::device::cpu_device;

@@ -7,9 +7,8 @@
 //! f32 vs f64 in the fixture differs by 5e-8), losses 1e-5 relative.
 #![cfg(not(target_family = "wasm"))]
 
-mod common;
 
-use common::{fixtures, Expected};
+use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::lora::peft::load_adapter_dir;
