@@ -1,5 +1,5 @@
 //! Helpers of the CLI tests: run the built binary, fixture paths, scratch directories.
-#![allow(dead_code)] // each test binary uses a subset
+#![allow(dead_code)] // not every helper is used by every configuration of the tests
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

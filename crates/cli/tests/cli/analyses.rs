@@ -1,9 +1,8 @@
 //! `ntk`, `sweep` and `select` run as a user would, checked against the torch.func fixture and
 //! for their bad inputs.
 
-mod common;
 
-use common::{expect_input_error, fixtures, labelled_jsonl, run_json, scratch};
+use crate::common::{expect_input_error, fixtures, labelled_jsonl, run_json, scratch};
 
 fn as_f64s(v: &serde_json::Value) -> Vec<f64> {
     v.as_array()

@@ -1,13 +1,6 @@
 //! Runs the built `ntk-lens` binary as a user would.
 
-use std::process::Command;
-
-fn ntk_lens(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ntk-lens"))
-        .args(args)
-        .output()
-        .expect("the ntk-lens binary runs")
-}
+use crate::common::{fixtures, ntk_lens, scratch};
 
 #[test]
 fn help_and_version_exit_zero() {
@@ -88,18 +81,6 @@ fn invalid_sizes_fail_with_the_field_name() {
 // ---------------------------------------------------------------------------------------------
 
 use std::path::{Path, PathBuf};
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ntk-lens-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Copies the files of fixture directory `from` into a new scratch directory.
 fn copy_dir(from: &Path, name: &str) -> PathBuf {
