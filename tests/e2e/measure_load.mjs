@@ -66,7 +66,10 @@ function pageProbe() {
       t.model_loaded = performance.now();
       t.model_status = text('model-status').trim();
     }
-    if (t.data_ready === undefined && /Active dataset/.test(text('data-status'))) t.data_ready = performance.now();
+    if (t.data_ready === undefined && /Active dataset/.test(text('data-status'))) {
+      t.data_ready = performance.now();
+      t.data_status = text('data-status').trim();
+    }
     for (const tab of ['learn', 'data']) {
       const panel = document.querySelector(`[data-testid="panel-${tab}"]`);
       const key = `${tab}_usable`;
@@ -250,6 +253,7 @@ try {
         console.log(`\n== ${name} (${DOWN} Mbit/s down, ${UP} up, ${LATENCY} ms; ${t.backend}; crossOriginIsolated=${t.coi})`);
         console.log(`tabs painted ${t.tabs_painted} ms, Learn usable ${t.learn_usable} ms, Data usable ${t.data_usable} ms, ` +
           `data ready ${t.data_ready} ms, backend ${t.backend_ready} ms, model loaded ${t.model_loaded} ms`);
+        console.log(`data status: ${t.data_status}\nmodel status: ${t.model_status}`);
         console.log(`bytes: ${Object.entries(v.net.bytes).map(([k, b]) => `${k} ${mb(b)}`).join(', ')}; total ${mb(v.net.total)}`);
         console.log(`wasm requests ${v.net.wasm_requests}, wasm downloads ${v.net.wasm_downloads}, model downloads ${v.net.model_downloads}; workers: ${v.workers.join(', ')}`);
         for (const r of v.net.requests) {
