@@ -20,6 +20,7 @@
 //   data_ready      the Data tab says "Active dataset" (needs the worker)
 //   backend_ready   the worker reported its backend
 //   model_loaded    the model status says "Loaded"
+//   long tasks      the page's main-thread tasks of 200 ms or more (Long Tasks API)
 // and, per resource, the bytes received over the network (headers included, CDP
 // encodedDataLength) by the page and by the worker, plus how many times the wasm was downloaded.
 import fs from 'node:fs';
@@ -79,6 +80,12 @@ function pageProbe() {
       }
     }
   };
+  t.long_tasks = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) t.long_tasks.push([Math.round(e.startTime), Math.round(e.duration)]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch { /* no long task timing */ }
   new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
   document.addEventListener('click', (e) => {
     const id = e.target.closest?.('[data-testid]')?.dataset.testid;
@@ -253,6 +260,8 @@ try {
         console.log(`\n== ${name} (${DOWN} Mbit/s down, ${UP} up, ${LATENCY} ms; ${t.backend}; crossOriginIsolated=${t.coi})`);
         console.log(`tabs painted ${t.tabs_painted} ms, Learn usable ${t.learn_usable} ms, Data usable ${t.data_usable} ms, ` +
           `data ready ${t.data_ready} ms, backend ${t.backend_ready} ms, model loaded ${t.model_loaded} ms`);
+        const long = (v.times.long_tasks || []).filter(([, d]) => d >= 200);
+        console.log(`page main-thread tasks >= 200 ms (start+duration ms): ${long.map(([a, d]) => `${a}+${d}`).join(', ') || 'none'}`);
         console.log(`data status: ${t.data_status}\nmodel status: ${t.model_status}`);
         console.log(`bytes: ${Object.entries(v.net.bytes).map(([k, b]) => `${k} ${mb(b)}`).join(', ')}; total ${mb(v.net.total)}`);
         console.log(`wasm requests ${v.net.wasm_requests}, wasm downloads ${v.net.wasm_downloads}, model downloads ${v.net.model_downloads}; workers: ${v.workers.join(', ')}`);
