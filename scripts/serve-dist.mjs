@@ -8,7 +8,8 @@
 //   safetensors, …) is compressed once with gzip and brotli, and the smaller encoding the browser
 //   accepts is sent with Content-Encoding and `Vary: Accept-Encoding`. The compressed copies are
 //   kept on disk, keyed by the file's sha256, so a rebuild that leaves a file unchanged (the
-//   45 MB model) costs no recompression. An encoding that saves less than 3% is not used.
+//   45 MB model) costs no recompression; copies unused for a week are deleted. An encoding that
+//   saves less than 3% is not used.
 // - Caching: a strong ETag per file and encoding (from the sha256) and `Cache-Control: no-cache`:
 //   the browser keeps every file and revalidates it (a 304, no body) on the next use, so a rebuilt
 //   file under the same name is never served stale.
@@ -84,6 +85,8 @@ export function createDistServer(root, {
     const out = path.join(cacheDir, `${digest}.${enc === 'br' ? `br${quality}` : 'gz9'}`);
     try {
       const st = await fsp.stat(out);
+      const now = new Date();
+      await fsp.utimes(out, now, now).catch(() => {}); // in use: kept by the pruning below
       return { path: out, size: st.size };
     } catch { /* not cached yet */ }
     const bytes = await readBytes();
@@ -152,6 +155,13 @@ export function createDistServer(root, {
       for (let f; (f = queue.shift());) await entry(f, await fsp.stat(f));
     };
     await Promise.all([worker(), worker()]);
+    // Forget compressed copies nothing has used for a week (older builds).
+    const week = Date.now() - 7 * 24 * 3600 * 1000;
+    for (const name of await fsp.readdir(cacheDir).catch(() => [])) {
+      const p = path.join(cacheDir, name);
+      const st = await fsp.stat(p).catch(() => null);
+      if (st && st.mtimeMs < week) await fsp.rm(p, { force: true });
+    }
   })();
 
   function pick(variants, accept) {
