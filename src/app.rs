@@ -295,8 +295,7 @@ impl Compute {
         ]
     }
 
-    /// Whether a device job (model load, self-check, NTK, sweep, study) is running.
-    pub fn device_busy(self) -> bool {
+    fn device_jobs(self) -> [RwSignal<JobState>; 6] {
         [
             self.selfcheck,
             self.model_job,
@@ -305,8 +304,19 @@ impl Compute {
             self.sweep_job,
             self.study_job,
         ]
-        .iter()
-        .any(|j| j.with_untracked(|s| s.is_busy()))
+    }
+
+    /// Whether a device job (model load, self-check, NTK, sweep, study) is running.
+    pub fn device_busy(self) -> bool {
+        self.device_jobs()
+            .iter()
+            .any(|j| j.with_untracked(|s| s.is_busy()))
+    }
+
+    /// [`Self::device_busy`], tracked: for a button that must wait, e.g. the self-check while
+    /// the model loads at start (the worker runs one device job at a time and refuses others).
+    pub fn device_busy_tracked(self) -> bool {
+        self.device_jobs().iter().any(|j| j.with(|s| s.is_busy()))
     }
 
     /// Starts an analysis job on `state` (nothing happens while another device job runs).
@@ -543,7 +553,7 @@ impl Compute {
 
     /// Starts the self-check with `steps` gradient steps.
     pub fn start_selfcheck(self, config: ntk_lens_core::selfcheck::SelfCheckConfig) {
-        if self.selfcheck.with_untracked(|s| s.is_busy()) {
+        if self.device_busy() {
             return;
         }
         let id = self.new_id();

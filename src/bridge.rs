@@ -68,6 +68,9 @@ impl WorkerBridge {
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        // First message: this page's compiled wasm module, which web/worker.js instantiates
+        // instead of downloading and compiling the same wasm again.
+        let _ = worker.post_message(&wasm_bindgen::module());
         *self.live.borrow_mut() = Some(Live {
             worker,
             _on_message: on_message,

@@ -1,9 +1,18 @@
-// The compute worker: loads the same wasm module as the page and hands over to Rust
+// The compute worker: runs the same wasm module as the page and hands over to Rust
 // (ntk_lens_web::worker::worker_main), which answers the page's typed messages.
+//
+// The page's first message is its compiled WebAssembly.Module (src/bridge.rs): instantiating it
+// costs neither a second download nor a second compile. Anything else falls back to fetching the
+// wasm. The page sends nothing more before the worker says it is ready.
 import init, { worker_main } from './ntk-lens-web.js';
 
-init({ module_or_path: new URL('./ntk-lens-web_bg.wasm', import.meta.url) })
-  .then(() => worker_main())
-  .catch((e) => {
-    self.postMessage(JSON.stringify({ type: 'error', id: null, message: `the compute worker could not load: ${e}` }));
-  });
+self.addEventListener('message', (event) => {
+  const module_or_path = event.data instanceof WebAssembly.Module
+    ? event.data
+    : new URL('./ntk-lens-web_bg.wasm', import.meta.url);
+  init({ module_or_path })
+    .then(() => worker_main())
+    .catch((e) => {
+      self.postMessage(JSON.stringify({ type: 'error', id: null, message: `the compute worker could not load: ${e}` }));
+    });
+}, { once: true });

@@ -113,7 +113,7 @@ pub fn SelfCheckPanel() -> impl IntoView {
                         on:input=move |ev| steps_text.set(event_target_value(&ev))
                     />
                 </label>
-                <button data-testid="selfcheck-run" on:click=run disabled=move || busy() || !ready()>
+                <button data-testid="selfcheck-run" on:click=run disabled=move || !ready() || compute.device_busy_tracked()>
                     "Run"
                 </button>
                 <button

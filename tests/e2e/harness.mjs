@@ -1,43 +1,24 @@
 // Shared pieces of the browser tests: a static server for dist/ on loopback and a headless
 // Chromium (Debian's, through playwright-core; no browser download).
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serve } from '../../scripts/serve-dist.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const DIST = process.env.NTK_LENS_DIST || path.resolve(here, '../../dist');
 export const ARTIFACTS = path.resolve(here, 'artifacts');
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png',
-  '.svg': 'image/svg+xml', '.safetensors': 'application/octet-stream', '.txt': 'text/plain',
-};
-
-/** Serves DIST on 127.0.0.1 (random port). Resolves to { url, close }. */
-export function serveDist() {
+/**
+ * Serves DIST on 127.0.0.1 (random port) with scripts/serve-dist.mjs, as `scripts/serve.sh` does:
+ * precompressed (brotli/gzip), ETags, cross-origin isolated. Resolves to { url, close }.
+ */
+export async function serveDist() {
   if (!fs.existsSync(path.join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html not found: build the page first (trunk build --release)`);
   }
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://localhost');
-    let file = path.normalize(path.join(DIST, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(DIST)) { res.writeHead(403).end(); return; }
-    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    fs.readFile(file, (err, body) => {
-      if (err) { res.writeHead(404).end('not found'); return; }
-      res.writeHead(200, { 'content-type': MIME[path.extname(file)] || 'application/octet-stream' });
-      res.end(body);
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      resolve({ url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) });
-    });
-  });
+  return serve(DIST);
 }
 
 export const BASE_ARGS = [
