@@ -1,32 +1,20 @@
 //! # ntk-lens-web
 //!
 //! The browser explorer: a Leptos (CSR) page and its compute worker, both in this one wasm
-//! module. The page and the worker are thin shells around `ntk-lens-core`; they arrange calls and
-//! show results, and speak to each other only through [`protocol`] messages.
+//! module, as thin shells around `ntk-lens-core`. Three folders, one job each:
 //!
-//! Natively only the pure parts ([`protocol`], [`job_state`]) are compiled, so that they are
-//! unit-tested by `cargo test`.
+//! * [`protocol`]: the typed messages between page and worker (it depends on neither side);
+//! * [`page`]: the Leptos app: views, page state (one slot per job), the setup in the address,
+//!   the bridge to the worker;
+//! * `worker` (wasm only): the compute worker: backend choice, session (model and dataset), the
+//!   jobs' runners driven step by step (progress, yield, cancel).
+//!
+//! The page never imports the worker nor the worker the page. Natively only the pure parts
+//! (the protocol, the page's setup, job state and job builders) are compiled, so that
+//! `cargo test` covers them. docs/architecture.md draws the data path and the message flow.
 
-pub mod analysis_jobs;
-pub mod job_state;
-pub mod jobs;
+pub mod page;
 pub mod protocol;
-pub mod setup;
-
-#[cfg(target_arch = "wasm32")]
-mod analysis;
-#[cfg(target_arch = "wasm32")]
-mod app;
-#[cfg(target_arch = "wasm32")]
-mod bridge;
-#[cfg(target_arch = "wasm32")]
-pub mod fetch;
-#[cfg(target_arch = "wasm32")]
-mod persist;
-#[cfg(target_arch = "wasm32")]
-pub mod session;
-#[cfg(target_arch = "wasm32")]
-mod views;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;
 
@@ -50,6 +38,6 @@ pub fn start() {
     unsafe { __wasm_call_ctors() };
     if js_sys::global().dyn_into::<web_sys::Window>().is_ok() {
         console_error_panic_hook::set_once();
-        leptos::mount::mount_to_body(app::App);
+        leptos::mount::mount_to_body(page::App);
     }
 }

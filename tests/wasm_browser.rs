@@ -5,6 +5,7 @@
 
 use ntk_lens_core::device::{cpu_device, probe};
 use ntk_lens_core::selfcheck::{SelfCheck, SelfCheckConfig};
+use ntk_lens_core::steps::Stepwise;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -33,7 +34,7 @@ async fn webgpu() -> ntk_lens_core::burn::prelude::Device {
 async fn self_check_on_the_cpu_backend_matches_the_closed_form() {
     let mut check = SelfCheck::new(SelfCheckConfig::default(), &cpu_device()).unwrap();
     while !check.is_done() {
-        check.step().await.unwrap();
+        check.advance().await.unwrap();
     }
     let r = check.report().await.unwrap();
     assert!(r.grad_max_abs_error < 1e-5, "{r:?}");
@@ -42,6 +43,17 @@ async fn self_check_on_the_cpu_backend_matches_the_closed_form() {
         "{r:?}"
     );
     probe(&cpu_device()).await.unwrap();
+}
+
+/// The page's check of a WebGPU adapter before it is trusted: a small NTK on WebGPU agrees with
+/// the CPU's within the tolerance (SwiftShader here).
+#[wasm_bindgen_test]
+async fn webgpu_passes_the_check_against_the_cpu() {
+    let check = ntk_lens_core::device::check_against_cpu(&webgpu().await)
+        .await
+        .unwrap();
+    assert!(check.passed(), "{check:?}");
+    assert!(check.max_relative_difference < 1e-5, "{check:?}");
 }
 
 #[wasm_bindgen_test]
@@ -57,7 +69,7 @@ async fn webgpu_starts_and_computes_correctly() {
     )
     .unwrap();
     while !check.is_done() {
-        check.step().await.unwrap();
+        check.advance().await.unwrap();
     }
     let r = check.report().await.unwrap();
     assert!(r.grad_max_abs_error < 1e-4, "{r:?}");

@@ -37,7 +37,8 @@ function assertSelfCheck(r, steps) {
 test('with --enable-unsafe-webgpu the page runs on WebGPU and the self-check is exact', async () => {
   const browser = await launch(WEBGPU_ARGS);
   try {
-    const { page, backend } = await openExplorer(browser, server.url);
+    // SwiftShader is a software adapter: Auto would take the CPU; ?backend=wgpu asks for WebGPU.
+    const { page, backend } = await openExplorer(browser, `${server.url}?backend=wgpu`, { timeout: 300_000 });
     assert.match(backend, /^WebGPU: \S/, `backend line: ${backend}\n${page.logs.join('\n')}`);
     console.log(`backend with --enable-unsafe-webgpu: ${backend}`);
     for (const t of TABS) assert.ok(await page.getByTestId(`tab-${t}`).isVisible(), `tab ${t}`);
@@ -55,6 +56,35 @@ test('without the flag the page falls back to the CPU and says why', async () =>
     const r = await runSelfCheck(page, 200);
     assertSelfCheck(r, 200);
     await screenshot(page, 'cpu-selfcheck');
+  } finally { await browser.close(); }
+});
+
+test('auto avoids a software WebGPU adapter; the backend switches without a reload and keeps model and results', async () => {
+  const browser = await launch(WEBGPU_ARGS);
+  try {
+    const { page, backend } = await openExplorer(browser, `${server.url}?n=4&sample=first`);
+    // SwiftShader is the only adapter here: Auto says why it takes the CPU.
+    assert.match(backend, /^CPU \(auto: the WebGPU adapter \(.*swiftshader.*\) is a software renderer/i, backend);
+    assert.equal(await page.getByTestId('backend-choice').inputValue(), 'auto');
+    await page.waitForFunction(() => /Loaded/.test(document.querySelector('[data-testid="model-status"]')?.textContent ?? ''), null, { timeout: 120_000 });
+    await page.getByTestId('tab-ntk').click();
+    await page.getByTestId('ntk-run').click();
+    await page.getByTestId('ntk-lmax').waitFor({ timeout: 120_000 });
+    const lmax = await page.getByTestId('ntk-lmax').textContent();
+    // Switching to WebGPU checks the adapter against the CPU (a small NTK on both) first.
+    await page.getByTestId('backend-choice').selectOption('wgpu');
+    await page.waitForFunction(() => /^WebGPU: .+ \(agrees with the CPU to /.test(document.querySelector('[data-testid="backend-status"]')?.textContent ?? ''), null, { timeout: 300_000 });
+    assert.match(page.url(), /[?&]backend=wgpu(&|$)/);
+    // No reload: the model is still loaded and the NTK still shown.
+    assert.match(await page.getByTestId('model-status').textContent(), /Loaded/);
+    assert.equal(await page.getByTestId('ntk-lmax').textContent(), lmax);
+    await page.getByTestId('backend-choice').selectOption('cpu');
+    await page.waitForFunction(() => document.querySelector('[data-testid="backend-status"]')?.textContent === 'CPU (chosen)', null, { timeout: 120_000 });
+    // The model moved back and forth: the NTK on the CPU is the same to the digits shown.
+    await page.getByTestId('ntk-run').click();
+    await page.waitForFunction(() => /on CPU \(chosen\)/.test(document.querySelector('[data-testid="ntk-time"]')?.textContent ?? ''), null, { timeout: 120_000 });
+    assert.equal(await page.getByTestId('ntk-lmax').textContent(), lmax);
+    await screenshot(page, 'backend-switch');
   } finally { await browser.close(); }
 });
 
@@ -78,7 +108,7 @@ test('a long run reports progress, keeps the page responsive and can be cancelle
   const browser = await launch([]);
   try {
     const { page, backend } = await openExplorer(browser, `${server.url}?backend=cpu`);
-    assert.match(backend, /^CPU \(WebGPU unavailable: CPU chosen with \?backend=cpu\)$/);
+    assert.match(backend, /^CPU \(chosen\)$/);
     await page.getByTestId('selfcheck-steps').fill('10000000');
     await page.getByTestId('selfcheck-run').click();
     await page.waitForFunction(() => {

@@ -4,24 +4,16 @@
 use std::path::PathBuf;
 
 use clap::builder::RangedU64ValueParser;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use ntk_lens_core::data::{parse_dataset, ColumnChoice, Dataset};
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::experiment::{prepare, LoraSetup, Prepared, SampleChoice};
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
+use ntk_lens_core::options::{SampleMethod, MAX_SAMPLES};
 
 use crate::args::{LoraArgs, ModelArgs, TokenArgs, DEFAULT_ALPHA};
 use crate::error::Failure;
 use crate::load;
-
-/// How the analysed samples are drawn from the data file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SampleArg {
-    /// The first N rows in file order.
-    First,
-    /// A stratified random sample of N rows (seed: --sample-seed).
-    Stratified,
-}
 
 /// Model, adapter, data, samples and LoRA of an analysis.
 #[derive(Debug, Args)]
@@ -46,14 +38,17 @@ pub struct AnalysisArgs {
     pub label_col: Option<String>,
     /// Number of analysed samples.
     #[arg(long, value_name = "N", default_value_t = 32,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..=4096))]
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_SAMPLES as u64))]
     pub n: usize,
     /// How the N samples are chosen.
-    #[arg(long, value_enum, default_value_t = SampleArg::First)]
-    pub sample: SampleArg,
+    #[arg(long, value_enum, default_value_t = SampleMethod::First)]
+    pub sample: SampleMethod,
     /// Seed of --sample stratified.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub sample_seed: u64,
+    /// The rows (0-based, comma-separated) of --sample picked.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub rows: Vec<usize>,
     #[command(flatten)]
     pub tokens: TokenArgs,
     #[command(flatten)]
@@ -129,13 +124,7 @@ impl AnalysisArgs {
         let tokenizer = load::tokenizer(dir, &model, self.tokens.max_len)?;
         let columns = self.columns();
         let data = dataset(&self.data, columns.as_ref())?;
-        let choice = match self.sample {
-            SampleArg::First => SampleChoice::First { n: self.n },
-            SampleArg::Stratified => SampleChoice::Stratified {
-                n: self.n,
-                seed: self.sample_seed,
-            },
-        };
+        let choice = SampleChoice::new(self.sample, self.n, self.sample_seed, &self.rows);
         let mut prepared = prepare(
             model,
             &tokenizer,

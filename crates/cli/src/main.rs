@@ -11,6 +11,7 @@
 mod analysis;
 mod args;
 mod cmd;
+mod drive;
 mod error;
 mod load;
 mod output;

@@ -18,21 +18,31 @@ pub enum BackendInfo {
     Wgpu {
         /// The adapter's name as the driver reports it (e.g. "SwiftShader Device (Subzero)").
         adapter: String,
+        /// How its results compared with the CPU's at start, when checked.
+        #[serde(default)]
+        check: Option<BackendCheck>,
     },
     /// burn-flex on the CPU, with the reason the GPU path was not taken.
     Cpu {
-        /// Why wgpu is not in use (e.g. "navigator.gpu is undefined"); `None` when the CPU was
-        /// asked for explicitly.
+        /// Why the CPU is in use, for the status line (e.g. "WebGPU unavailable:
+        /// navigator.gpu is undefined"); `None` when the CPU was simply asked for.
         reason: Option<String>,
     },
 }
 
 impl BackendInfo {
-    /// The status-line text: `WebGPU: <adapter>` or `CPU (WebGPU unavailable: <reason>)`.
+    /// The status-line text: `WebGPU: <adapter>` (with the check's result) or `CPU (<reason>)`.
     pub fn label(&self) -> String {
         match self {
-            BackendInfo::Wgpu { adapter } => format!("WebGPU: {adapter}"),
-            BackendInfo::Cpu { reason: Some(r) } => format!("CPU (WebGPU unavailable: {r})"),
+            BackendInfo::Wgpu {
+                adapter,
+                check: Some(c),
+            } => format!(
+                "WebGPU: {adapter} (agrees with the CPU to {:.0e})",
+                c.max_relative_difference
+            ),
+            BackendInfo::Wgpu { adapter, .. } => format!("WebGPU: {adapter}"),
+            BackendInfo::Cpu { reason: Some(r) } => format!("CPU ({r})"),
             BackendInfo::Cpu { reason: None } => "CPU".to_string(),
         }
     }
@@ -113,6 +123,7 @@ async fn check_kernel(device: &Device) -> Result<Vec<f64>, CoreError> {
     use crate::model::seeded::seeded_model;
     use crate::model::weights::tensor_from_vec;
     use crate::ntk::{NtkBuilder, NtkOptions};
+    use crate::steps::Stepwise;
     use crate::tokenize::Encoded;
     let mut model = seeded_model(crate::model::Family::Roberta, 2, 7, device)?;
     model.apply_lora(
@@ -167,9 +178,9 @@ fn compare_kernels(got: &[f64], want: &[f64]) -> BackendCheck {
         .iter()
         .zip(want)
         .fold(0f64, |m, (g, w)| m.max((g - w).abs()));
-    let max_relative_difference = if got.len() != want.len() || scale == 0.0 {
-        f64::INFINITY
-    } else if got.iter().any(|v| !v.is_finite()) {
+    // Different sizes, an all-zero reference or a non-finite entry are never agreement.
+    let comparable = got.len() == want.len() && scale > 0.0 && got.iter().all(|v| v.is_finite());
+    let max_relative_difference = if !comparable {
         f64::INFINITY
     } else {
         worst / scale
@@ -188,15 +199,30 @@ mod tests {
     fn labels_match_the_status_line_format() {
         let gpu = BackendInfo::Wgpu {
             adapter: "SwiftShader".into(),
+            check: None,
         };
         assert_eq!(gpu.label(), "WebGPU: SwiftShader");
         assert!(gpu.is_gpu());
+        let checked = BackendInfo::Wgpu {
+            adapter: "NVIDIA H100".into(),
+            check: Some(BackendCheck {
+                max_relative_difference: 3.2e-7,
+                tolerance: CHECK_TOLERANCE,
+            }),
+        };
+        assert_eq!(
+            checked.label(),
+            "WebGPU: NVIDIA H100 (agrees with the CPU to 3e-7)"
+        );
         let cpu = BackendInfo::Cpu {
-            reason: Some("no adapter".into()),
+            reason: Some("WebGPU unavailable: no adapter".into()),
         };
         assert_eq!(cpu.label(), "CPU (WebGPU unavailable: no adapter)");
         let json = serde_json::to_string(&cpu).unwrap();
-        assert_eq!(json, r#"{"kind":"cpu","reason":"no adapter"}"#);
+        assert_eq!(
+            json,
+            r#"{"kind":"cpu","reason":"WebGPU unavailable: no adapter"}"#
+        );
     }
 
     #[cfg(not(target_family = "wasm"))]

@@ -28,6 +28,14 @@ pub enum CoreError {
         /// What was expected and what was found.
         message: String,
     },
+    /// A file could not be read at all (missing, unreadable).
+    #[error("cannot read `{file}`: {message}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The operating system's message (e.g. not found, permission denied).
+        message: String,
+    },
     /// A safetensors file could not be parsed (truncated, corrupt, unsupported dtype).
     #[error("cannot read safetensors `{file}`: {message}")]
     Safetensors {

@@ -21,10 +21,12 @@ pub mod linear;
 pub mod lora;
 pub mod model;
 pub mod ntk;
+pub mod options;
 pub mod readback;
 pub mod rng;
 pub mod selfcheck;
 pub mod spectrum;
+pub mod steps;
 pub mod tokenize;
 pub mod train;
 

@@ -15,6 +15,7 @@ use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
 use crate::readback::{read_f32, read_scalar};
+use crate::steps::Stepwise;
 use crate::CoreError;
 
 /// Size of the self-check problem.
@@ -182,21 +183,6 @@ impl SelfCheck {
         })
     }
 
-    /// Total steps asked for.
-    pub fn total_steps(&self) -> usize {
-        self.cfg.steps
-    }
-
-    /// Steps taken so far.
-    pub fn steps_done(&self) -> usize {
-        self.steps_done
-    }
-
-    /// True when all steps are done.
-    pub fn is_done(&self) -> bool {
-        self.steps_done >= self.cfg.steps
-    }
-
     fn loss_of(&self, w: Tensor<2>, x: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
         let n = self.cfg.samples as f64;
         let r = x.matmul(w) - y;
@@ -204,7 +190,7 @@ impl SelfCheck {
     }
 
     /// Takes one gradient step through autodiff. At step 0 it also checks the gradient.
-    pub async fn step(&mut self) -> Result<(), CoreError> {
+    async fn step(&mut self) -> Result<(), CoreError> {
         if self.is_done() {
             return Ok(());
         }
@@ -253,6 +239,38 @@ impl SelfCheck {
             grad_max_abs_error: self.grad_max_abs_error.unwrap_or(f64::NAN),
             learning_rate: self.analytic.lr,
         })
+    }
+}
+
+impl Stepwise for SelfCheck {
+    type Output = SelfCheckReport;
+
+    fn total_steps(&self) -> usize {
+        self.cfg.steps
+    }
+
+    fn steps_done(&self) -> usize {
+        self.steps_done
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "gradient step {} of {}",
+            self.steps_done + 1,
+            self.cfg.steps
+        )
+    }
+
+    async fn advance(&mut self) -> Result<(), CoreError> {
+        self.step().await
+    }
+
+    async fn loss(&self) -> Option<f64> {
+        self.current_loss().await.ok()
+    }
+
+    async fn finish(self) -> Result<SelfCheckReport, CoreError> {
+        self.report().await
     }
 }
 

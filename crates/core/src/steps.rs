@@ -29,20 +29,29 @@ pub trait Stepwise {
     /// What the next step does, for a progress line (e.g. "chunk 3 of 8").
     fn describe(&self) -> String;
 
-    /// Takes the next step (nothing when done); returns the current loss where the computation
-    /// has one, for a live curve.
-    async fn advance(&mut self) -> Result<Option<f64>, CoreError>;
+    /// Takes the next step (nothing when done).
+    async fn advance(&mut self) -> Result<(), CoreError>;
+
+    /// The current loss, where the computation has one (for a live curve; asked for only when
+    /// progress is reported, so it may cost a read-back).
+    async fn loss(&self) -> Option<f64> {
+        None
+    }
 
     /// The result; an error when steps remain.
     async fn finish(self) -> Result<Self::Output, CoreError>;
-}
 
-/// Runs every remaining step of `work`, then finishes it.
-pub async fn run_to_end<S: Stepwise>(mut work: S) -> Result<S::Output, CoreError> {
-    while !work.is_done() {
-        work.advance().await?;
+    /// Takes every remaining step, then finishes (for callers with nothing to do in between:
+    /// tests, and the CLI where no progress is shown).
+    async fn run(mut self) -> Result<Self::Output, CoreError>
+    where
+        Self: Sized,
+    {
+        while !self.is_done() {
+            self.advance().await?;
+        }
+        self.finish().await
     }
-    work.finish().await
 }
 
 /// The error of [`Stepwise::finish`] called with steps remaining.

@@ -6,8 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::theme::{Rgb, Theme};
-use crate::util::{text_width, ticks};
-use crate::PlotError;
+use crate::util::{padded_range, text_width, ticks};
+use crate::{Axis, PlotError};
 
 /// Plotters font sizes (the SVG backend writes `size / 1.24` px, the canvas `size` px).
 pub(crate) const TITLE_SIZE: f64 = 22.0;
@@ -164,4 +164,50 @@ pub(crate) fn xy_frame<'a, DB: DrawingBackend>(
     }
     mesh.draw()?;
     Ok(chart)
+}
+
+/// A data range `(min, max)`, `None` when there is no finite value to show.
+pub(crate) type Extent = Option<(f64, f64)>;
+
+/// The x–y chart over the data's extent `x`, `y` (each `(min, max)`, padded by the fractions
+/// `pad` of its span), with its title, axes and grid; or, when there is no extent, the "no
+/// data" panel saying why (`Ok(None)`). Shared by the line and scatter charts.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn data_frame<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    theme: &Theme,
+    title: &str,
+    axes: (&Axis, &Axis),
+    extent: (Extent, Extent),
+    pad: (f64, f64),
+    empty: bool,
+) -> Result<Option<XyChart<'a, DB>>, PlotError> {
+    let (ax, ay) = axes;
+    let (Some((x0, x1)), Some((y0, y1))) = extent else {
+        let reason = if empty {
+            ""
+        } else if ax.log || ay.log {
+            "no finite positive values for the log axis"
+        } else {
+            "no finite values"
+        };
+        no_data(area, theme, title, reason)?;
+        return Ok(None);
+    };
+    area.fill(&theme.background.rgb())?;
+    let (xl, xh) = padded_range(x0, x1, pad.0, ax.log);
+    let (yl, yh) = padded_range(y0, y1, pad.1, ay.log);
+    let fx = Frame {
+        lo: xl,
+        hi: xh,
+        log: ax.log,
+        label: &ax.label,
+    };
+    let fy = Frame {
+        lo: yl,
+        hi: yh,
+        log: ay.log,
+        label: &ay.label,
+    };
+    Ok(Some(xy_frame(area, theme, title, &fx, &fy)?))
 }

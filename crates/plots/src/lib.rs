@@ -79,7 +79,7 @@ pub use heatmap::{
 pub use line::{line_chart, LegendPosition, LineChart, Series};
 pub use scatter::{scatter, Correlation, ScatterChart, ScatterPoint};
 pub use theme::{Rgb, Theme};
-pub use util::{format_sig, least_squares, pearson, spearman};
+pub use util::{format_sig, least_squares};
 
 /// Re-exported so that callers can name the drawing area and backends without their own
 /// `plotters` dependency.

@@ -5,8 +5,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{font, no_data, xy_frame, Frame, NOTE_SIZE};
-use crate::util::{min_max, padded_range, to_axis};
+use crate::common::{data_frame, font, NOTE_SIZE};
+use crate::util::{min_max, to_axis};
 use crate::{Axis, PlotError, Theme};
 
 /// One named series of (x, y) points, drawn in the order given.
@@ -136,34 +136,13 @@ pub fn line_chart<DB: DrawingBackend>(
         })
         .collect();
     let all = || runs.iter().flatten().flatten();
-    let (Some((x0, x1)), Some((y0, y1))) =
-        (min_max(all().map(|p| p.0)), min_max(all().map(|p| p.1)))
+    let extent = (min_max(all().map(|p| p.0)), min_max(all().map(|p| p.1)));
+    let empty = chart.series.iter().all(|s| s.points.is_empty());
+    let axes = (&chart.x, &chart.y);
+    let Some(mut ctx) = data_frame(area, theme, &chart.title, axes, extent, (0.02, 0.05), empty)?
     else {
-        let reason = if chart.series.iter().all(|s| s.points.is_empty()) {
-            ""
-        } else if chart.x.log || chart.y.log {
-            "no finite positive values for the log axis"
-        } else {
-            "no finite values"
-        };
-        return no_data(area, theme, &chart.title, reason);
+        return Ok(());
     };
-    area.fill(&theme.background.rgb())?;
-    let (xl, xh) = padded_range(x0, x1, 0.02, chart.x.log);
-    let (yl, yh) = padded_range(y0, y1, 0.05, chart.y.log);
-    let fx = Frame {
-        lo: xl,
-        hi: xh,
-        log: chart.x.log,
-        label: &chart.x.label,
-    };
-    let fy = Frame {
-        lo: yl,
-        hi: yh,
-        log: chart.y.log,
-        label: &chart.y.label,
-    };
-    let mut ctx = xy_frame(area, theme, &chart.title, &fx, &fy)?;
 
     let mut labelled = false;
     for (i, (s, runs)) in chart.series.iter().zip(&runs).enumerate() {

@@ -5,8 +5,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{anchored, font, no_data, xy_frame, Frame, NOTE_SIZE};
-use crate::util::{least_squares, min_max, padded_range, pearson, spearman, text_width, to_axis};
+use crate::common::{anchored, data_frame, font, NOTE_SIZE};
+use crate::util::{least_squares, min_max, text_width, to_axis};
 use crate::{Axis, PlotError, Theme};
 
 /// One point of a scatter chart.
@@ -26,12 +26,10 @@ pub struct ScatterPoint {
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum Correlation {
     /// No note.
-    None,
-    /// Computed from the drawn points, in axis coordinates (Pearson on log10 values for a log
-    /// axis; Spearman is the same either way).
     #[default]
-    Computed,
-    /// Given by the caller (e.g. the core's layer-selection result).
+    None,
+    /// Given by the caller (the core's layer-selection study computes them: one copy of the
+    /// statistics, in `ntk_lens_core::experiment::correlation`).
     Given {
         /// Pearson r.
         pearson: f64,
@@ -79,35 +77,16 @@ pub fn scatter<DB: DrawingBackend>(
             ))
         })
         .collect();
-    let (Some((x0, x1)), Some((y0, y1))) = (
+    let extent = (
         min_max(pts.iter().map(|p| p.0)),
         min_max(pts.iter().map(|p| p.1)),
-    ) else {
-        let reason = if chart.points.is_empty() {
-            ""
-        } else if chart.x.log || chart.y.log {
-            "no finite positive values for the log axis"
-        } else {
-            "no finite values"
-        };
-        return no_data(area, theme, &chart.title, reason);
+    );
+    let empty = chart.points.is_empty();
+    let axes = (&chart.x, &chart.y);
+    let Some(mut ctx) = data_frame(area, theme, &chart.title, axes, extent, (0.06, 0.08), empty)?
+    else {
+        return Ok(());
     };
-    area.fill(&theme.background.rgb())?;
-    let (xl, xh) = padded_range(x0, x1, 0.06, chart.x.log);
-    let (yl, yh) = padded_range(y0, y1, 0.08, chart.y.log);
-    let fx = Frame {
-        lo: xl,
-        hi: xh,
-        log: chart.x.log,
-        label: &chart.x.label,
-    };
-    let fy = Frame {
-        lo: yl,
-        hi: yh,
-        log: chart.y.log,
-        label: &chart.y.label,
-    };
-    let mut ctx = xy_frame(area, theme, &chart.title, &fx, &fy)?;
 
     let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
     let ys: Vec<f64> = pts.iter().map(|p| p.1).collect();
@@ -116,7 +95,11 @@ pub fn scatter<DB: DrawingBackend>(
 
     if chart.fit_line {
         if let Some((a, b)) = least_squares(&xs, &ys) {
-            if let Some(seg) = clip_line(a, b, (x0, x1), (yl, yh)) {
+            let (x, y) = (
+                extent.0.unwrap_or_default(),
+                ctx.plotting_area().get_y_range(),
+            );
+            if let Some(seg) = clip_line(a, b, x, (y.start, y.end)) {
                 ctx.draw_series(LineSeries::new(seg, line_color.stroke_width(2)))?;
             }
         }
@@ -144,7 +127,6 @@ pub fn scatter<DB: DrawingBackend>(
 
     let note = match &chart.correlation {
         Correlation::None => None,
-        Correlation::Computed => Some((pearson(&xs, &ys), spearman(&xs, &ys), pts.len())),
         Correlation::Given {
             pearson,
             spearman,

@@ -365,7 +365,11 @@ fn scatter_points_labels_fit_and_correlation() {
             })
             .collect(),
         fit_line: true,
-        correlation: Correlation::Computed,
+        correlation: Correlation::Given {
+            pearson: pearson(&kappa.map(f64::log10), &loss),
+            spearman: 1.0,
+            n: 5,
+        },
     };
     let svg = render(&Chart::Scatter(chart.clone()), &Theme::light());
     dump("scatter", &svg);
@@ -417,6 +421,11 @@ fn scatter_degenerate_inputs() {
     let one = ScatterChart {
         points: vec![p(1.0, 1.0)],
         fit_line: true,
+        correlation: Correlation::Given {
+            pearson: f64::NAN,
+            spearman: f64::NAN,
+            n: 1,
+        },
         ..Default::default()
     };
     let svg = render(&Chart::Scatter(one), &theme);
@@ -583,4 +592,14 @@ fn small_and_large_sizes_draw() {
                 .unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
         }
     }
+}
+
+/// Pearson's r (the test's own, to check the note shows the value it is given).
+fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    sxy / (sxx * syy).sqrt()
 }

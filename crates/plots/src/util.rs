@@ -260,65 +260,6 @@ pub(crate) fn tick_formatter(lo: f64, hi: f64, hint: usize, log: bool) -> impl F
     move |v: &f64| t.label(*v)
 }
 
-/// Pearson correlation of paired finite values; NaN with fewer than 2 pairs or zero variance.
-pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
-    let pairs: Vec<(f64, f64)> = x
-        .iter()
-        .zip(y)
-        .filter(|(a, b)| a.is_finite() && b.is_finite())
-        .map(|(a, b)| (*a, *b))
-        .collect();
-    let n = pairs.len();
-    if n < 2 {
-        return f64::NAN;
-    }
-    let mx = pairs.iter().map(|p| p.0).sum::<f64>() / n as f64;
-    let my = pairs.iter().map(|p| p.1).sum::<f64>() / n as f64;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in &pairs {
-        sxy += (a - mx) * (b - my);
-        sxx += (a - mx) * (a - mx);
-        syy += (b - my) * (b - my);
-    }
-    let r = sxy / (sxx * syy).sqrt();
-    if r.is_finite() {
-        r.clamp(-1.0, 1.0)
-    } else {
-        f64::NAN
-    }
-}
-
-/// Spearman rank correlation (average ranks for ties) of paired finite values.
-pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
-    let (xs, ys): (Vec<f64>, Vec<f64>) = x
-        .iter()
-        .zip(y)
-        .filter(|(a, b)| a.is_finite() && b.is_finite())
-        .map(|(a, b)| (*a, *b))
-        .unzip();
-    pearson(&ranks(&xs), &ranks(&ys))
-}
-
-fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut r = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            r[k] = avg;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-/// Least-squares line `y = a + b·x` through the finite pairs: `Some((a, b))`, or `None` with fewer
 /// than 2 pairs or no spread in x.
 pub fn least_squares(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
     let pairs: Vec<(f64, f64)> = x
@@ -440,15 +381,9 @@ mod tests {
     fn statistics() {
         let x = [1.0, 2.0, 3.0, 4.0];
         let y = [2.0, 4.0, 6.0, 8.0];
-        assert!((pearson(&x, &y) - 1.0).abs() < 1e-12);
-        assert!((spearman(&x, &[1.0, 10.0, 100.0, 1000.0]) - 1.0).abs() < 1e-12);
-        assert!((spearman(&x, &[4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
-        assert!(pearson(&[1.0], &[1.0]).is_nan());
-        assert!(pearson(&[1.0, 1.0], &[1.0, 2.0]).is_nan());
         let (a, b) = least_squares(&x, &y).unwrap();
         assert!(a.abs() < 1e-12 && (b - 2.0).abs() < 1e-12);
         assert!(least_squares(&[1.0, 1.0], &[1.0, 2.0]).is_none());
-        assert_eq!(ranks(&[3.0, 1.0, 3.0]), vec![2.5, 1.0, 2.5]);
     }
 
     #[test]

@@ -2,53 +2,16 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use ntk_lens_core::block_on;
 use ntk_lens_core::experiment::NtkReport;
-use ntk_lens_core::ntk::{KernelKind, NtkBuilder, NtkOptions, ParamSet};
-use ntk_lens_core::spectrum::Layout;
+use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
+use ntk_lens_core::options::{KernelKind, Layout, ParamSet};
+use ntk_lens_core::steps::Stepwise;
 
 use crate::analysis::AnalysisArgs;
 use crate::error::Failure;
 use crate::output::write_json;
-
-/// `plain` or `sign`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KernelArg {
-    /// The NTK J Jᵀ.
-    Plain,
-    /// The official code's asymmetric smooth-sign kernel J s(J)ᵀ.
-    Sign,
-}
-
-/// `full` or `trace`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LayoutArg {
-    /// nC × nC, sample-major (row i*C + a).
-    Full,
-    /// n × n, summed over classes.
-    Trace,
-}
-
-/// `lora` or `lora+head`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ParamsArg {
-    /// Every LoRA A and B.
-    Lora,
-    /// LoRA plus the classification head.
-    #[value(name = "lora+head")]
-    LoraHead,
-}
-
-impl ParamsArg {
-    /// The core's parameter set.
-    pub fn set(self) -> ParamSet {
-        match self {
-            ParamsArg::Lora => ParamSet::Lora,
-            ParamsArg::LoraHead => ParamSet::LoraAndHead,
-        }
-    }
-}
 
 /// Flags of `ntk`.
 #[derive(Debug, Args)]
@@ -56,14 +19,14 @@ pub struct NtkArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     /// Plain NTK or the sign kernel.
-    #[arg(long, value_enum, default_value_t = KernelArg::Plain)]
-    pub kernel: KernelArg,
+    #[arg(long, value_enum, default_value_t = KernelKind::Plain)]
+    pub kernel: KernelKind,
     /// Layout of the kernel and blocks in the output.
-    #[arg(long, value_enum, default_value_t = LayoutArg::Full)]
-    pub layout: LayoutArg,
+    #[arg(long, value_enum, default_value_t = Layout::Full)]
+    pub layout: Layout,
     /// The parameters of the Jacobian.
-    #[arg(long, value_enum, default_value_t = ParamsArg::Lora)]
-    pub params: ParamsArg,
+    #[arg(long, value_enum, default_value_t = ParamSet::Lora)]
+    pub params: ParamSet,
     /// Shift λ of the reported condition number κ(K + λI).
     #[arg(long, value_name = "LAMBDA", default_value_t = 0.0)]
     pub lambda: f64,
@@ -79,24 +42,17 @@ pub struct NtkArgs {
 pub fn run(args: NtkArgs) -> Result<(), Failure> {
     let prepared = args.analysis.prepare(None, 0)?;
     let options = NtkOptions {
-        params: args.params.set(),
-        kernel: match args.kernel {
-            KernelArg::Plain => KernelKind::Plain,
-            KernelArg::Sign => KernelKind::Sign,
-        },
+        params: args.params,
+        kernel: args.kernel,
         chunk_size: args.chunk,
         blocks: None,
     };
     let builder = NtkBuilder::new(&prepared.model, &prepared.train.encoded, &[], options)
         .map_err(|e| Failure::input("ntk", e))?;
     let blocks = block_on(builder.run())?;
-    let layout = match args.layout {
-        LayoutArg::Full => Layout::Full,
-        LayoutArg::Trace => Layout::Trace,
-    };
     let report = NtkReport::new(
         &blocks,
-        layout,
+        args.layout,
         &prepared.train.labels,
         args.lambda,
         prepared.notes.clone(),

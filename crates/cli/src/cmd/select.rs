@@ -1,29 +1,18 @@
 //! `ntk-lens select`: layer selection from the NTK at initialisation, and (with --train)
 //! whether κ at initialisation predicts the outcome of fine-tuning.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use ntk_lens_core::block_on;
-use ntk_lens_core::experiment::{Strategy, Study, StudyConfig};
+use ntk_lens_core::experiment::{Study, StudyConfig};
 use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
+use ntk_lens_core::options::Strategy;
+use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::train::TrainConfig;
 
 use crate::analysis::{AnalysisArgs, EvalOutputArgs};
 use crate::cmd::sweep::TrainArgs;
 use crate::error::Failure;
 use crate::output::write_json;
-
-/// Selection strategies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StrategyArg {
-    /// Greedy forward selection minimising κ(K_S + λI).
-    GreedyKappa,
-    /// Greedy forward selection maximising λ_min(K_S + λI).
-    GreedyLmin,
-    /// The K blocks with the largest trace.
-    Trace,
-    /// Each block alone; the K with the smallest κ.
-    AllSingles,
-}
 
 /// Flags of `select`.
 #[derive(Debug, Args)]
@@ -34,8 +23,8 @@ pub struct SelectArgs {
     #[arg(long, value_name = "K", default_value_t = 2)]
     pub budget: usize,
     /// How to select.
-    #[arg(long, value_enum, default_value_t = StrategyArg::GreedyKappa)]
-    pub strategy: StrategyArg,
+    #[arg(long, value_enum, default_value_t = Strategy::GreedyKappa)]
+    pub strategy: Strategy,
     /// Shift λ of κ(K_S + λI) used for scoring.
     #[arg(long, value_name = "LAMBDA", default_value_t = 0.0)]
     pub kappa_lambda: f64,
@@ -69,7 +58,7 @@ pub fn run(args: SelectArgs) -> Result<(), Failure> {
     let t = &args.training;
     let training = TrainConfig {
         lambda: args.lambda,
-        lr: t.lr.unwrap_or(match t.optimizer() {
+        lr: t.lr.unwrap_or(match t.optimizer {
             ntk_lens_core::train::OptimizerKind::Gd => {
                 let mu = ntk
                     .total()?
@@ -81,25 +70,20 @@ pub fn run(args: SelectArgs) -> Result<(), Failure> {
             ntk_lens_core::train::OptimizerKind::Adam => 1e-3,
         }),
         steps: t.steps,
-        optimizer: t.optimizer(),
-        loss: t.loss(),
+        optimizer: t.optimizer,
+        loss: t.loss,
         selective: t.selective,
         train_head: false,
         chunk_size: t.chunk,
     };
     let config = StudyConfig {
         budget: args.budget,
-        strategy: match args.strategy {
-            StrategyArg::GreedyKappa => Strategy::GreedyKappa,
-            StrategyArg::GreedyLmin => Strategy::GreedyLmin,
-            StrategyArg::Trace => Strategy::Trace,
-            StrategyArg::AllSingles => Strategy::AllSingles,
-        },
+        strategy: args.strategy,
         kappa_lambda: args.kappa_lambda,
         train: args.train,
         training,
     };
-    let mut study = Study::new(
+    let study = Study::new(
         &prepared.model,
         prepared.train,
         prepared.eval,
@@ -108,17 +92,17 @@ pub fn run(args: SelectArgs) -> Result<(), Failure> {
         &[],
     )
     .map_err(|e| Failure::input("select flags", e))?;
-    while !study.is_done() {
-        let label = study
-            .current()
-            .map(|c| c.blocks.join("+"))
-            .unwrap_or_default();
-        block_on(study.step())?;
-        if study.current().map(|c| c.blocks.join("+")) != Some(label.clone()) {
-            eprintln!("trained {label}");
+    let label = |s: &Study| s.current().map(|c| c.blocks.join("+"));
+    let mut current = label(&study);
+    let report = crate::drive::drive(study, |s| {
+        let now = label(s);
+        if now != current {
+            if let Some(done) = &current {
+                eprintln!("trained {done}");
+            }
+            current = now;
         }
-    }
-    let report = study.finish();
+    })?;
     if let Some(dir) = &args.io.plots {
         crate::plots::select(&report, dir)?;
     }

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use ntk_lens_core::block_on;
 use ntk_lens_core::device::{cpu_device, BackendInfo};
 use ntk_lens_core::selfcheck::{SelfCheck, SelfCheckConfig};
 
@@ -35,11 +34,7 @@ pub fn run(args: SelfCheckArgs) -> Result<(), Failure> {
         steps: args.steps,
     };
     let device = cpu_device();
-    let mut check = SelfCheck::new(cfg, &device)?;
-    while !check.is_done() {
-        block_on(check.step())?;
-    }
-    let report = block_on(check.report())?;
+    let report = crate::drive::drive(SelfCheck::new(cfg, &device)?, |_| {})?;
     let backend = BackendInfo::Cpu { reason: None };
     let value = serde_json::json!({ "backend": backend, "report": report });
     write_json(&value, args.out.as_deref())

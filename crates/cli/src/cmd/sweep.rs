@@ -1,32 +1,15 @@
 //! `ntk-lens sweep`: the linearized model against actual proximal fine-tuning over a λ grid.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use ntk_lens_core::block_on;
 use ntk_lens_core::experiment::{RadiusConfig, RadiusProbe, Sweep, SweepConfig};
 use ntk_lens_core::ntk::{NtkBuilder, NtkOptions, ParamSet};
-use ntk_lens_core::train::{LossKind, OptimizerKind};
+use ntk_lens_core::options::{LossKind, OptimizerKind};
+use ntk_lens_core::steps::Stepwise;
 
 use crate::analysis::{AnalysisArgs, EvalOutputArgs};
 use crate::error::Failure;
 use crate::output::write_json;
-
-/// `gd` or `adam`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OptimizerArg {
-    /// Full-batch gradient descent (the theory's setting).
-    Gd,
-    /// Adam.
-    Adam,
-}
-
-/// `mse` or `ce`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LossArg {
-    /// ½‖f − onehot(y)‖².
-    Mse,
-    /// Cross-entropy.
-    Ce,
-}
 
 /// How each fine-tuning run goes (shared by `sweep` and `select`).
 #[derive(Debug, Args)]
@@ -35,11 +18,11 @@ pub struct TrainArgs {
     #[arg(long, value_name = "T", default_value_t = 100)]
     pub steps: usize,
     /// Optimizer.
-    #[arg(long, value_enum, default_value_t = OptimizerArg::Gd)]
-    pub optimizer: OptimizerArg,
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Gd)]
+    pub optimizer: OptimizerKind,
     /// Loss of the actual model.
-    #[arg(long, value_enum, default_value_t = LossArg::Mse)]
-    pub loss: LossArg,
+    #[arg(long, value_enum, default_value_t = LossKind::Mse)]
+    pub loss: LossKind,
     /// Apply the proximal term only when ⟨∇L, θ − θ0⟩ ≥ 0 (the paper's Eq. 8).
     #[arg(long)]
     pub selective: bool,
@@ -49,24 +32,6 @@ pub struct TrainArgs {
     /// Samples per forward/backward pass (gradients are summed: still full-batch).
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub chunk: usize,
-}
-
-impl TrainArgs {
-    /// The core's optimizer.
-    pub fn optimizer(&self) -> OptimizerKind {
-        match self.optimizer {
-            OptimizerArg::Gd => OptimizerKind::Gd,
-            OptimizerArg::Adam => OptimizerKind::Adam,
-        }
-    }
-
-    /// The core's loss.
-    pub fn loss(&self) -> LossKind {
-        match self.loss {
-            LossArg::Mse => LossKind::Mse,
-            LossArg::Ce => LossKind::Ce,
-        }
-    }
 }
 
 /// Flags of `sweep`.
@@ -152,18 +117,17 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
     let config = SweepConfig {
         lambdas: args.lambdas.clone(),
         steps: args.train.steps,
-        optimizer: args.train.optimizer(),
-        loss: args.train.loss(),
+        optimizer: args.train.optimizer,
+        loss: args.train.loss,
         selective: args.train.selective,
         lr: args.train.lr,
         chunk_size: args.train.chunk,
         lambda_batch: args.lambda_batch,
     };
-    let mut sweep = Sweep::new(&prepared.model, prepared.train, prepared.eval, ntk, config)
+    let sweep = Sweep::new(&prepared.model, prepared.train, prepared.eval, ntk, config)
         .map_err(|e| Failure::input("sweep flags", e))?;
     let mut reported = 0;
-    while !sweep.is_done() {
-        block_on(sweep.step())?;
+    let mut report = crate::drive::drive(sweep, |sweep| {
         for p in &sweep.results()[reported..] {
             eprintln!(
                 "λ = {:e}: gap_train {:.3e}, train loss actual {:.4} / linear {:.4}, ‖θ−θ0‖ {:.3e}",
@@ -175,8 +139,8 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
             );
         }
         reported = sweep.results().len();
-    }
-    let mut report = sweep.finish()?;
+    })?
+    .report;
     report.radius = radius;
     if let Some(dir) = &args.io.plots {
         crate::plots::sweep(&report, dir)?;

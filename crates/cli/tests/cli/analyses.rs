@@ -1,7 +1,6 @@
 //! `ntk`, `sweep` and `select` run as a user would, checked against the torch.func fixture and
 //! for their bad inputs.
 
-
 use crate::common::{expect_input_error, fixtures, labelled_jsonl, run_json, scratch};
 
 fn as_f64s(v: &serde_json::Value) -> Vec<f64> {

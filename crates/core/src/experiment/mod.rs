@@ -14,4 +14,6 @@ pub use ntk_report::{BlockSummary, NtkReport};
 pub use prepare::{default_head_kind, prepare, LoraSetup, Prepared, SampleChoice, Samples};
 pub use radius::{RadiusConfig, RadiusPoint, RadiusProbe};
 pub use study::{Candidate, Strategy, Study, StudyConfig, StudyReport};
-pub use sweep::{linear_point, LinearPoint, Sweep, SweepConfig, SweepPoint, SweepReport};
+pub use sweep::{
+    linear_point, FinishedSweep, LinearPoint, Sweep, SweepConfig, SweepPoint, SweepReport,
+};

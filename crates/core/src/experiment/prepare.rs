@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::lora::LoraConfig;
 use crate::model::{Family, HeadKind, Model};
+use crate::options::{SampleMethod, MAX_SAMPLES};
 use crate::tokenize::{Encoded, TextTokenizer};
 use crate::CoreError;
 
@@ -32,10 +33,36 @@ pub enum SampleChoice {
 }
 
 impl SampleChoice {
+    /// The choice of `method`: the first `n` rows, `n` stratified with `seed`, or the `rows`.
+    pub fn new(method: SampleMethod, n: usize, seed: u64, rows: &[usize]) -> Self {
+        match method {
+            SampleMethod::First => SampleChoice::First { n },
+            SampleMethod::Stratified => SampleChoice::Stratified { n, seed },
+            SampleMethod::Picked => SampleChoice::Picked {
+                rows: rows.to_vec(),
+            },
+        }
+    }
+
+    /// Which method this is.
+    pub fn method(&self) -> SampleMethod {
+        match self {
+            SampleChoice::First { .. } => SampleMethod::First,
+            SampleChoice::Stratified { .. } => SampleMethod::Stratified,
+            SampleChoice::Picked { .. } => SampleMethod::Picked,
+        }
+    }
+
     /// The row indices this choice selects from `data`; typed errors for `n = 0`, `n` larger
     /// than the data, a class without rows (stratified), or an index out of range.
     pub fn indices(&self, data: &Dataset) -> Result<Vec<usize>, CoreError> {
         match self {
+            SampleChoice::First { n } | SampleChoice::Stratified { n, .. } if *n > MAX_SAMPLES => {
+                Err(CoreError::invalid(
+                    "n",
+                    format!("at most {MAX_SAMPLES} samples can be analysed, {n} were asked for"),
+                ))
+            }
             SampleChoice::First { n } => {
                 data.first_n(*n)?;
                 Ok((0..*n).collect())
@@ -44,6 +71,15 @@ impl SampleChoice {
             SampleChoice::Picked { rows } => {
                 if rows.is_empty() {
                     return Err(CoreError::invalid("samples", "no rows are picked"));
+                }
+                if rows.len() > MAX_SAMPLES {
+                    return Err(CoreError::invalid(
+                        "samples",
+                        format!(
+                            "at most {MAX_SAMPLES} rows can be picked, got {}",
+                            rows.len()
+                        ),
+                    ));
                 }
                 if let Some(&bad) = rows.iter().find(|&&r| r >= data.len()) {
                     return Err(CoreError::invalid(

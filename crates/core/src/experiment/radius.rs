@@ -14,6 +14,7 @@ use crate::model::Model;
 use crate::ntk::{NtkBlocks, NtkBuilder, NtkOptions};
 use crate::readback::read_f32;
 use crate::rng::SplitMix64;
+use crate::steps::Stepwise;
 use crate::tokenize::Encoded;
 use crate::CoreError;
 
@@ -103,21 +104,6 @@ impl RadiusProbe {
         })
     }
 
-    /// Perturbed kernels in all.
-    pub fn total_steps(&self) -> usize {
-        self.config.radii.len() * self.config.draws
-    }
-
-    /// Perturbed kernels done.
-    pub fn done_steps(&self) -> usize {
-        self.done
-    }
-
-    /// Whether every draw is done.
-    pub fn is_done(&self) -> bool {
-        self.done >= self.total_steps()
-    }
-
     /// `θ0 + r v/‖v‖` for a fresh Gaussian direction `v` over all LoRA entries.
     async fn perturbed(&mut self, r: f64) -> Result<Model, CoreError> {
         let mut m = self.model.clone();
@@ -157,18 +143,15 @@ impl RadiusProbe {
     }
 
     /// Computes the next perturbed kernel.
-    pub async fn step(&mut self) -> Result<(), CoreError> {
+    async fn step(&mut self) -> Result<(), CoreError> {
         if self.is_done() {
             return Ok(());
         }
         let ri = self.done / self.config.draws;
         let r = self.config.radii[ri];
         let m = self.perturbed(r).await?;
-        let k = NtkBuilder::new(&m, &self.samples, &[], self.options.clone())?
-            .run()
-            .await?
-            .total()?
-            .to_row_major();
+        let builder = NtkBuilder::new(&m, &self.samples, &[], self.options.clone())?;
+        let k = builder.run().await?.total()?.to_row_major();
         let max_change = k
             .iter()
             .zip(&self.base)
@@ -200,12 +183,33 @@ impl RadiusProbe {
             })
             .collect()
     }
+}
 
-    /// Runs every remaining draw.
-    pub async fn run(mut self) -> Result<Vec<RadiusPoint>, CoreError> {
-        while !self.is_done() {
-            self.step().await?;
-        }
+impl Stepwise for RadiusProbe {
+    type Output = Vec<RadiusPoint>;
+
+    /// Perturbed kernels in all.
+    fn total_steps(&self) -> usize {
+        self.config.radii.len() * self.config.draws
+    }
+
+    fn steps_done(&self) -> usize {
+        self.done
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "perturbed kernel {} of {}",
+            self.done + 1,
+            self.total_steps()
+        )
+    }
+
+    async fn advance(&mut self) -> Result<(), CoreError> {
+        self.step().await
+    }
+
+    async fn finish(self) -> Result<Vec<RadiusPoint>, CoreError> {
         Ok(self.points())
     }
 }

@@ -13,36 +13,12 @@ use crate::lora::LoraSite;
 use crate::model::Model;
 use crate::ntk::NtkBlocks;
 use crate::spectrum::{Objective, Selection, SpectrumOptions};
+use crate::steps::{self, Stepwise};
 use crate::train::trainer::logits_of;
 use crate::train::{metrics, LossKind, StepRecord, TrainConfig, Trainer};
 use crate::CoreError;
 
-/// How blocks are chosen under the budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    /// Greedy forward selection minimising `κ(K_S + λI)`.
-    GreedyKappa,
-    /// Greedy forward selection maximising `λ_min(K_S + λI)`.
-    GreedyLmin,
-    /// The `k` blocks with the largest trace.
-    Trace,
-    /// Every single block scored alone; the `k` with the smallest κ.
-    AllSingles,
-}
-
-impl Strategy {
-    /// Parses `greedy-kappa`, `greedy-lmin`, `trace` or `all-singles`.
-    pub fn parse(s: &str) -> Option<Strategy> {
-        match s {
-            "greedy-kappa" => Some(Strategy::GreedyKappa),
-            "greedy-lmin" => Some(Strategy::GreedyLmin),
-            "trace" => Some(Strategy::Trace),
-            "all-singles" => Some(Strategy::AllSingles),
-            _ => None,
-        }
-    }
-}
+pub use crate::options::Strategy;
 
 /// A block subset, its spectral score and (after training) its outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,6 +88,7 @@ pub struct Study {
     candidates: Vec<Candidate>,
     index: usize,
     trainer: Option<Trainer>,
+    last_loss: Option<f64>,
 }
 
 fn sites_of(blocks: &[String]) -> Result<Vec<LoraSite>, CoreError> {
@@ -242,6 +219,7 @@ impl Study {
             greedy,
             candidates,
             trainer: None,
+            last_loss: None,
         })
     }
 
@@ -250,33 +228,13 @@ impl Study {
         &self.candidates
     }
 
-    /// Training steps in all.
-    pub fn total_steps(&self) -> usize {
-        if self.config.train {
-            self.candidates.len() * self.config.training.steps
-        } else {
-            0
-        }
-    }
-
-    /// Training steps done.
-    pub fn done_steps(&self) -> usize {
-        (self.index.min(self.candidates.len())) * self.config.training.steps
-            + self.trainer.as_ref().map_or(0, Trainer::steps_done)
-    }
-
-    /// Whether every candidate is trained (or training is off).
-    pub fn is_done(&self) -> bool {
-        self.index >= self.candidates.len()
-    }
-
     /// The candidate being trained.
     pub fn current(&self) -> Option<&Candidate> {
         self.candidates.get(self.index)
     }
 
     /// One training step of the current candidate.
-    pub async fn step(&mut self) -> Result<Option<StepRecord>, CoreError> {
+    async fn step(&mut self) -> Result<Option<StepRecord>, CoreError> {
         let Some(cand) = self.candidates.get(self.index) else {
             return Ok(None);
         };
@@ -320,7 +278,7 @@ impl Study {
     }
 
     /// The report with the correlations over the trained candidates.
-    pub fn finish(self) -> StudyReport {
+    fn report(self) -> StudyReport {
         let log_kappa: Vec<Option<f64>> = self
             .candidates
             .iter()
@@ -369,12 +327,57 @@ impl Study {
             notes,
         }
     }
+}
 
-    /// Runs every remaining step.
-    pub async fn run(mut self) -> Result<StudyReport, CoreError> {
-        while !self.is_done() {
-            self.step().await?;
+impl Stepwise for Study {
+    type Output = StudyReport;
+
+    /// Training steps in all (0 without training).
+    fn total_steps(&self) -> usize {
+        if self.config.train {
+            self.candidates.len() * self.config.training.steps
+        } else {
+            0
         }
-        Ok(self.finish())
+    }
+
+    fn steps_done(&self) -> usize {
+        if !self.config.train {
+            return 0;
+        }
+        self.index.min(self.candidates.len()) * self.config.training.steps
+            + self.trainer.as_ref().map_or(0, Trainer::steps_done)
+    }
+
+    /// Whether every candidate is trained (or training is off).
+    fn is_done(&self) -> bool {
+        self.index >= self.candidates.len()
+    }
+
+    fn describe(&self) -> String {
+        self.current()
+            .map(|c| format!("fine-tuning {}", c.blocks.join(" + ")))
+            .unwrap_or_default()
+    }
+
+    async fn advance(&mut self) -> Result<(), CoreError> {
+        self.last_loss = self.step().await?.map(|r| r.loss);
+        Ok(())
+    }
+
+    async fn loss(&self) -> Option<f64> {
+        self.last_loss
+    }
+
+    /// The report with the correlations over the trained candidates.
+    async fn finish(self) -> Result<StudyReport, CoreError> {
+        if !self.is_done() {
+            return Err(steps::unfinished(
+                "study",
+                self.steps_done(),
+                self.total_steps(),
+            ));
+        }
+        Ok(self.report())
     }
 }

@@ -18,6 +18,7 @@ use crate::model::Model;
 use crate::ntk::{KernelKind, NtkBlocks};
 use crate::readback::read_f32;
 use crate::spectrum::SpectrumOptions;
+use crate::steps::Stepwise;
 use crate::train::trainer::logits_of;
 use crate::train::{
     default_gd_lr, metrics, LossKind, OptimizerKind, Run, StepRecord, TrainConfig, Trainer,
@@ -206,6 +207,16 @@ pub async fn update_norms(model: &Model) -> Result<BTreeMap<String, f64>, CoreEr
         .collect())
 }
 
+/// A finished sweep: the report, and the model fine-tuned at each λ (they share the frozen
+/// weights; only the LoRA tensors differ), e.g. to export one as a PEFT adapter.
+#[derive(Debug, Clone)]
+pub struct FinishedSweep {
+    /// The report.
+    pub report: SweepReport,
+    /// `(λ, model)` per λ, in the order of the report.
+    pub trained: Vec<(f64, Model)>,
+}
+
 /// The sweep, one training step per [`Sweep::step`].
 pub struct Sweep {
     model: Model,
@@ -220,6 +231,7 @@ pub struct Sweep {
     /// The batch being trained.
     group: usize,
     trainer: Option<Trainer>,
+    last_loss: Option<f64>,
     results: Vec<SweepPoint>,
     trained: Vec<(f64, Model)>,
 }
@@ -280,6 +292,7 @@ impl Sweep {
             groups,
             group: 0,
             trainer: None,
+            last_loss: None,
             results: Vec::new(),
             trained: Vec::new(),
         };
@@ -345,6 +358,9 @@ impl Sweep {
     /// when their last step is done, their points are computed and appended to
     /// [`Sweep::results`].
     pub async fn step(&mut self) -> Result<Vec<StepRecord>, CoreError> {
+        if self.is_done() {
+            return Ok(Vec::new());
+        }
         let lambdas = self.current_lambdas();
         if lambdas.is_empty() {
             return Ok(Vec::new());
@@ -372,14 +388,12 @@ impl Sweep {
         let records = trainer.step_all().await?;
         if trainer.is_done() {
             if let Some(t) = self.trainer.take() {
-                let distances = t.param_distances().await?;
-                for (k, &lambda) in lambdas.iter().enumerate() {
-                    let model = t.model_of(k)?;
+                for run in t.finish().await?.runs {
                     let point = self
-                        .finish_lambda(lambda, &model, distances[k], t.history_of(k))
+                        .finish_lambda(run.run.lambda, &run.model, run.param_distance, &run.history)
                         .await?;
                     self.results.push(point);
-                    self.trained.push((lambda, model));
+                    self.trained.push((run.run.lambda, run.model));
                 }
             }
             self.group += 1;
@@ -470,15 +484,50 @@ impl Sweep {
             loss_curve_linear: lin_curve,
         })
     }
+}
 
-    /// The fine-tuned model of every finished λ (they share the frozen weights; only the LoRA
-    /// tensors differ), e.g. to export one as a PEFT adapter.
-    pub fn trained_models(&self) -> &[(f64, Model)] {
-        &self.trained
+impl Stepwise for Sweep {
+    type Output = FinishedSweep;
+
+    /// Training steps in all (a step of `k` λ side by side counts `k`).
+    fn total_steps(&self) -> usize {
+        self.config.lambdas.len() * self.config.steps
     }
 
-    /// The report; errors when λ values remain.
-    pub fn finish(self) -> Result<SweepReport, CoreError> {
+    fn steps_done(&self) -> usize {
+        let finished: usize = self.groups[..self.group].iter().map(Vec::len).sum();
+        let current = self
+            .trainer
+            .as_ref()
+            .map_or(0, |t| t.steps_done() * t.runs().len());
+        finished * self.config.steps + current
+    }
+
+    fn is_done(&self) -> bool {
+        self.group >= self.groups.len()
+    }
+
+    fn describe(&self) -> String {
+        let lambdas: Vec<String> = self
+            .current_lambdas()
+            .iter()
+            .map(|l| format!("{l:e}"))
+            .collect();
+        format!("training at λ = {}", lambdas.join(", "))
+    }
+
+    async fn advance(&mut self) -> Result<(), CoreError> {
+        self.last_loss = self.step().await?.first().map(|r| r.loss);
+        Ok(())
+    }
+
+    /// The loss of the first λ of the last step.
+    async fn loss(&self) -> Option<f64> {
+        self.last_loss
+    }
+
+    /// The report and the trained models; errors when λ values remain.
+    async fn finish(self) -> Result<FinishedSweep, CoreError> {
         if !self.is_done() {
             return Err(CoreError::invalid(
                 "sweep",
@@ -504,7 +553,7 @@ impl Sweep {
                     .into(),
             );
         }
-        Ok(SweepReport {
+        let report = SweepReport {
             n: self.train.len(),
             n_eval: self.eval.len(),
             classes: self.ntk.classes,
@@ -512,14 +561,10 @@ impl Sweep {
             config: self.config,
             notes,
             radius: None,
+        };
+        Ok(FinishedSweep {
+            report,
+            trained: self.trained,
         })
-    }
-
-    /// Runs every remaining step.
-    pub async fn run(mut self) -> Result<SweepReport, CoreError> {
-        while !self.is_done() {
-            self.step().await?;
-        }
-        self.finish()
     }
 }

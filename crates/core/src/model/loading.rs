@@ -12,20 +12,45 @@ use super::encoder::{Embeddings, Encoder, EncoderLayer};
 use super::heads::ClassifierHead;
 use super::layers::{Dense, LayerNorm};
 use super::weights::{tensor_from_vec, WeightFile};
-use crate::lora::AdaptedLinear;
+use crate::lora::{AdaptedLinear, LoraModule};
 use crate::CoreError;
 
-/// Reads tensors for one model: knows the family prefix and the device.
+/// Reads the tensors of one module: knows the module's path in the file (`encoder.layer.3`),
+/// the family prefix the file's names may carry, and the device. [`Reader::pp`] descends into a
+/// sub-module, so each module is loaded by a reader of its own path (as candle's `VarBuilder`).
 struct Reader<'f, 'a> {
     file: &'f WeightFile<'a>,
+    /// The family prefix (`bert`, `roberta`) of the file's names, or empty.
     prefix: String,
+    /// This module's path, e.g. `encoder.layer.3.attention.self.query` (empty at the top).
+    path: String,
     device: Device,
 }
 
-impl Reader<'_, '_> {
-    /// Candidate stored names of the encoder tensor `name` (given without prefix).
+impl<'f, 'a> Reader<'f, 'a> {
+    /// The reader of sub-module `name`.
+    fn pp(&self, name: &str) -> Reader<'f, 'a> {
+        Reader {
+            file: self.file,
+            prefix: self.prefix.clone(),
+            path: self.name(name),
+            device: self.device.clone(),
+        }
+    }
+
+    /// The full name of `name` under this module.
+    fn name(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.path)
+        }
+    }
+
+    /// Candidate stored names of the tensor `name` of this module.
     fn candidates(&self, name: &str) -> Vec<String> {
-        let mut bases = vec![name.to_string()];
+        let name = self.name(name);
+        let mut bases = vec![name.clone()];
         if let Some(stem) = name.strip_suffix("LayerNorm.weight") {
             bases.push(format!("{stem}LayerNorm.gamma"));
         }
@@ -52,17 +77,19 @@ impl Reader<'_, '_> {
         Ok(tensor_from_vec(v, [rows, cols], &self.device))
     }
 
-    fn dense(&self, name: &str, out: usize, inp: usize) -> Result<Dense, CoreError> {
+    /// This module as a dense layer (`weight`, `bias`).
+    fn dense(&self, out: usize, inp: usize) -> Result<Dense, CoreError> {
         Ok(Dense {
-            weight: self.t2(&format!("{name}.weight"), out, inp)?,
-            bias: Some(self.t1(&format!("{name}.bias"), out)?),
+            weight: self.t2("weight", out, inp)?,
+            bias: Some(self.t1("bias", out)?),
         })
     }
 
-    fn norm(&self, name: &str, h: usize, eps: f64) -> Result<LayerNorm, CoreError> {
+    /// This module as a LayerNorm (`weight`/`gamma`, `bias`/`beta`).
+    fn norm(&self, h: usize, eps: f64) -> Result<LayerNorm, CoreError> {
         Ok(LayerNorm {
-            weight: self.t1(&format!("{name}.weight"), h)?,
-            bias: self.t1(&format!("{name}.bias"), h)?,
+            weight: self.t1("weight", h)?,
+            bias: self.t1("bias", h)?,
             eps,
         })
     }
@@ -96,6 +123,7 @@ pub fn load_encoder(
     let r = Reader {
         file,
         prefix: prefix.clone(),
+        path: String::new(),
         device: device.clone(),
     };
     let (h, i, eps) = (
@@ -103,43 +131,42 @@ pub fn load_encoder(
         config.intermediate_size,
         config.layer_norm_eps,
     );
+    let e = r.pp("embeddings");
     let embeddings = Embeddings {
-        word: r.t2("embeddings.word_embeddings.weight", config.vocab_size, h)?,
-        position: r.t2(
-            "embeddings.position_embeddings.weight",
+        word: e.t2("word_embeddings.weight", config.vocab_size, h)?,
+        position: e.t2(
+            "position_embeddings.weight",
             config.max_position_embeddings,
             h,
         )?,
-        token_type: r.t2(
-            "embeddings.token_type_embeddings.weight",
-            config.type_vocab_size,
-            h,
-        )?,
-        layer_norm: r.norm("embeddings.LayerNorm", h, eps)?,
+        token_type: e.t2("token_type_embeddings.weight", config.type_vocab_size, h)?,
+        layer_norm: e.pp("LayerNorm").norm(h, eps)?,
     };
     let mut layers = Vec::with_capacity(config.num_hidden_layers);
     for l in 0..config.num_hidden_layers {
-        let p = format!("encoder.layer.{l}");
-        let lin = |name: &str, out: usize, inp: usize| -> Result<AdaptedLinear, CoreError> {
-            Ok(AdaptedLinear::new(r.dense(
-                &format!("{p}.{name}"),
-                out,
-                inp,
-            )?))
+        let layer = r.pp(&format!("encoder.layer.{l}"));
+        // The six linear layers, at the paths `LoraModule::hf_path` names.
+        let lin = |m: LoraModule| -> Result<AdaptedLinear, CoreError> {
+            let (out, inp) = match m {
+                LoraModule::Intermediate => (i, h),
+                LoraModule::Output => (h, i),
+                _ => (h, h),
+            };
+            Ok(AdaptedLinear::new(layer.pp(m.hf_path()).dense(out, inp)?))
         };
         layers.push(EncoderLayer {
-            query: lin("attention.self.query", h, h)?,
-            key: lin("attention.self.key", h, h)?,
-            value: lin("attention.self.value", h, h)?,
-            attn_out: lin("attention.output.dense", h, h)?,
-            attn_norm: r.norm(&format!("{p}.attention.output.LayerNorm"), h, eps)?,
-            intermediate: lin("intermediate.dense", i, h)?,
-            output: lin("output.dense", h, i)?,
-            out_norm: r.norm(&format!("{p}.output.LayerNorm"), h, eps)?,
+            query: lin(LoraModule::Query)?,
+            key: lin(LoraModule::Key)?,
+            value: lin(LoraModule::Value)?,
+            attn_out: lin(LoraModule::AttnOut)?,
+            attn_norm: layer.pp("attention.output.LayerNorm").norm(h, eps)?,
+            intermediate: lin(LoraModule::Intermediate)?,
+            output: lin(LoraModule::Output)?,
+            out_norm: layer.pp("output.LayerNorm").norm(h, eps)?,
         });
     }
     let pooler = if file.find(&r.candidates("pooler.dense.weight")).is_some() {
-        Some(r.dense("pooler.dense", h, h)?)
+        Some(r.pp("pooler.dense").dense(h, h)?)
     } else {
         None
     };

@@ -106,7 +106,7 @@ impl Model {
     pub fn from_dir(dir: impl AsRef<std::path::Path>, device: &Device) -> Result<Self, CoreError> {
         let dir = dir.as_ref();
         let read = |name: &str| {
-            std::fs::read(dir.join(name)).map_err(|e| CoreError::Safetensors {
+            std::fs::read(dir.join(name)).map_err(|e| CoreError::Io {
                 file: dir.join(name).display().to_string(),
                 message: e.to_string(),
             })
@@ -181,7 +181,7 @@ impl Model {
                 return Err(CoreError::adapter(
                     "r",
                     format!(
-                        "rank {} is larger than the width {width} of {}; LoRA needs r ≤                          min(in, out)",
+                        "rank {} is larger than the width {width} of {}; LoRA needs r ≤ min(in, out)",
                         config.r,
                         site.block_name()
                     ),

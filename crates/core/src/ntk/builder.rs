@@ -17,6 +17,7 @@ use super::options::{KernelKind, NtkOptions};
 use crate::model::{ClassifierHead, Model};
 use crate::readback::read_f32;
 use crate::spectrum::{BlockSet, Kernel, Layout};
+use crate::steps::{self, Stepwise};
 use crate::tokenize::{length_order, restore_order, Encoded};
 use crate::CoreError;
 
@@ -180,25 +181,14 @@ impl NtkBuilder {
         })
     }
 
-    /// Number of chunks in all (train and eval).
-    pub fn total_chunks(&self) -> usize {
-        let c = self.options.chunk_size;
-        self.n.div_ceil(c) + (self.samples.len() - self.n).div_ceil(c)
+    /// Chunks of train samples in all.
+    pub fn train_chunks(&self) -> usize {
+        self.n.div_ceil(self.options.chunk_size)
     }
 
-    /// Number of chunks done.
-    pub fn done_chunks(&self) -> usize {
-        let c = self.options.chunk_size;
-        if self.next <= self.n {
-            self.next.div_ceil(c)
-        } else {
-            self.n.div_ceil(c) + (self.next - self.n).div_ceil(c)
-        }
-    }
-
-    /// Whether every chunk is done.
-    pub fn is_done(&self) -> bool {
-        self.next >= self.samples.len()
+    /// Whether every train chunk is done (the train kernel is complete; eval chunks may remain).
+    pub fn train_done(&self) -> bool {
+        self.next >= self.n
     }
 
     /// The block names (`block.<layer>.<module>`, then `head`).
@@ -207,8 +197,8 @@ impl NtkBuilder {
     }
 
     /// Processes the next chunk. Does nothing when done.
-    pub async fn step(&mut self) -> Result<(), CoreError> {
-        if self.is_done() {
+    async fn step(&mut self) -> Result<(), CoreError> {
+        if self.next >= self.samples.len() {
             return Ok(());
         }
         let start = self.next;
@@ -318,29 +308,25 @@ impl NtkBuilder {
         Ok(())
     }
 
-    /// Runs every remaining chunk.
-    pub async fn run(mut self) -> Result<NtkBlocks, CoreError> {
-        while !self.is_done() {
-            self.step().await?;
-        }
-        self.finish()
-    }
-
-    /// The result; errors when chunks remain or a kernel entry is not finite.
-    pub fn finish(self) -> Result<NtkBlocks, CoreError> {
-        if !self.is_done() {
-            return Err(CoreError::invalid(
+    /// The train kernel blocks once [`NtkBuilder::train_done`] (no cross kernels, `n_eval` 0),
+    /// while the eval chunks may still be to come: the page shows the NTK before its cross
+    /// kernels for the eval predictions are done.
+    pub fn train_blocks(&self) -> Result<NtkBlocks, CoreError> {
+        if !self.train_done() {
+            return Err(steps::unfinished(
                 "ntk",
-                format!(
-                    "{} of {} chunks are not computed yet",
-                    self.total_chunks() - self.done_chunks(),
-                    self.total_chunks()
-                ),
+                self.steps_done(),
+                self.train_chunks(),
             ));
         }
+        self.assemble(0)
+    }
+
+    /// The blocks over the train samples and the first `m` eval samples.
+    fn assemble(&self, m: usize) -> Result<NtkBlocks, CoreError> {
         let (n, c) = (self.n, self.classes);
-        let m = self.samples.len() - n;
         let (train_order, eval_order) = self.order.split_at(n);
+        let eval_order = &eval_order[..m];
         let mut train = BlockSet::new();
         for (name, k) in self.names.iter().zip(&self.train) {
             let k = unsort(k, train_order, train_order, c);
@@ -352,22 +338,99 @@ impl NtkBuilder {
         let cross: Vec<Vec<f64>> = self
             .cross
             .iter()
-            .map(|k| unsort(k, eval_order, train_order, c))
+            .map(|k| unsort(&k[..m * c * n * c], eval_order, train_order, c))
             .collect();
         if let Some(v) = cross.iter().flatten().find(|v| !v.is_finite()) {
             return Err(CoreError::NonFinite(format!("cross kernel entry {v}")));
         }
         let (f0_train, f0_eval) = self.logits.split_at(n * c);
+        let f0_eval = &f0_eval[..m * c];
         Ok(NtkBlocks {
             n,
             n_eval: m,
             classes: c,
             kind: self.options.kernel,
-            param_counts: self.param_counts,
+            param_counts: self.param_counts.clone(),
             train,
             cross,
             f0_train: restore_order(f0_train, train_order, c),
             f0_eval: restore_order(f0_eval, eval_order, c),
         })
+    }
+}
+
+/// The train chunks of an [`NtkBuilder`] as a computation of their own: its result is the
+/// builder with the train kernel complete ([`NtkBuilder::train_blocks`]) and the eval chunks
+/// still to come, so that the train kernel can be shown before the eval samples' kernels.
+pub struct TrainPart(pub NtkBuilder);
+
+impl Stepwise for TrainPart {
+    type Output = NtkBuilder;
+
+    fn total_steps(&self) -> usize {
+        self.0.train_chunks()
+    }
+
+    fn steps_done(&self) -> usize {
+        self.0.steps_done().min(self.0.train_chunks())
+    }
+
+    fn is_done(&self) -> bool {
+        self.0.train_done()
+    }
+
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+
+    async fn advance(&mut self) -> Result<(), CoreError> {
+        self.0.step().await
+    }
+
+    async fn finish(self) -> Result<NtkBuilder, CoreError> {
+        Ok(self.0)
+    }
+}
+
+impl Stepwise for NtkBuilder {
+    type Output = NtkBlocks;
+
+    fn total_steps(&self) -> usize {
+        let c = self.options.chunk_size;
+        self.n.div_ceil(c) + (self.samples.len() - self.n).div_ceil(c)
+    }
+
+    fn steps_done(&self) -> usize {
+        let c = self.options.chunk_size;
+        if self.next <= self.n {
+            self.next.div_ceil(c)
+        } else {
+            self.n.div_ceil(c) + (self.next - self.n).div_ceil(c)
+        }
+    }
+
+    fn describe(&self) -> String {
+        let (k, total) = (self.steps_done() + 1, self.total_steps());
+        if self.train_done() {
+            format!("eval samples against the train samples: chunk {k} of {total}")
+        } else {
+            format!("Jacobians and kernel blocks: chunk {k} of {total}")
+        }
+    }
+
+    async fn advance(&mut self) -> Result<(), CoreError> {
+        self.step().await
+    }
+
+    /// Errors when chunks remain or a kernel entry is not finite.
+    async fn finish(self) -> Result<NtkBlocks, CoreError> {
+        if !self.is_done() {
+            return Err(steps::unfinished(
+                "ntk",
+                self.steps_done(),
+                self.total_steps(),
+            ));
+        }
+        self.assemble(self.samples.len() - self.n)
     }
 }

@@ -23,6 +23,6 @@ pub mod options;
 pub mod reference;
 pub mod transfer;
 
-pub use builder::{NtkBlocks, NtkBuilder};
+pub use builder::{NtkBlocks, NtkBuilder, TrainPart};
 pub use options::{KernelKind, NtkOptions, ParamSet, SIGN_EPS};
 pub use transfer::NtkBlocksData;

@@ -1,18 +1,10 @@
 //! The [`Kernel`] type: a square `f64` matrix that knows how its rows are laid out.
 
 use faer::Mat;
-use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
 
-/// How the rows and columns of a kernel are indexed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Layout {
-    /// `nC × nC`, sample-major: row `i*C + a` is sample `i`, class (logit) `a`.
-    Full,
-    /// `n × n` class trace: `K_trace[i, j] = Σ_a K[i*C + a, j*C + a]`.
-    Trace,
-}
+pub use crate::options::Layout;
 
 /// A square kernel (Gram) matrix over `n` samples with `C` output classes, in `f64`.
 ///

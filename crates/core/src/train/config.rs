@@ -4,49 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
 
-/// The per-sample loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LossKind {
-    /// `½‖f − onehot(y)‖²` (the theory's loss; the linearized model uses it too).
-    #[default]
-    Mse,
-    /// Cross-entropy of `softmax(f)` with the label.
-    Ce,
-}
-
-impl LossKind {
-    /// Parses `mse` or `ce`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "mse" => Some(LossKind::Mse),
-            "ce" => Some(LossKind::Ce),
-            _ => None,
-        }
-    }
-}
-
-/// The optimizer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OptimizerKind {
-    /// Full-batch gradient descent `θ ← θ − η ∇L`.
-    #[default]
-    Gd,
-    /// Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8, bias-corrected) on the full-batch gradient.
-    Adam,
-}
-
-impl OptimizerKind {
-    /// Parses `gd` or `adam`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "gd" => Some(OptimizerKind::Gd),
-            "adam" => Some(OptimizerKind::Adam),
-            _ => None,
-        }
-    }
-}
+pub use crate::options::{LossKind, OptimizerKind};
 
 /// The default gradient-descent step for a kernel with largest eigenvalue `mu_max` at
 /// proximal strength `lambda`: `0.05 / (μ_max + λ)`.

@@ -16,4 +16,4 @@ pub mod params;
 pub mod trainer;
 
 pub use config::{default_gd_lr, LossKind, OptimizerKind, TrainConfig};
-pub use trainer::{Run, StepRecord, Trainer};
+pub use trainer::{Run, StepRecord, Trained, TrainedRun, Trainer};

@@ -10,6 +10,7 @@ use super::metrics;
 use super::params::Params;
 use crate::model::{Model, TokenBatch};
 use crate::readback::read_f32;
+use crate::steps::{self, Stepwise};
 use crate::tokenize::{length_order, restore_order, Encoded};
 use crate::CoreError;
 
@@ -37,6 +38,26 @@ pub struct StepRecord {
     /// Whether the proximal gradient was applied in this step's update (always true unless
     /// selective; with the gate: when `grad_dot_displacement ≥ 0`).
     pub proximal_on: bool,
+}
+
+/// What a finished run of a [`Trainer`] gives.
+#[derive(Debug, Clone)]
+pub struct TrainedRun {
+    /// The run.
+    pub run: Run,
+    /// The model at the run's final parameters (plain adapters).
+    pub model: Model,
+    /// `‖θ_T − θ0‖`.
+    pub param_distance: f64,
+    /// One record per step.
+    pub history: Vec<StepRecord>,
+}
+
+/// What a finished [`Trainer`] gives: its runs, in order.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// Every run.
+    pub runs: Vec<TrainedRun>,
 }
 
 /// One run of a [`Trainer`]: its proximal strength and step size.
@@ -220,16 +241,6 @@ impl Trainer {
             step: 0,
             history: vec![Vec::new(); replicas],
         })
-    }
-
-    /// Steps done (by every run).
-    pub fn steps_done(&self) -> usize {
-        self.step
-    }
-
-    /// Whether all configured steps are done.
-    pub fn is_done(&self) -> bool {
-        self.step >= self.config.steps
     }
 
     /// The runs.
@@ -498,5 +509,55 @@ impl Trainer {
             );
         }
         Ok(out)
+    }
+}
+
+impl Stepwise for Trainer {
+    type Output = Trained;
+
+    fn total_steps(&self) -> usize {
+        self.config.steps
+    }
+
+    /// Steps done (by every run).
+    fn steps_done(&self) -> usize {
+        self.step
+    }
+
+    fn describe(&self) -> String {
+        format!("gradient step {} of {}", self.step + 1, self.config.steps)
+    }
+
+    async fn advance(&mut self) -> Result<(), CoreError> {
+        if !self.is_done() {
+            self.step_all().await?;
+        }
+        Ok(())
+    }
+
+    /// The first run's loss at its last step.
+    async fn loss(&self) -> Option<f64> {
+        self.history.first()?.last().map(|r| r.loss)
+    }
+
+    async fn finish(self) -> Result<Trained, CoreError> {
+        if !self.is_done() {
+            return Err(steps::unfinished(
+                "training",
+                self.steps_done(),
+                self.total_steps(),
+            ));
+        }
+        let distances = self.param_distances().await?;
+        let mut runs = Vec::with_capacity(self.runs.len());
+        for (k, run) in self.runs.iter().enumerate() {
+            runs.push(TrainedRun {
+                run: *run,
+                model: self.model_of(k)?,
+                param_distance: distances[k],
+                history: self.history[k].clone(),
+            });
+        }
+        Ok(Trained { runs })
     }
 }

@@ -7,7 +7,6 @@
 //! reference path and chunking invariance: 1e-5 relative (both f32 on the same backend).
 #![cfg(not(target_family = "wasm"))]
 
-
 use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::burn::prelude::*;
@@ -19,6 +18,7 @@ use ntk_lens_core::ntk::reference::sample_jacobian;
 use ntk_lens_core::ntk::{KernelKind, NtkBlocks, NtkBuilder, NtkOptions, ParamSet};
 use ntk_lens_core::readback::read_f32;
 use ntk_lens_core::spectrum::SpectrumOptions;
+use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
 
 const N: usize = 5;

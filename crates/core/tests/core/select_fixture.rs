@@ -2,7 +2,6 @@
 //! real blocks, and the selection study trains every candidate and correlates κ with outcomes.
 #![cfg(not(target_family = "wasm"))]
 
-
 use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
@@ -11,6 +10,7 @@ use ntk_lens_core::lora::{LoraConfig, LoraModule};
 use ntk_lens_core::model::Model;
 use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder, NtkOptions};
 use ntk_lens_core::spectrum::{weyl, SpectrumOptions};
+use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
 use ntk_lens_core::train::{LossKind, OptimizerKind, TrainConfig};
 

@@ -7,7 +7,6 @@
 //! claim is about the regime where the proximal term keeps θ near θ0.
 #![cfg(not(target_family = "wasm"))]
 
-
 use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
@@ -15,6 +14,7 @@ use ntk_lens_core::experiment::{linear_point, Samples, Sweep, SweepConfig};
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
 use ntk_lens_core::model::Model;
 use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
+use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
 
 fn samples(range: std::ops::Range<usize>, labels: &[usize]) -> Samples {
@@ -64,7 +64,8 @@ fn gap_shrinks_as_lambda_grows() {
             .unwrap()
             .run(),
     )
-    .unwrap();
+    .unwrap()
+    .report;
     let gaps: Vec<f64> = report.results.iter().map(|p| p.gap_train).collect();
     let dist: Vec<f64> = report
         .results
@@ -113,7 +114,8 @@ fn gap_shrinks_as_lambda_grows() {
         .unwrap()
         .run(),
     )
-    .unwrap();
+    .unwrap()
+    .report;
     for (a, b) in report.results.iter().zip(&one_at_a_time.results) {
         assert_eq!((a.lambda, a.lr), (b.lambda, b.lr));
         for (x, y) in a.loss_curve_actual.iter().zip(&b.loss_curve_actual) {

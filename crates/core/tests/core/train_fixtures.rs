@@ -7,12 +7,12 @@
 //! f32 vs f64 in the fixture differs by 5e-8), losses 1e-5 relative.
 #![cfg(not(target_family = "wasm"))]
 
-
 use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::lora::peft::load_adapter_dir;
 use ntk_lens_core::model::Model;
+use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
 use ntk_lens_core::train::trainer::logits_of;
 use ntk_lens_core::train::{metrics, LossKind, OptimizerKind, TrainConfig, Trainer};

@@ -5,7 +5,12 @@
 //! it was (the default, for [`Setup::from_query`]) and adds a warning for the person who opened
 //! the link. Pure Rust (no web-sys), unit-tested natively.
 
+use ntk_lens_core::experiment::SampleChoice;
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
+use ntk_lens_core::options::{
+    BackendChoice, KernelKind, Layout, LossKind, OptimizerKind, ParamSet, SampleMethod,
+    UnknownValue, MAX_SAMPLES,
+};
 use ntk_lens_core::tokenize::{DEFAULT_MAX_LEN, MAX_LEN_LIMIT};
 use serde::{Deserialize, Serialize};
 
@@ -52,71 +57,6 @@ impl DataChoice {
     }
 }
 
-/// How the analysed samples are chosen from the training split.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SampleChoice {
-    /// The first `n` rows.
-    FirstN,
-    /// A stratified random sample of `n` rows drawn with `seed`.
-    Stratified {
-        /// The sampling seed.
-        seed: u64,
-    },
-    /// Rows picked by hand (dataset row indices).
-    Picked(Vec<usize>),
-}
-
-/// Which NTK: the plain kernel or the sign kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KernelChoice {
-    /// `J Jᵀ`.
-    Plain,
-    /// The sign kernel.
-    Sign,
-}
-
-/// Kernel layout: the full `nC × nC` kernel or the class trace `n × n`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LayoutChoice {
-    /// `nC × nC`.
-    Full,
-    /// `n × n`, summed over classes.
-    Trace,
-}
-
-/// Which parameters the kernel and training use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ParamsChoice {
-    /// LoRA parameters only.
-    Lora,
-    /// LoRA and the classification head.
-    LoraHead,
-}
-
-/// The optimizer of actual fine-tuning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OptimizerChoice {
-    /// Plain gradient descent.
-    Gd,
-    /// Adam.
-    Adam,
-}
-
-/// The training loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LossChoice {
-    /// Mean squared error on one-hot targets.
-    Mse,
-    /// Cross-entropy.
-    Ce,
-}
-
 /// The whole setup of the explorer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -136,7 +76,11 @@ pub struct Setup {
     /// Seed of the train/eval split.
     pub split_seed: u64,
     /// How samples are chosen.
-    pub sample: SampleChoice,
+    pub sample: SampleMethod,
+    /// Seed of the stratified sample.
+    pub sample_seed: u64,
+    /// Rows picked by hand (dataset row indices), for [`SampleMethod::Picked`].
+    pub rows: Vec<usize>,
     /// Number of samples (for first-N and stratified).
     pub n: usize,
     /// Maximum sequence length in tokens.
@@ -152,11 +96,11 @@ pub struct Setup {
     /// Seed of the LoRA `A` init and the new head.
     pub lora_seed: u64,
     /// Plain or sign kernel.
-    pub kernel: KernelChoice,
+    pub kernel: KernelKind,
     /// Full or class-trace layout.
-    pub layout: LayoutChoice,
+    pub layout: Layout,
     /// LoRA only, or LoRA and head.
-    pub params: ParamsChoice,
+    pub params: ParamSet,
     /// The λ values of a sweep.
     pub lambdas: Vec<f64>,
     /// The λ of the slider.
@@ -164,27 +108,26 @@ pub struct Setup {
     /// Training steps.
     pub steps: usize,
     /// Optimizer.
-    pub optimizer: OptimizerChoice,
+    pub optimizer: OptimizerKind,
     /// Loss.
-    pub loss: LossChoice,
+    pub loss: LossKind,
     /// The selective proximal gate of the paper's Eq. 8.
     pub selective: bool,
     /// Step size; 0 = the default (GD: 0.05/(μ_max + λ) from the NTK, Adam: 1e-3).
     pub learning_rate: f64,
     /// Chosen kernel blocks, e.g. `block.1.value`.
     pub blocks: Vec<String>,
+    /// Where the worker computes: auto (a hardware GPU that agrees with the CPU), WebGPU or
+    /// the CPU.
+    pub backend: BackendChoice,
 }
 
 /// The default bundled dataset.
 pub const DEFAULT_DATASET: &str = "uci-yelp";
-/// Largest number of samples an analysis accepts from the page.
-pub const MAX_SAMPLES: usize = 1024;
 /// Largest LoRA rank offered.
 pub const MAX_RANK: usize = 256;
 /// Largest number of training steps.
 pub const MAX_STEPS: usize = 100_000;
-/// Query keys that belong to the page, not to the setup (kept, never warned about).
-pub const PAGE_KEYS: &[&str] = &["backend"];
 
 impl Default for Setup {
     fn default() -> Self {
@@ -196,7 +139,9 @@ impl Default for Setup {
             label_column: None,
             eval_fraction: 0.2,
             split_seed: 0,
-            sample: SampleChoice::Stratified { seed: 0 },
+            sample: SampleMethod::Stratified,
+            sample_seed: 0,
+            rows: Vec::new(),
             n: 32,
             max_len: DEFAULT_MAX_LEN,
             lora_r: 8,
@@ -204,17 +149,18 @@ impl Default for Setup {
             lora_targets: vec![LoraModule::Query, LoraModule::Value],
             lora_layers: None,
             lora_seed: 0,
-            kernel: KernelChoice::Plain,
-            layout: LayoutChoice::Full,
-            params: ParamsChoice::Lora,
+            kernel: KernelKind::Plain,
+            layout: Layout::Full,
+            params: ParamSet::Lora,
             lambdas: vec![1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0],
             lambda: 1e-2,
             steps: 100,
-            optimizer: OptimizerChoice::Gd,
-            loss: LossChoice::Mse,
+            optimizer: OptimizerKind::Gd,
+            loss: LossKind::Mse,
             selective: false,
             learning_rate: 0.0,
             blocks: Vec::new(),
+            backend: BackendChoice::Auto,
         }
     }
 }
@@ -264,6 +210,12 @@ fn list<T>(v: &str, parse: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
 
 fn join<T: ToString>(items: &[T]) -> String {
     items.iter().map(T::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// One of an option's names (the core's [`std::str::FromStr`]); the error lists them.
+fn option<T: std::str::FromStr<Err = UnknownValue>>(v: &str) -> Result<T, String> {
+    v.parse::<T>()
+        .map_err(|e| format!("expected {}", e.expected.join(" or ")))
 }
 
 fn whole(v: &str) -> Result<u64, String> {
@@ -319,9 +271,6 @@ impl Setup {
                 ));
                 continue;
             };
-            if PAGE_KEYS.contains(&key.as_str()) {
-                continue;
-            }
             match self.set(&key, value.trim()) {
                 Ok(()) => {}
                 Err(_) if self.describe(&key).is_none() => {
@@ -366,31 +315,12 @@ impl Setup {
                 _ => return bad("a number strictly between 0 and 1"),
             },
             "split_seed" => self.split_seed = whole(v)?,
-            "sample" => match v {
-                "first" => self.sample = SampleChoice::FirstN,
-                "stratified" => {
-                    if !matches!(self.sample, SampleChoice::Stratified { .. }) {
-                        self.sample = SampleChoice::Stratified { seed: 0 }
-                    }
-                }
-                "picked" => {
-                    if !matches!(self.sample, SampleChoice::Picked(_)) {
-                        self.sample = SampleChoice::Picked(Vec::new())
-                    }
-                }
-                _ => return bad("first, stratified or picked"),
-            },
-            "sample_seed" => {
-                let seed = whole(v)?;
-                if let SampleChoice::Stratified { seed: s } = &mut self.sample {
-                    *s = seed;
-                } else if !matches!(self.sample, SampleChoice::Picked(_)) {
-                    self.sample = SampleChoice::Stratified { seed };
-                }
-            }
+            "sample" => self.sample = option(v)?,
+            "sample_seed" => self.sample_seed = whole(v)?,
             "rows" => match list(v, |s| s.parse::<usize>().ok()) {
                 Some(rows) if !rows.is_empty() && rows.len() <= MAX_SAMPLES => {
-                    self.sample = SampleChoice::Picked(rows)
+                    self.sample = SampleMethod::Picked;
+                    self.rows = rows;
                 }
                 _ => return bad(&format!("1 to {MAX_SAMPLES} row numbers, comma-separated")),
             },
@@ -425,22 +355,10 @@ impl Setup {
                 },
             },
             "lora_seed" => self.lora_seed = whole(v)?,
-            "kernel" => match v {
-                "plain" => self.kernel = KernelChoice::Plain,
-                "sign" => self.kernel = KernelChoice::Sign,
-                _ => return bad("plain or sign"),
-            },
-            "layout" => match v {
-                "full" => self.layout = LayoutChoice::Full,
-                "trace" => self.layout = LayoutChoice::Trace,
-                _ => return bad("full or trace"),
-            },
-            "params" => match v {
-                "lora" => self.params = ParamsChoice::Lora,
-                // `+` in a query is a space unless written %2B: accept both.
-                "lora+head" | "lora head" => self.params = ParamsChoice::LoraHead,
-                _ => return bad("lora or lora+head"),
-            },
+            "kernel" => self.kernel = option(v)?,
+            "layout" => self.layout = option(v)?,
+            "params" => self.params = option(v)?,
+            "backend" => self.backend = option(v)?,
             "lambdas" => match list(v, positive_f64) {
                 Some(l) if !l.is_empty() && l.len() <= 64 => self.lambdas = l,
                 _ => return bad("1 to 64 positive numbers, comma-separated"),
@@ -449,16 +367,8 @@ impl Setup {
             "steps" => {
                 self.steps = in_range(v, 1, MAX_STEPS).ok_or(format!("expected 1..={MAX_STEPS}"))?
             }
-            "opt" => match v {
-                "gd" => self.optimizer = OptimizerChoice::Gd,
-                "adam" => self.optimizer = OptimizerChoice::Adam,
-                _ => return bad("gd or adam"),
-            },
-            "loss" => match v {
-                "mse" => self.loss = LossChoice::Mse,
-                "ce" => self.loss = LossChoice::Ce,
-                _ => return bad("mse or ce"),
-            },
+            "opt" => self.optimizer = option(v)?,
+            "loss" => self.loss = option(v)?,
             "selective" => match v {
                 "1" | "true" | "yes" => self.selective = true,
                 "0" | "false" | "no" => self.selective = false,
@@ -500,16 +410,11 @@ impl Setup {
             ("eval", self.eval_fraction.to_string()),
             ("split_seed", self.split_seed.to_string()),
         ];
-        match &self.sample {
-            SampleChoice::FirstN => out.push(("sample", "first".into())),
-            SampleChoice::Stratified { seed } => {
-                out.push(("sample", "stratified".into()));
-                out.push(("sample_seed", seed.to_string()));
-            }
-            SampleChoice::Picked(rows) => {
-                out.push(("sample", "picked".into()));
-                out.push(("rows", join(rows)));
-            }
+        out.push(("sample", self.sample.to_string()));
+        match self.sample {
+            SampleMethod::First => {}
+            SampleMethod::Stratified => out.push(("sample_seed", self.sample_seed.to_string())),
+            SampleMethod::Picked => out.push(("rows", join(&self.rows))),
         }
         let targets: Vec<&str> = self.lora_targets.iter().map(|m| m.short_name()).collect();
         out.extend([
@@ -525,52 +430,18 @@ impl Setup {
                     .map_or("all".to_string(), |l| join(l)),
             ),
             ("lora_seed", self.lora_seed.to_string()),
-            (
-                "kernel",
-                match self.kernel {
-                    KernelChoice::Plain => "plain",
-                    KernelChoice::Sign => "sign",
-                }
-                .into(),
-            ),
-            (
-                "layout",
-                match self.layout {
-                    LayoutChoice::Full => "full",
-                    LayoutChoice::Trace => "trace",
-                }
-                .into(),
-            ),
-            (
-                "params",
-                match self.params {
-                    ParamsChoice::Lora => "lora",
-                    ParamsChoice::LoraHead => "lora+head",
-                }
-                .into(),
-            ),
+            ("kernel", self.kernel.to_string()),
+            ("layout", self.layout.to_string()),
+            ("params", self.params.to_string()),
             ("lambdas", join(&self.lambdas)),
             ("lambda", self.lambda.to_string()),
             ("steps", self.steps.to_string()),
-            (
-                "opt",
-                match self.optimizer {
-                    OptimizerChoice::Gd => "gd",
-                    OptimizerChoice::Adam => "adam",
-                }
-                .into(),
-            ),
-            (
-                "loss",
-                match self.loss {
-                    LossChoice::Mse => "mse",
-                    LossChoice::Ce => "ce",
-                }
-                .into(),
-            ),
+            ("opt", self.optimizer.to_string()),
+            ("loss", self.loss.to_string()),
             ("selective", if self.selective { "1" } else { "0" }.into()),
             ("lr", self.learning_rate.to_string()),
             ("blocks", self.blocks.join(",")),
+            ("backend", self.backend.to_string()),
         ]);
         out
     }
@@ -584,6 +455,11 @@ impl Setup {
             .map(|(k, v)| format!("{k}={}", encode_component(&v)))
             .collect::<Vec<_>>()
             .join("&")
+    }
+
+    /// The train samples this setup chooses.
+    pub fn sample_choice(&self) -> SampleChoice {
+        SampleChoice::new(self.sample, self.n, self.sample_seed, &self.rows)
     }
 
     /// The LoRA configuration of this setup.
@@ -623,7 +499,9 @@ mod tests {
             label_column: Some("Sentiment".into()),
             eval_fraction: 0.35,
             split_seed: 17,
-            sample: SampleChoice::Picked(vec![3, 1, 40]),
+            sample: SampleMethod::Picked,
+            sample_seed: 0,
+            rows: vec![3, 1, 40],
             n: 12,
             max_len: 64,
             lora_r: 4,
@@ -631,17 +509,18 @@ mod tests {
             lora_targets: vec![LoraModule::Key, LoraModule::Output],
             lora_layers: Some(vec![0, 5]),
             lora_seed: 99,
-            kernel: KernelChoice::Sign,
-            layout: LayoutChoice::Trace,
-            params: ParamsChoice::LoraHead,
+            kernel: KernelKind::Sign,
+            layout: Layout::Trace,
+            params: ParamSet::LoraAndHead,
             lambdas: vec![0.5, 2.0],
             lambda: 3.25,
             steps: 7,
-            optimizer: OptimizerChoice::Adam,
-            loss: LossChoice::Ce,
+            optimizer: OptimizerKind::Adam,
+            loss: LossKind::Ce,
             selective: true,
             learning_rate: 2.5e-4,
             blocks: vec!["block.1.value".into(), "block.0.query".into()],
+            backend: BackendChoice::Cpu,
         };
         let q = s.to_query();
         assert!(
@@ -651,7 +530,9 @@ mod tests {
         assert!(q.contains("params=lora%2Bhead"), "{q}");
         assert_eq!(Setup::from_query(&format!("?{q}")), (s.clone(), vec![]));
         let stratified = Setup {
-            sample: SampleChoice::Stratified { seed: 5 },
+            sample: SampleMethod::Stratified,
+            sample_seed: 5,
+            rows: vec![],
             ..s
         };
         assert_eq!(
@@ -659,8 +540,8 @@ mod tests {
             (stratified, vec![])
         );
         let (first, w) = Setup::from_query("sample=first&n=8&params=lora+head");
-        assert_eq!(first.sample, SampleChoice::FirstN);
-        assert_eq!(first.params, ParamsChoice::LoraHead);
+        assert_eq!(first.sample, SampleMethod::First);
+        assert_eq!(first.params, ParamSet::LoraAndHead);
         assert!(w.is_empty(), "{w:?}");
     }
 
@@ -670,7 +551,14 @@ mod tests {
                  &layers=one&kernel=&blocks=block.x.value&wat=1&max_len=100000&backend=cpu\
                  &data=../etc&lr=NaN&steps=-3&%ZZ=1&sample=random&rows=";
         let (s, w) = Setup::from_query(q);
-        assert_eq!(s, Setup::default());
+        // `backend=cpu` is a valid setting; everything else falls back.
+        assert_eq!(
+            s,
+            Setup {
+                backend: BackendChoice::Cpu,
+                ..Setup::default()
+            }
+        );
         let keys = [
             "model=gpt9",
             "n=0",

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use ntk_lens_plots::{svg_string, Chart, Theme};
 use wasm_bindgen::JsCast;
 
-use crate::job_state::JobState;
+use crate::page::job_state::JobState;
 
 /// Progress bar, message, Cancel button and the error of a job.
 #[component]

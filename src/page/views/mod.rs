@@ -11,7 +11,7 @@ pub mod selfcheck;
 
 use leptos::prelude::*;
 
-use crate::app::Tab;
+use super::tab::Tab;
 
 /// What each tab shows, in a few plain sentences, and what of it exists yet.
 fn intro(tab: Tab) -> (&'static str, &'static str, &'static str) {

@@ -5,13 +5,14 @@ use leptos::prelude::*;
 use ntk_lens_plots::reports::{kappa_text, ntk_block_shares, ntk_heatmap, ntk_spectrum};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
-use crate::analysis_jobs::ntk_job;
-use crate::app::Compute;
+use crate::page::compute::Compute;
+use crate::page::jobs::ntk_job;
+use crate::page::setup::Setup;
 use crate::protocol::Job;
-use crate::setup::{KernelChoice, LayoutChoice, ParamsChoice, SampleChoice, Setup};
+use ntk_lens_core::options::{KernelKind, Layout, ParamSet, SampleMethod, MAX_SAMPLES};
 
 fn parse_n(v: &str) -> Option<usize> {
-    v.parse().ok().filter(|n| (1..=512).contains(n))
+    v.parse().ok().filter(|n| (1..=MAX_SAMPLES).contains(n))
 }
 
 /// The NTK tab.
@@ -21,7 +22,7 @@ pub fn NtkTab() -> impl IntoView {
     let setup = expect_context::<RwSignal<Setup>>();
     let input_error = RwSignal::new(None::<String>);
     let run = move |_| {
-        if compute.model.with_untracked(|m| m.is_none()) {
+        if compute.model.last.with_untracked(|m| m.is_none()) {
             input_error.set(Some("the model is still loading (Model tab)".into()));
             return;
         }
@@ -31,42 +32,43 @@ pub fn NtkTab() -> impl IntoView {
         }
         input_error.set(None);
         let job = ntk_job(&setup.get_untracked());
-        compute.start_analysis(compute.ntk_job, Job::Ntk(job));
+        compute.start(compute.ntk, Job::Ntk(job));
     };
-    let cancel = Callback::new(move |_| compute.cancel_job(compute.ntk_job));
-    let report = move || compute.ntk.with(|o| o.as_ref().map(|o| o.report.clone()));
+    let cancel = Callback::new(move |_| compute.cancel(compute.ntk));
+    let cancel_eval = Callback::new(move |_| compute.cancel(compute.eval_kernel));
+    let report = move || {
+        compute
+            .ntk
+            .last
+            .with(|o| o.as_ref().map(|o| o.report.clone()))
+    };
     let heatmap = Signal::derive(move || {
         compute
             .ntk
+            .last
             .with(|o| o.as_ref().map(|o| ntk_heatmap(&o.report, &o.class_names)))
     });
     let spectrum = Signal::derive(move || {
         compute
             .ntk
+            .last
             .with(|o| o.as_ref().map(|o| ntk_spectrum(&o.report)))
     });
     let shares = Signal::derive(move || {
         compute
             .ntk
+            .last
             .with(|o| o.as_ref().map(|o| ntk_block_shares(&o.report)))
     });
     let export = move |_| {
-        if let Some(o) = compute.ntk.get_untracked() {
+        if let Some(o) = compute.ntk.last.get_untracked() {
             if let Ok(text) = serde_json::to_string_pretty(&o) {
                 download("ntk.json", "application/json", &text);
             }
         }
     };
-    let stratified = move || {
-        matches!(
-            setup.with(|s| s.sample.clone()),
-            SampleChoice::Stratified { .. }
-        )
-    };
-    let picked = move || match setup.with(|s| s.sample.clone()) {
-        SampleChoice::Picked(r) => Some(r.len()),
-        _ => None,
-    };
+    let stratified = move || setup.with(|s| s.sample == SampleMethod::Stratified);
+    let picked = move || setup.with(|s| (s.sample == SampleMethod::Picked).then_some(s.rows.len()));
     view! {
         <section class="panel" data-testid="ntk">
             <h3>"Samples and kernel"</h3>
@@ -74,11 +76,11 @@ pub fn NtkTab() -> impl IntoView {
                 <label>
                     "Samples n "
                     <input
-                        type="number" min="1" max="512" data-testid="ntk-n"
+                        type="number" min="1" max=MAX_SAMPLES data-testid="ntk-n"
                         prop:value=move || setup.with(|s| s.n.to_string())
                         on:change=move |ev| { match parse_n(&event_target_value(&ev)) {
                             Some(n) => { setup.update(|s| s.n = n); input_error.set(None) }
-                            None => input_error.set(Some("n must be a whole number from 1 to 512".into())),
+                            None => input_error.set(Some(format!("n must be a whole number from 1 to {MAX_SAMPLES}"))),
                         } }
                     />
                 </label>
@@ -86,14 +88,10 @@ pub fn NtkTab() -> impl IntoView {
                     "chosen "
                     <select data-testid="ntk-sample" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        setup.update(|s| s.sample = match v.as_str() {
-                            "first" => SampleChoice::FirstN,
-                            "picked" => s.sample.clone(),
-                            _ => SampleChoice::Stratified { seed: 0 },
-                        });
+                        if let Ok(m) = v.parse::<SampleMethod>() { setup.update(|s| s.sample = m) }
                     }>
                         <option value="stratified" selected=stratified>"stratified at random"</option>
-                        <option value="first" selected=move || setup.with(|s| s.sample == SampleChoice::FirstN)>"first n of the training split"</option>
+                        <option value="first" selected=move || setup.with(|s| s.sample == SampleMethod::First)>"first n of the training split"</option>
                         {move || picked().map(|k| view! { <option value="picked" selected=true>{format!("the {k} rows picked in the Data tab")}</option> })}
                     </select>
                 </label>
@@ -101,44 +99,47 @@ pub fn NtkTab() -> impl IntoView {
                     "kernel "
                     <select data-testid="ntk-kernel" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        setup.update(|s| s.kernel = if v == "sign" { KernelChoice::Sign } else { KernelChoice::Plain });
+                        if let Ok(k) = v.parse::<KernelKind>() { setup.update(|s| s.kernel = k) }
                     }>
-                        <option value="plain" selected=move || setup.with(|s| s.kernel == KernelChoice::Plain)>"plain J Jᵀ"</option>
-                        <option value="sign" selected=move || setup.with(|s| s.kernel == KernelChoice::Sign)>"sign J s(J)ᵀ (official code)"</option>
+                        <option value="plain" selected=move || setup.with(|s| s.kernel == KernelKind::Plain)>"plain J Jᵀ"</option>
+                        <option value="sign" selected=move || setup.with(|s| s.kernel == KernelKind::Sign)>"sign J s(J)ᵀ (official code)"</option>
                     </select>
                 </label>
                 <label>
                     "layout "
                     <select data-testid="ntk-layout" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        setup.update(|s| s.layout = if v == "trace" { LayoutChoice::Trace } else { LayoutChoice::Full });
+                        if let Ok(l) = v.parse::<Layout>() { setup.update(|s| s.layout = l) }
                     }>
-                        <option value="full" selected=move || setup.with(|s| s.layout == LayoutChoice::Full)>"full nC × nC"</option>
-                        <option value="trace" selected=move || setup.with(|s| s.layout == LayoutChoice::Trace)>"class trace n × n"</option>
+                        <option value="full" selected=move || setup.with(|s| s.layout == Layout::Full)>"full nC × nC"</option>
+                        <option value="trace" selected=move || setup.with(|s| s.layout == Layout::Trace)>"class trace n × n"</option>
                     </select>
                 </label>
                 <label>
                     "parameters "
                     <select data-testid="ntk-params" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        setup.update(|s| s.params = if v == "lora+head" { ParamsChoice::LoraHead } else { ParamsChoice::Lora });
+                        if let Ok(p) = v.parse::<ParamSet>() { setup.update(|s| s.params = p) }
                     }>
-                        <option value="lora" selected=move || setup.with(|s| s.params == ParamsChoice::Lora)>"LoRA A and B"</option>
-                        <option value="lora+head" selected=move || setup.with(|s| s.params == ParamsChoice::LoraHead)>"LoRA + head"</option>
+                        <option value="lora" selected=move || setup.with(|s| s.params == ParamSet::Lora)>"LoRA A and B"</option>
+                        <option value="lora+head" selected=move || setup.with(|s| s.params == ParamSet::LoraAndHead)>"LoRA + head"</option>
                     </select>
                 </label>
                 <button
                     class="primary" data-testid="ntk-run" on:click=run
-                    disabled=move || compute.ntk_job.with(|s| s.is_busy())
+                    disabled=move || compute.device_busy_tracked()
                 >
                     "Compute NTK"
                 </button>
             </div>
             {move || input_error.get().map(|e| view! { <p class="error" data-testid="ntk-input-error">{e}</p> })}
-            <JobProgress state=compute.ntk_job on_cancel=cancel testid="ntk" />
+            <JobProgress state=compute.ntk.state on_cancel=cancel testid="ntk" />
+            // The eval samples' kernels follow the NTK as their own job (for the linearized
+            // model's eval predictions), so the NTK is shown as soon as its train part is done.
+            <JobProgress state=compute.eval_kernel.state on_cancel=cancel_eval testid="eval-kernel" />
         </section>
         {move || report().map(|r| {
-            let o = compute.ntk.get_untracked();
+            let o = compute.ntk.last.get_untracked();
             let (ms, backend) = o.as_ref().map(|o| (o.elapsed_ms, o.backend.clone())).unwrap_or_default();
             view! {
                 <section class="panel" data-testid="ntk-summary">
@@ -163,7 +164,7 @@ pub fn NtkTab() -> impl IntoView {
                 </section>
             }
         })}
-        <section class="panel charts" class:hidden=move || compute.ntk.with(|o| o.is_none())>
+        <section class="panel charts" class:hidden=move || compute.ntk.last.with(|o| o.is_none())>
             <div>
                 <ChartCanvas id="ntk-heatmap" chart=heatmap width=560 height=520 />
                 <p class="explain">"Each cell is the kernel between two (sample, class) outputs: how much a gradient step on one moves the other. Samples are grouped by label; brighter blocks along the diagonal mean samples of a class move together."</p>

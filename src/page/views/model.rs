@@ -7,10 +7,11 @@ use ntk_lens_core::lora::LoraModule;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::app::Compute;
-use crate::job_state::JobState;
-use crate::jobs::{millions, thousands, ModelSource, DISTILROBERTA_BYTES, DISTILROBERTA_REVISION};
-use crate::setup::{ModelChoice, Setup, MAX_RANK};
+use crate::page::compute::Compute;
+use crate::page::format::{millions, thousands};
+use crate::page::job_state::JobState;
+use crate::page::setup::{ModelChoice, Setup, MAX_RANK};
+use crate::protocol::loading::{ModelSource, DISTILROBERTA_BYTES, DISTILROBERTA_REVISION};
 
 /// Sorts dropped files into config.json, the weights and tokenizer.json, and loads them.
 fn load_files(compute: Compute, error: RwSignal<Option<String>>, files: Option<web_sys::FileList>) {
@@ -65,7 +66,7 @@ pub fn ModelTab() -> impl IntoView {
         })
     }));
     let lora_input_error = RwSignal::new(None::<String>);
-    let state = compute.model_job;
+    let state = compute.model.state;
     let busy = move || state.with(|s| s.is_busy());
     let ready = move || compute.backend.with(|b| b.is_some());
 
@@ -76,6 +77,7 @@ pub fn ModelTab() -> impl IntoView {
             JobState::Cancelling { .. } => "Cancelling the download…".into(),
             JobState::Done(_) => compute
                 .model
+                .last
                 .with(|m| {
                     m.as_ref().map(|m| {
                         format!(
@@ -107,7 +109,7 @@ pub fn ModelTab() -> impl IntoView {
     };
 
     let summary = move || {
-        compute.model.get().map(|m| {
+        compute.model.last.get().map(|m| {
             let lora = setup.with(|s| s.lora_config());
             let classes = compute.dataset.with(|d| d.as_ref().map(|d| d.label_names.len())).unwrap_or(2);
             let lora_count = m.lora_count(&lora);

@@ -8,6 +8,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
+use ntk_lens_core::options::BackendChoice;
+
 use crate::protocol::{decode, encode, Request, Response};
 
 /// Callback for every message from the worker.
@@ -29,25 +31,23 @@ pub struct WorkerBridge {
 }
 
 impl WorkerBridge {
-    /// Spawns the worker. Messages arrive through `on_response`, starting with `Ready`.
-    pub fn spawn(on_response: OnResponse, on_crash: OnCrash) -> Rc<Self> {
+    /// Spawns the worker, which starts on `backend`. Messages arrive through `on_response`,
+    /// starting with `Ready`.
+    pub fn spawn(backend: BackendChoice, on_response: OnResponse, on_crash: OnCrash) -> Rc<Self> {
         let bridge = Rc::new(WorkerBridge {
             live: RefCell::new(None),
             on_response,
             on_crash,
         });
-        bridge.start();
+        bridge.start(backend);
         bridge
     }
 
-    fn start(&self) {
-        // The page's query (e.g. `?backend=cpu`) is passed on to the worker.
-        let search = web_sys::window()
-            .and_then(|w| w.location().search().ok())
-            .unwrap_or_default();
+    fn start(&self, backend: BackendChoice) {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        let worker = match Worker::new_with_options(&format!("./worker.js{search}"), &options) {
+        let url = format!("./worker.js?backend={backend}");
+        let worker = match Worker::new_with_options(&url, &options) {
             Ok(w) => w,
             Err(e) => {
                 (self.on_crash)(format!("could not start the compute worker: {e:?}"));
@@ -59,7 +59,10 @@ impl WorkerBridge {
             let text = event.data().as_string().unwrap_or_default();
             match decode::<Response>(&text) {
                 Ok(response) => on_response(response),
-                Err(message) => on_response(Response::Error { id: None, message }),
+                Err(malformed) => on_response(Response::Error {
+                    id: None,
+                    message: malformed.to_string(),
+                }),
             }
         });
         let on_crash = self.on_crash.clone();
@@ -100,11 +103,11 @@ impl WorkerBridge {
         }
     }
 
-    /// Stops the worker at once, whatever it is doing, and starts a fresh one.
-    pub fn restart(&self) {
+    /// Stops the worker at once, whatever it is doing, and starts a fresh one on `backend`.
+    pub fn restart(&self, backend: BackendChoice) {
         if let Some(live) = self.live.borrow_mut().take() {
             live.worker.terminate();
         }
-        self.start();
+        self.start(backend);
     }
 }

@@ -1,15 +1,29 @@
-//! The typed messages between the page and its compute worker.
+//! The typed messages between the page and its compute worker. Neither side is imported here:
+//! both import this.
 //!
-//! Every computation a user can start runs in a Web Worker; page and worker speak only through
-//! these serde types, sent as JSON strings with `postMessage`. A job is started with
-//! [`Request::Start`] and ends with exactly one of [`Response::Result`], [`Response::Error`] or
-//! [`Response::Cancelled`]; [`Response::Progress`] may come in between.
+//! Every computation a user can start runs in a Web Worker as a *job*: one [`Job`] sent with
+//! [`Request::Start`] under a [`JobId`] the page chooses, ending with exactly one of
+//! [`Response::Result`], [`Response::Error`] or [`Response::Cancelled`];
+//! [`Response::Progress`] may come in between. Messages are serde types sent as JSON strings
+//! with `postMessage`.
+//!
+//! * [`loading`]: the dataset and model jobs and the summaries they return.
+//! * [`analysis`]: the analysis jobs (NTK, eval kernel, sweep, study, radius probe, adapter
+//!   export) and their results.
+
+pub mod analysis;
+pub mod loading;
 
 use ntk_lens_core::device::BackendInfo;
+use ntk_lens_core::options::BackendChoice;
 use ntk_lens_core::selfcheck::{SelfCheckConfig, SelfCheckReport};
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::{DataJob, DataReport, ModelJob, ModelSummary};
+use analysis::{
+    AdapterFiles, EvalKernelJob, EvalKernelOutcome, ExportJob, NtkJob, NtkOutcome, RadiusJob,
+    RadiusOutcome, StudyJob, StudyOutcome, SweepJob, SweepOutcome,
+};
+use loading::{DataJob, DataReport, ModelJob, ModelSummary};
 
 /// Identifies one job; chosen by the page, echoed by the worker.
 pub type JobId = u32;
@@ -26,16 +40,21 @@ pub enum Job {
     /// Load a model and tokenizer into the worker's session (see [`ModelJob`]); progress counts
     /// bytes downloaded.
     LoadModel(ModelJob),
-    /// The NTK over the chosen samples (kept in the worker for the sweep and the study).
-    Ntk(crate::analysis_jobs::NtkJob),
+    /// Switch the backend (the loaded model moves along; results already shown stay).
+    SetBackend(BackendChoice),
+    /// The NTK over the chosen train samples (kept in the worker for the eval kernel, the sweep
+    /// and the study).
+    Ntk(NtkJob),
+    /// The eval samples' kernels against the train samples of the NTK computed last.
+    EvalKernel(EvalKernelJob),
     /// Linearized vs actual fine-tuning over a λ grid, on the NTK computed last.
-    Sweep(crate::analysis_jobs::SweepJob),
+    Sweep(SweepJob),
     /// Layer selection and κ vs outcome, on the NTK computed last.
-    Study(crate::analysis_jobs::StudyJob),
+    Study(StudyJob),
     /// The model fine-tuned at one λ of the last sweep, as a PEFT adapter.
-    ExportAdapter(crate::analysis_jobs::ExportJob),
+    ExportAdapter(ExportJob),
     /// How fast the kernel changes around θ0 (Algorithm 1).
-    Radius(crate::analysis_jobs::RadiusJob),
+    Radius(RadiusJob),
 }
 
 /// The result of a finished [`Job`].
@@ -48,16 +67,20 @@ pub enum JobResult {
     Dataset(Box<DataReport>),
     /// Report of a [`Job::LoadModel`].
     Model(Box<ModelSummary>),
+    /// The backend now in use, after a [`Job::SetBackend`].
+    Backend(BackendInfo),
     /// Result of a [`Job::Ntk`].
-    Ntk(Box<crate::analysis_jobs::NtkOutcome>),
+    Ntk(Box<NtkOutcome>),
+    /// Result of a [`Job::EvalKernel`].
+    EvalKernel(Box<EvalKernelOutcome>),
     /// Result of a [`Job::Sweep`].
-    Sweep(Box<crate::analysis_jobs::SweepOutcome>),
+    Sweep(Box<SweepOutcome>),
     /// Result of a [`Job::Study`].
-    Study(Box<crate::analysis_jobs::StudyOutcome>),
+    Study(Box<StudyOutcome>),
     /// Result of a [`Job::ExportAdapter`].
-    Adapter(Box<crate::analysis_jobs::AdapterFiles>),
+    Adapter(Box<AdapterFiles>),
     /// Result of a [`Job::Radius`].
-    Radius(Vec<ntk_lens_core::experiment::RadiusPoint>),
+    Radius(RadiusOutcome),
 }
 
 /// Page → worker.
@@ -132,9 +155,22 @@ pub fn encode<T: Serialize>(message: &T) -> String {
     })
 }
 
+/// A message that is not one of this protocol's.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("malformed worker message ({reason}): {text:.200}")]
+pub struct Malformed {
+    /// What the JSON reader found wrong.
+    pub reason: String,
+    /// The message (its first 200 characters are shown).
+    pub text: String,
+}
+
 /// Decodes a message received from the other side, naming what was wrong with it.
-pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
-    serde_json::from_str(text).map_err(|e| format!("malformed worker message ({e}): {text:.200}"))
+pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, Malformed> {
+    serde_json::from_str(text).map_err(|e| Malformed {
+        reason: e.to_string(),
+        text: text.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -163,7 +199,7 @@ mod tests {
 
     #[test]
     fn dataset_and_model_jobs_round_trip() {
-        use crate::jobs::{DataSource, ModelSource};
+        use super::loading::{DataSource, ModelSource};
         use ntk_lens_core::lora::{LoraConfig, LoraModule};
         let data = Request::Start {
             id: 2,
@@ -225,7 +261,10 @@ mod tests {
     #[test]
     fn malformed_messages_are_errors_not_panics() {
         let err = decode::<Request>(r#"{"type":"start","id":"seven"}"#).unwrap_err();
-        assert!(err.contains("malformed worker message"), "{err}");
+        assert!(
+            err.to_string().contains("malformed worker message"),
+            "{err}"
+        );
         assert!(decode::<Request>("not json").is_err());
     }
 }

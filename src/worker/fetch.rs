@@ -7,9 +7,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, ReadableStreamDefaultReader, ReferrerPolicy, RequestInit, Response};
 
 /// Why a download failed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FetchError {
     /// The request never got an answer: offline, blocked, or refused by CORS.
+    #[error("could not reach {url} ({message}); the network is offline or the request is blocked")]
     Network {
         /// The URL.
         url: String,
@@ -17,6 +18,7 @@ pub enum FetchError {
         message: String,
     },
     /// The server answered with an error status.
+    #[error("{url}: the server answered HTTP {status}")]
     Status {
         /// The URL.
         url: String,
@@ -24,6 +26,7 @@ pub enum FetchError {
         status: u16,
     },
     /// The body could not be read to the end.
+    #[error("{url}: the download broke off ({message})")]
     Read {
         /// The URL.
         url: String,
@@ -31,21 +34,8 @@ pub enum FetchError {
         message: String,
     },
     /// The job was cancelled.
+    #[error("cancelled")]
     Cancelled,
-}
-
-impl std::fmt::Display for FetchError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FetchError::Network { url, message } => write!(
-                f,
-                "could not reach {url} ({message}); the network is offline or the request is blocked"
-            ),
-            FetchError::Status { url, status } => write!(f, "{url}: the server answered HTTP {status}"),
-            FetchError::Read { url, message } => write!(f, "{url}: the download broke off ({message})"),
-            FetchError::Cancelled => write!(f, "cancelled"),
-        }
-    }
 }
 
 /// How to fetch.

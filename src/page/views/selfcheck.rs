@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use ntk_lens_core::selfcheck::SelfCheckConfig;
 
-use crate::app::Compute;
-use crate::job_state::JobState;
+use crate::page::compute::Compute;
+use crate::page::job_state::JobState;
 use crate::protocol::JobResult;
 
 /// Formats a number for a result table.
@@ -24,7 +24,7 @@ pub fn SelfCheckPanel() -> impl IntoView {
     // What the user typed is kept as typed; it is parsed only when Run is pressed.
     let steps_text = RwSignal::new(SelfCheckConfig::default().steps.to_string());
     let input_error = RwSignal::new(None::<String>);
-    let state = compute.selfcheck;
+    let state = compute.selfcheck.state;
 
     let run = move |_| {
         let text = steps_text.get_untracked();
@@ -118,7 +118,7 @@ pub fn SelfCheckPanel() -> impl IntoView {
                 </button>
                 <button
                     data-testid="selfcheck-cancel"
-                    on:click=move |_| compute.cancel_selfcheck()
+                    on:click=move |_| compute.cancel(compute.selfcheck)
                     disabled=move || !busy()
                 >
                     "Cancel"

@@ -6,7 +6,7 @@ use ntk_lens_core::data::BundledIndex;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::setup::{Setup, PAGE_KEYS};
+use super::setup::Setup;
 
 /// The local-storage key of the setup's query string.
 const STORAGE_KEY: &str = "ntk-lens-setup";
@@ -32,30 +32,18 @@ pub fn restore() -> (Setup, Vec<String>) {
     (setup, warnings)
 }
 
-/// Writes the setup to the address and local storage whenever it changes, keeping the page's
-/// own keys (`backend=`) in the address.
+/// Writes the setup to the address and local storage whenever it changes.
 pub fn keep(setup: RwSignal<Setup>) {
     Effect::new(move |_| {
         let query = setup.with(|s| s.to_query());
         if let Some(s) = storage() {
             let _ = s.set_item(STORAGE_KEY, &query);
         }
-        let page_keys: Vec<String> = search()
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|p| PAGE_KEYS.iter().any(|k| p.split('=').next() == Some(*k)))
-            .map(str::to_string)
-            .collect();
-        let mut full = query;
-        for k in page_keys {
-            full.push('&');
-            full.push_str(&k);
-        }
         if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
             let _ = history.replace_state_with_url(
                 &wasm_bindgen::JsValue::NULL,
                 "",
-                Some(&format!("?{full}")),
+                Some(&format!("?{query}")),
             );
         }
     });

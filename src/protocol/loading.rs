@@ -1,4 +1,4 @@
-//! The payloads of the dataset and model jobs (see [`crate::protocol::Job`]) and the pure
+//! The payloads of the dataset and model jobs (see [`super::Job`]) and the pure
 //! summaries the worker sends back. No web-sys: unit-tested natively.
 //!
 //! Byte payloads (an uploaded file, dropped model files) do not travel inside the JSON: the page
@@ -270,28 +270,6 @@ impl ModelSummary {
     }
 }
 
-/// Formats a count with thousands separators: `22,713,216`.
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Formats a count in millions with one decimal: `22.7M`; smaller counts as they are.
-pub fn millions(n: usize) -> String {
-    if n >= 1_000_000 {
-        format!("{:.1}M", n as f64 / 1e6)
-    } else {
-        thousands(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,11 +310,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_format() {
-        assert_eq!(thousands(22_713_216), "22,713,216");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(millions(22_713_216), "22.7M");
-        assert_eq!(millions(73_728), "73,728");
+    fn hub_urls_name_the_pinned_revision() {
         assert_eq!(
             ModelSource::hub_url(DISTILROBERTA_REPO, DISTILROBERTA_REVISION, "config.json"),
             "https://huggingface.co/distilbert/distilroberta-base/resolve/fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b/config.json"

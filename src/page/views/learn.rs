@@ -3,10 +3,12 @@
 
 use leptos::prelude::*;
 
-use crate::analysis_jobs::{ntk_job, sweep_job};
-use crate::app::{Compute, Tab};
+use crate::page::compute::Compute;
+use crate::page::jobs::{ntk_job, sweep_job};
+use crate::page::setup::Setup;
+use crate::page::tab::Tab;
 use crate::protocol::Job;
-use crate::setup::{SampleChoice, Setup};
+use ntk_lens_core::options::SampleMethod;
 
 /// One idea: a title, a few sentences, a formula, and the tab that shows it.
 struct Idea {
@@ -53,21 +55,22 @@ pub fn LearnTab() -> impl IntoView {
     let step_ntk = move |_| {
         setup.update(|s| {
             s.n = 32;
-            s.sample = SampleChoice::Stratified { seed: 0 };
+            s.sample = SampleMethod::Stratified;
+            s.sample_seed = 0;
         });
         tab.set(Tab::Ntk);
-        if compute.model.with_untracked(|m| m.is_none())
+        if compute.model.last.with_untracked(|m| m.is_none())
             || compute.dataset.with_untracked(|d| d.is_none())
         {
             tour_note.set(Some("Wait until the model and the dataset have loaded (Model and Data tabs), then press this step again.".into()));
             return;
         }
         tour_note.set(None);
-        compute.start_analysis(compute.ntk_job, Job::Ntk(ntk_job(&setup.get_untracked())));
+        compute.start(compute.ntk, Job::Ntk(ntk_job(&setup.get_untracked())));
     };
     let step_sweep = move |_| {
         tab.set(Tab::Linearization);
-        if compute.ntk.with_untracked(|o| o.is_none()) {
+        if compute.ntk.last.with_untracked(|o| o.is_none()) {
             tour_note.set(Some("Do step 2 first: the sweep uses the NTK.".into()));
             return;
         }
@@ -76,10 +79,7 @@ pub fn LearnTab() -> impl IntoView {
             s.steps = 30;
         });
         tour_note.set(None);
-        compute.start_analysis(
-            compute.sweep_job,
-            Job::Sweep(sweep_job(&setup.get_untracked())),
-        );
+        compute.start(compute.sweep, Job::Sweep(sweep_job(&setup.get_untracked())));
     };
     let step_layers = move |_| tab.set(Tab::LayerSelection);
     view! {

@@ -1,18 +1,24 @@
 //! The compute worker's session: the loaded model and tokenizer, the last table read and the
-//! active dataset, kept across jobs. A failed load leaves what was there before.
+//! active dataset, and the last NTK, kept across jobs. A failed load leaves what was there
+//! before.
 
 use std::cell::RefCell;
 
 use ntk_lens_core::burn::prelude::Device;
 use ntk_lens_core::data::{dataset_name, guess_columns, read_table, Dataset, Table};
+use ntk_lens_core::experiment::Prepared;
 use ntk_lens_core::model::{HeadKind, Model};
+use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder};
 use ntk_lens_core::tokenize::TextTokenizer;
 
-use crate::fetch::{fetch_bytes, FetchError, FetchOptions};
-use crate::jobs::{
+use super::error::WorkerError;
+use super::fetch::{fetch_bytes, FetchError, FetchOptions};
+use super::reporter::{now_ms, post, Reporter};
+use crate::protocol::loading::{
     DataJob, DataReport, DataSource, DatasetSummary, ModelJob, ModelSource, ModelSummary,
     TableSummary, MINILM_BASE, WEIGHT_FILES,
 };
+use crate::protocol::{JobResult, Response};
 
 /// A model ready for analyses.
 pub struct LoadedModel {
@@ -37,12 +43,20 @@ pub struct Session {
     /// The name of the active dataset's source (bundled id, or file stem).
     pub table_name: String,
     /// The models fine-tuned by the last sweep, with their λ.
-    pub trained: Vec<(f64, ntk_lens_core::model::Model)>,
-    /// The model and samples of the last NTK, and its blocks (for the sweep and the study).
-    pub analysis: Option<(
-        ntk_lens_core::experiment::Prepared,
-        ntk_lens_core::ntk::NtkBlocks,
-    )>,
+    pub trained: Vec<(f64, Model)>,
+    /// The last NTK: its model and samples, its blocks, and the builder that still has the
+    /// eval samples' kernels to compute.
+    pub analysis: Option<Analysis>,
+}
+
+/// The last NTK computed, for the jobs that build on it.
+pub struct Analysis {
+    /// The model (head and LoRA attached) and the train and eval samples.
+    pub prepared: Prepared,
+    /// The blocks: over the train samples, with the cross kernels once the eval kernel is in.
+    pub blocks: NtkBlocks,
+    /// The builder, while the eval kernel is still to compute.
+    pub pending: Option<NtkBuilder>,
 }
 
 thread_local! {
@@ -55,32 +69,30 @@ pub const HUB_CACHE: &str = "ntk-lens-models-v1";
 
 /// Reads the dataset of `job` (fetching a bundled file, or from the attached bytes), builds it
 /// from the chosen or guessed columns, and makes it active when that works.
-pub async fn load_dataset(job: DataJob, attachment: Option<Vec<u8>>) -> Result<DataReport, String> {
+pub async fn load_dataset(
+    job: DataJob,
+    attachment: Option<Vec<u8>>,
+) -> Result<DataReport, WorkerError> {
     let (table, name) = match &job.source {
         DataSource::Bundled { id, file } => {
             let url = format!("./datasets/{file}");
             let bytes = fetch_bytes(&url, FetchOptions::default(), &mut |_, _| true)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("{url}: not found"))?;
-            (
-                read_table(file, &bytes).map_err(|e| e.to_string())?,
-                id.clone(),
-            )
+                .await?
+                .ok_or_else(|| WorkerError::File(format!("{url}: not found")))?;
+            (read_table(file, &bytes)?, id.clone())
         }
         DataSource::Upload { file_name } => {
-            let bytes = attachment.ok_or("the uploaded file's bytes did not arrive")?;
-            (
-                read_table(file_name, &bytes).map_err(|e| e.to_string())?,
-                dataset_name(file_name),
-            )
+            let bytes = attachment.ok_or_else(|| {
+                WorkerError::File(format!("{file_name}: the uploaded bytes did not arrive"))
+            })?;
+            (read_table(file_name, &bytes)?, dataset_name(file_name))
         }
         DataSource::Current => SESSION.with(|s| {
             let s = s.borrow();
             s.table
                 .clone()
                 .map(|t| (t, s.table_name.clone()))
-                .ok_or_else(|| "no file has been read yet".to_string())
+                .ok_or_else(|| WorkerError::NotYet("no file has been read yet".into()))
         })?,
     };
     let choice = job
@@ -196,6 +208,44 @@ async fn fetch_model(
     })
 }
 
+/// The model job: loads the model into the session, posting the bytes downloaded; cancellable
+/// between chunks of the download.
+pub async fn load_model_job(
+    reporter: Reporter,
+    job: ModelJob,
+    attachments: Vec<Vec<u8>>,
+) -> Result<Option<JobResult>, WorkerError> {
+    let mut last_post = 0.0;
+    let mut progress = |done: usize, total: usize, file: &str| {
+        if now_ms() - last_post > 100.0 || done == total {
+            last_post = now_ms();
+            post(&Response::Progress {
+                id: reporter.id(),
+                done,
+                total,
+                message: format!(
+                    "downloading {file}: {:.1} of {:.1} MB",
+                    done as f64 / 1e6,
+                    total as f64 / 1e6
+                ),
+                loss: None,
+            });
+        }
+        !reporter.cancelled()
+    };
+    let device = super::backend::device();
+    match load_model(job, attachments, &device, &mut progress).await? {
+        Some(summary) => Ok(Some(JobResult::Model(Box::new(summary)))),
+        None => {
+            post(&Response::Cancelled {
+                id: reporter.id(),
+                done: 0,
+            });
+            Ok(None)
+        }
+    }
+}
+
 /// Loads the model of `job` into the session (the previous one stays on any error).
 /// `progress(done, total, file)` reports bytes and returns `false` to cancel; `Ok(None)` means
 /// cancelled.
@@ -204,80 +254,84 @@ pub async fn load_model(
     attachments: Vec<Vec<u8>>,
     device: &Device,
     progress: &mut dyn FnMut(usize, usize, &str) -> bool,
-) -> Result<Option<ModelSummary>, String> {
-    let fetched =
-        match &job.source {
-            ModelSource::Bundled => {
-                fetch_model(
-                    "all-MiniLM-L6-v2",
-                    MINILM_BASE,
-                    &WEIGHT_FILES,
-                    FetchOptions::default(),
-                    91_000_000,
-                    progress,
-                )
-                .await
-            }
-            ModelSource::Hub { repo, revision } => {
-                let base = ModelSource::hub_url(repo, revision, "");
-                let name = repo.rsplit('/').next().unwrap_or(repo).to_string();
-                fetch_model(
-                    &name,
-                    &base,
-                    &["model.safetensors"],
-                    FetchOptions {
-                        no_referrer: true,
-                        cache: Some(HUB_CACHE),
-                    },
-                    crate::jobs::DISTILROBERTA_BYTES,
-                    progress,
-                )
-                .await
-                .map_err(|e| match e {
-                    // An empty url marks a message that is complete as it is.
-                    FetchError::Network { url, message } => FetchError::Network {
-                        message: format!(
-                            "Could not download {name} from huggingface.co ({message}; {url}). \
+) -> Result<Option<ModelSummary>, WorkerError> {
+    let fetched = match &job.source {
+        ModelSource::Bundled => {
+            fetch_model(
+                "all-MiniLM-L6-v2",
+                MINILM_BASE,
+                &WEIGHT_FILES,
+                FetchOptions::default(),
+                // config, fp16 weights and tokenizer, about.
+                46_000_000,
+                progress,
+            )
+            .await
+        }
+        ModelSource::Hub { repo, revision } => {
+            let base = ModelSource::hub_url(repo, revision, "");
+            let name = repo.rsplit('/').next().unwrap_or(repo).to_string();
+            fetch_model(
+                &name,
+                &base,
+                &["model.safetensors"],
+                FetchOptions {
+                    no_referrer: true,
+                    cache: Some(HUB_CACHE),
+                },
+                crate::protocol::loading::DISTILROBERTA_BYTES,
+                progress,
+            )
+            .await
+            .map_err(|e| match e {
+                // An empty url marks a message that is complete as it is.
+                FetchError::Network { url, message } => FetchError::Network {
+                    message: format!(
+                        "Could not download {name} from huggingface.co ({message}; {url}). \
                              This computer is probably offline, or huggingface.co is blocked; \
                              the model loaded before stays in use"
-                        ),
-                        url: String::new(),
-                    },
-                    other => other,
-                })
-            }
-            ModelSource::Dropped { names } => {
-                let mut it = attachments.into_iter();
-                match (it.next(), it.next(), it.next()) {
-                    (Some(config), Some(weights), Some(tokenizer)) => Ok(ModelFiles {
-                        name: "dropped model".into(),
-                        config,
-                        weights,
-                        weights_file: names.get(1).cloned().unwrap_or_default(),
-                        tokenizer,
-                    }),
-                    _ => return Err(
-                        "expected three files: config.json, a .safetensors file, tokenizer.json"
-                            .into(),
                     ),
+                    url: String::new(),
+                },
+                other => other,
+            })
+        }
+        ModelSource::Dropped { names } => {
+            let mut it = attachments.into_iter();
+            match (it.next(), it.next(), it.next()) {
+                (Some(config), Some(weights), Some(tokenizer)) => Ok(ModelFiles {
+                    name: "dropped model".into(),
+                    config,
+                    weights,
+                    weights_file: names.get(1).cloned().unwrap_or_default(),
+                    tokenizer,
+                }),
+                _ => {
+                    return Err(WorkerError::File(
+                        "expected three files: config.json, a .safetensors file, \
+                             tokenizer.json"
+                            .into(),
+                    ))
                 }
             }
-        };
+        }
+    };
     let files = match fetched {
         Ok(f) => f,
         Err(FetchError::Cancelled) => return Ok(None),
-        Err(FetchError::Network { url, message }) if url.is_empty() => return Err(message),
-        Err(e) => return Err(e.to_string()),
+        Err(FetchError::Network { url, message }) if url.is_empty() => {
+            return Err(WorkerError::File(message))
+        }
+        Err(e) => return Err(e.into()),
     };
     let model = Model::from_bytes(&files.config, &files.weights, device)
-        .map_err(|e| format!("{}: {e}", files.weights_file))?;
+        .map_err(|e| WorkerError::File(format!("{}: {e}", files.weights_file)))?;
     let tokenizer = TextTokenizer::from_bytes(
         &files.tokenizer,
         "tokenizer.json",
         model.config.pad_token_id,
         job.max_len,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let own_head = model.head.is_some();
     let summary = ModelSummary {
         name: files.name,

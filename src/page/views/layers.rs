@@ -9,10 +9,10 @@ use ntk_lens_plots::reports::{kappa_text, study_charts, weyl_chart};
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
-use crate::analysis_jobs::study_job;
-use crate::app::Compute;
+use crate::page::compute::Compute;
+use crate::page::jobs::study_job;
+use crate::page::setup::Setup;
 use crate::protocol::Job;
-use crate::setup::Setup;
 
 /// What the page shows for the chosen set.
 #[derive(Clone, PartialEq)]
@@ -160,6 +160,7 @@ pub fn LayersTab() -> impl IntoView {
     let run = move |_| {
         let mu = compute
             .ntk
+            .last
             .with_untracked(|o| o.as_ref().map(|o| o.report.lambda_max));
         let Some(mu) = mu else {
             message.set(Some("compute the NTK first (NTK tab)".into()));
@@ -167,20 +168,20 @@ pub fn LayersTab() -> impl IntoView {
         };
         message.set(None);
         let job = study_job(&setup.get_untracked(), budget.get_untracked(), mu);
-        compute.start_analysis(compute.study_job, Job::Study(job));
+        compute.start(compute.study, Job::Study(job));
     };
-    let cancel = Callback::new(move |_| compute.cancel_job(compute.study_job));
+    let cancel = Callback::new(move |_| compute.cancel(compute.study));
     let set_chart = Signal::derive(move || current.get().and_then(|r| r.ok()).map(|v| v.chart));
     let scatter = move |k: usize| {
         Signal::derive(move || {
-            compute.study.with(|o| {
+            compute.study.last.with(|o| {
                 o.as_ref()
                     .and_then(|o| study_charts(&o.report).into_iter().nth(k).map(|c| c.1))
             })
         })
     };
     let export = move |_| {
-        if let Some(o) = compute.study.get_untracked() {
+        if let Some(o) = compute.study.last.get_untracked() {
             if let Ok(text) = serde_json::to_string_pretty(&o.report) {
                 download("layer-study.json", "application/json", &text);
             }
@@ -227,15 +228,15 @@ pub fn LayersTab() -> impl IntoView {
                     prop:value=move || budget.get().to_string()
                     on:change=move |ev| { match event_target_value(&ev).parse::<usize>() { Ok(k) if k >= 1 => budget.set(k), _ => message.set(Some("k must be a whole number ≥ 1".into())) } } /></label>
                 <button data-testid="layers-suggest" on:click=suggest>"Suggest (greedy, smallest κ)"</button>
-                <button class="primary" data-testid="layers-run" on:click=run disabled=move || compute.study_job.with(|s| s.is_busy())>"Run κ vs outcome study"</button>
+                <button class="primary" data-testid="layers-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run κ vs outcome study"</button>
             </div>
             {move || message.get().map(|e| view! { <p class="error" data-testid="layers-message">{e}</p> })}
-            <JobProgress state=compute.study_job on_cancel=cancel testid="study" />
+            <JobProgress state=compute.study.state on_cancel=cancel testid="study" />
         </section>
-        <section class="panel" class:hidden=move || compute.study.with(|o| o.is_none())>
+        <section class="panel" class:hidden=move || compute.study.last.with(|o| o.is_none())>
             <h3>"Does κ at initialisation predict fine-tuning?"</h3>
             <p class="explain">"Each point is one choice of blocks (every single block, the greedy picks, all blocks, your set), fine-tuned for the same steps. The paper's claim is that a smaller condition number at initialisation goes with a lower final loss and a higher accuracy. The correlations below say how strongly that holds on your data; with few points, treat them as a hint."</p>
-            {move || compute.study.get().map(|o| view! {
+            {move || compute.study.last.get().map(|o| view! {
                 <p data-testid="study-correlation">{format!(
                     "log₁₀ κ vs final loss: Pearson {}, Spearman {} (n = {}). log₁₀ κ vs eval accuracy: Pearson {}, Spearman {} (n = {}).",
                     o.report.kappa_vs_loss.pearson.map(|r| num(r, 3)).unwrap_or_else(|| "–".into()),

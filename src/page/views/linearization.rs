@@ -8,10 +8,12 @@ use ntk_lens_plots::reports::{radius_chart, sweep_charts};
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
-use crate::analysis_jobs::{sweep_job, ExportJob, NtkOutcome, RadiusJob};
-use crate::app::Compute;
+use crate::page::compute::Compute;
+use crate::page::jobs::sweep_job;
+use crate::page::setup::Setup;
+use crate::protocol::analysis::{ExportJob, NtkOutcome, RadiusJob};
 use crate::protocol::Job;
-use crate::setup::{LossChoice, OptimizerChoice, Setup};
+use ntk_lens_core::options::{LossKind, OptimizerKind};
 
 fn samples(rows: &[usize], labels: &[usize]) -> Samples {
     Samples {
@@ -21,15 +23,15 @@ fn samples(rows: &[usize], labels: &[usize]) -> Samples {
     }
 }
 
-/// The linearized model at `lambda` from the last NTK.
+/// The linearized model at `lambda` from the last NTK (eval predictions once the eval
+/// samples' kernels are in).
 fn linear_at(o: &NtkOutcome, blocks: &NtkBlocks, lambda: f64) -> Result<LinearPoint, String> {
-    linear_point(
-        blocks,
-        &samples(&o.rows, &o.labels),
-        &samples(&o.eval_rows, &o.eval_labels),
-        lambda,
-    )
-    .map_err(|e| e.to_string())
+    let eval = if blocks.n_eval == o.eval_rows.len() {
+        samples(&o.eval_rows, &o.eval_labels)
+    } else {
+        samples(&[], &[])
+    };
+    linear_point(blocks, &samples(&o.rows, &o.labels), &eval, lambda).map_err(|e| e.to_string())
 }
 
 fn parse_lambdas(v: &str) -> Result<Vec<f64>, String> {
@@ -59,7 +61,7 @@ pub fn LinearizationTab() -> impl IntoView {
     let blocks = compute.ntk_blocks;
     let point = move || {
         let lambda = setup.with(|s| s.lambda);
-        compute.ntk.with(|o| {
+        compute.ntk.last.with(|o| {
             blocks.with(|b| match (o, b) {
                 (Some(o), Some(b)) => Some(linear_at(o, b, lambda)),
                 _ => None,
@@ -75,7 +77,7 @@ pub fn LinearizationTab() -> impl IntoView {
             .join(",")
     }));
     let run = move |_| {
-        if compute.ntk.with_untracked(|o| o.is_none()) {
+        if compute.ntk.last.with_untracked(|o| o.is_none()) {
             input_error.set(Some("compute the NTK first (NTK tab)".into()));
             return;
         }
@@ -88,12 +90,12 @@ pub fn LinearizationTab() -> impl IntoView {
         }
         input_error.set(None);
         let job = sweep_job(&setup.get_untracked());
-        compute.start_analysis(compute.sweep_job, Job::Sweep(job));
+        compute.start(compute.sweep, Job::Sweep(job));
     };
-    let cancel = Callback::new(move |_| compute.cancel_job(compute.sweep_job));
+    let cancel = Callback::new(move |_| compute.cancel(compute.sweep));
     let live = Signal::derive(move || {
         let v = compute.live_loss.get();
-        (compute.sweep_job.with(|s| s.is_busy()) && !v.is_empty()).then(|| {
+        (compute.sweep.busy() && !v.is_empty()).then(|| {
             Chart::Line(LineChart {
                 title: "Actual training loss, live (all λ in turn)".into(),
                 x: Axis::linear("step"),
@@ -105,7 +107,7 @@ pub fn LinearizationTab() -> impl IntoView {
     });
     let chart = move |k: usize| {
         Signal::derive(move || {
-            compute.sweep.with(|o| {
+            compute.sweep.last.with(|o| {
                 o.as_ref()
                     .and_then(|o| sweep_charts(&o.report).into_iter().nth(k).map(|c| c.1))
             })
@@ -114,7 +116,7 @@ pub fn LinearizationTab() -> impl IntoView {
     let radii_text = RwSignal::new("0.01,0.1,1".to_string());
     let radius_error = RwSignal::new(None::<String>);
     let run_radius = move |_| {
-        if compute.ntk.with_untracked(|o| o.is_none()) {
+        if compute.ntk.last.with_untracked(|o| o.is_none()) {
             radius_error.set(Some("compute the NTK first (NTK tab)".into()));
             return;
         }
@@ -126,16 +128,20 @@ pub fn LinearizationTab() -> impl IntoView {
                     draws: 2,
                     seed: 0,
                 };
-                compute.start_analysis(compute.radius_job, Job::Radius(RadiusJob { config }));
+                compute.start(compute.radius, Job::Radius(RadiusJob { config }));
             }
             Err(e) => radius_error.set(Some(format!("radii: {e}"))),
         }
     };
-    let cancel_radius = Callback::new(move |_| compute.cancel_job(compute.radius_job));
-    let radius_plot =
-        Signal::derive(move || compute.radius.with(|r| r.as_ref().map(|p| radius_chart(p))));
+    let cancel_radius = Callback::new(move |_| compute.cancel(compute.radius));
+    let radius_plot = Signal::derive(move || {
+        compute
+            .radius
+            .last
+            .with(|r| r.as_ref().map(|p| radius_chart(p)))
+    });
     let export = move |_| {
-        if let Some(o) = compute.sweep.get_untracked() {
+        if let Some(o) = compute.sweep.last.get_untracked() {
             if let Ok(text) = serde_json::to_string_pretty(&o.report) {
                 download("sweep.json", "application/json", &text);
             }
@@ -167,7 +173,7 @@ pub fn LinearizationTab() -> impl IntoView {
                     <table class="results" data-testid="linear-point">
                         <tr><th>"train loss Σ½‖f − y‖²"</th><td data-testid="lin-train-loss">{num(p.train_loss, 5)}</td></tr>
                         <tr><th>"train accuracy"</th><td data-testid="lin-train-acc">{num(p.train_acc, 3)}</td></tr>
-                        <tr><th>"eval accuracy"</th><td data-testid="lin-eval-acc">{p.eval_acc.map(|a| num(a, 3)).unwrap_or_else(|| "–".into())}</td></tr>
+                        <tr><th>"eval accuracy"</th><td data-testid="lin-eval-acc">{p.eval_acc.map(|a| num(a, 3)).unwrap_or_else(|| if compute.eval_kernel.busy() { "computing…".into() } else { "–".into() })}</td></tr>
                         <tr><th>"‖θ − θ₀‖ of the linear model"</th><td data-testid="lin-distance">{num(p.param_distance, 4)}</td></tr>
                         <tr><th>"bound ‖r₀‖/(2√λ)"</th><td data-testid="lin-bound">{num(p.param_distance_bound, 4)}</td></tr>
                         <tr><th>"κ(K + λI)"</th><td data-testid="lin-kappa">{num(p.condition_number, 4)}</td></tr>
@@ -189,22 +195,22 @@ pub fn LinearizationTab() -> impl IntoView {
                         _ => input_error.set(Some("steps must be a whole number from 1 to 2000".into())),
                     } } /></label>
                 <label>"optimizer "
-                    <select data-testid="sweep-optimizer" on:change=move |ev| { let v = event_target_value(&ev); setup.update(|s| s.optimizer = if v == "adam" { OptimizerChoice::Adam } else { OptimizerChoice::Gd }); }>
-                        <option value="gd" selected=move || setup.with(|s| s.optimizer == OptimizerChoice::Gd)>"gradient descent"</option>
-                        <option value="adam" selected=move || setup.with(|s| s.optimizer == OptimizerChoice::Adam)>"Adam"</option>
+                    <select data-testid="sweep-optimizer" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(o) = v.parse::<OptimizerKind>() { setup.update(|s| s.optimizer = o) } }>
+                        <option value="gd" selected=move || setup.with(|s| s.optimizer == OptimizerKind::Gd)>"gradient descent"</option>
+                        <option value="adam" selected=move || setup.with(|s| s.optimizer == OptimizerKind::Adam)>"Adam"</option>
                     </select></label>
                 <label>"loss "
-                    <select data-testid="sweep-loss" on:change=move |ev| { let v = event_target_value(&ev); setup.update(|s| s.loss = if v == "ce" { LossChoice::Ce } else { LossChoice::Mse }); }>
-                        <option value="mse" selected=move || setup.with(|s| s.loss == LossChoice::Mse)>"squared"</option>
-                        <option value="ce" selected=move || setup.with(|s| s.loss == LossChoice::Ce)>"cross-entropy"</option>
+                    <select data-testid="sweep-loss" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(l) = v.parse::<LossKind>() { setup.update(|s| s.loss = l) } }>
+                        <option value="mse" selected=move || setup.with(|s| s.loss == LossKind::Mse)>"squared"</option>
+                        <option value="ce" selected=move || setup.with(|s| s.loss == LossKind::Ce)>"cross-entropy"</option>
                     </select></label>
                 <label><input type="checkbox" data-testid="sweep-selective" prop:checked=move || setup.with(|s| s.selective) on:change=move |ev| setup.update(|s| s.selective = event_target_checked(&ev)) />" selective penalty (Eq. 8)"</label>
-                <button class="primary" data-testid="sweep-run" on:click=run disabled=move || compute.sweep_job.with(|s| s.is_busy())>"Run"</button>
+                <button class="primary" data-testid="sweep-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run"</button>
             </div>
             {move || input_error.get().map(|e| view! { <p class="error" data-testid="sweep-input-error">{e}</p> })}
-            <JobProgress state=compute.sweep_job on_cancel=cancel testid="sweep" />
+            <JobProgress state=compute.sweep.state on_cancel=cancel testid="sweep" />
             <ChartCanvas id="sweep-live" chart=live height=300 />
-            {move || compute.sweep.get().map(|o| view! {
+            {move || compute.sweep.last.get().map(|o| view! {
                 <table class="results wide" data-testid="sweep-table">
                     <tr><th>"λ"</th><th>"gap train"</th><th>"gap eval"</th><th>"agreement"</th><th>"loss actual"</th><th>"loss linear"</th><th>"‖θ−θ₀‖ actual"</th><th>"linear"</th><th>"bound"</th><th>"adapter"</th></tr>
                     {o.report.results.iter().enumerate().map(|(i, p)| view! {
@@ -214,7 +220,7 @@ pub fn LinearizationTab() -> impl IntoView {
                             <td>{num(p.train_loss_actual, 4)}</td><td>{num(p.train_loss_linear, 4)}</td>
                             <td>{num(p.param_distance_actual, 3)}</td><td>{num(p.param_distance_linear, 3)}</td><td>{num(p.param_distance_bound, 3)}</td>
                             <td><button data-testid=format!("sweep-adapter-{i}") title="the LoRA trained at this λ, as a PEFT adapter folder (zip)"
-                                on:click=move |_| compute.start_analysis(compute.export_job, Job::ExportAdapter(ExportJob { index: i }))>"zip"</button></td>
+                                on:click=move |_| compute.start(compute.export, Job::ExportAdapter(ExportJob { index: i }))>"zip"</button></td>
                         </tr>
                     }).collect_view()}
                 </table>
@@ -222,7 +228,7 @@ pub fn LinearizationTab() -> impl IntoView {
                 <button data-testid="sweep-export-json" on:click=export>"Export JSON"</button>
             })}
         </section>
-        <section class="panel charts" class:hidden=move || compute.sweep.with(|o| o.is_none())>
+        <section class="panel charts" class:hidden=move || compute.sweep.last.with(|o| o.is_none())>
             <div><ChartCanvas id="sweep-gap" chart=chart(0) /><p class="explain">"Relative distance between the actual and the linearized model's logits. It falls as λ grows."</p></div>
             <div><ChartCanvas id="sweep-distance" chart=chart(1) /><p class="explain">"How far training moved the parameters, with the bound ‖r₀‖/(2√λ) on the linearized model (dashed)."</p></div>
             <div><ChartCanvas id="sweep-accuracy" chart=chart(2) /><p class="explain">"Accuracy of both models on the training samples and on held-out samples."</p></div>
@@ -233,11 +239,11 @@ pub fn LinearizationTab() -> impl IntoView {
             <p class="explain">"The parameters are moved from θ₀ by a random direction of length r, and the kernel is recomputed. If it barely changes over the distances that fine-tuning travels (compare ‖θ − θ₀‖ above), the linearized model describes training well. Two random directions per radius."</p>
             <div class="controls">
                 <label>"radii " <input type="text" size="20" data-testid="radius-radii" prop:value=move || radii_text.get() on:change=move |ev| radii_text.set(event_target_value(&ev)) /></label>
-                <button class="primary" data-testid="radius-run" on:click=run_radius disabled=move || compute.radius_job.with(|s| s.is_busy())>"Probe"</button>
+                <button class="primary" data-testid="radius-run" on:click=run_radius disabled=move || compute.device_busy_tracked()>"Probe"</button>
             </div>
             {move || radius_error.get().map(|e| view! { <p class="error" data-testid="radius-error">{e}</p> })}
-            <JobProgress state=compute.radius_job on_cancel=cancel_radius testid="radius" />
-            {move || compute.radius.get().map(|points| view! {
+            <JobProgress state=compute.radius.state on_cancel=cancel_radius testid="radius" />
+            {move || compute.radius.last.get().map(|points| view! {
                 <table class="results wide" data-testid="radius-table">
                     <tr><th>"r"</th><th>"L_avg"</th><th>"L_upper"</th><th>"‖ΔK‖/‖K‖"</th></tr>
                     {points.iter().enumerate().map(|(i, p)| view! {

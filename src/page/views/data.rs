@@ -10,9 +10,11 @@ use ntk_lens_core::data::{guess_columns, ColumnChoice};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::app::Compute;
-use crate::jobs::{thousands, SplitSummary};
-use crate::setup::{DataChoice, SampleChoice, Setup};
+use crate::page::compute::Compute;
+use crate::page::format::thousands;
+use crate::page::setup::{DataChoice, Setup};
+use crate::protocol::loading::SplitSummary;
+use ntk_lens_core::options::SampleMethod;
 
 /// Reads the first file of a file list and hands it to the worker.
 fn read_file(compute: Compute, files: Option<web_sys::FileList>) {
@@ -132,7 +134,7 @@ pub fn DataTab() -> impl IntoView {
     let split_error = RwSignal::new(None::<String>);
 
     let status = move || {
-        let busy = compute.data_job.with(|j| j.is_busy());
+        let busy = compute.data.state.with(|j| j.is_busy());
         if busy {
             return "Reading…".to_string();
         }
@@ -144,8 +146,9 @@ pub fn DataTab() -> impl IntoView {
                 d.label_names.len(),
                 d.file,
                 compute
-                    .data_read_ms
-                    .get()
+                    .data
+                    .last
+                    .with(|r| r.as_ref().map(|r| r.read_ms))
                     .map(|ms| format!("; read in {ms:.0} ms"))
                     .unwrap_or_default()
             ),
@@ -222,8 +225,8 @@ pub fn DataTab() -> impl IntoView {
             };
             view! {
                 <p class="muted">{format!("{}: {} rows, {} format; the first {} are shown.", t.file, thousands(t.rows), format!("{:?}", t.format).to_uppercase(), t.preview.len())}</p>
-                <p data-testid="data-picked">{move || match setup.with(|s| s.sample.clone()) {
-                    SampleChoice::Picked(r) => format!("{} rows picked: the NTK tab analyses exactly these.", r.len()),
+                <p data-testid="data-picked">{move || match setup.with(|s| (s.sample, s.rows.len())) {
+                    (SampleMethod::Picked, k) => format!("{k} rows picked: the NTK tab analyses exactly these."),
                     _ => "Tick rows to analyse exactly those in the NTK tab (otherwise the NTK tab draws its samples from the training split).".to_string(),
                 }}</p>
                 <div class="scroll" data-testid="data-preview">
@@ -233,7 +236,7 @@ pub fn DataTab() -> impl IntoView {
                             {t.preview.iter().zip(&t.lines).enumerate().map(|(i, (row, line))| view! {
                                 <tr>
                                     <td><input type="checkbox" data-testid=format!("data-pick-{i}") aria-label=format!("pick row {}", i + 1)
-                                        prop:checked=move || setup.with(|s| matches!(&s.sample, SampleChoice::Picked(r) if r.contains(&i)))
+                                        prop:checked=move || setup.with(|s| s.sample == SampleMethod::Picked && s.rows.contains(&i))
                                         on:change=move |ev| toggle_pick(setup, i, event_target_checked(&ev)) /></td>
                                     <td class="muted">{*line}</td>{row.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}
                                 </tr>
@@ -361,8 +364,8 @@ pub fn DataTab() -> impl IntoView {
 /// (stratified) sampling again.
 fn toggle_pick(setup: RwSignal<Setup>, row: usize, on: bool) {
     setup.update(|s| {
-        let mut rows = match &s.sample {
-            SampleChoice::Picked(r) => r.clone(),
+        let mut rows = match s.sample {
+            SampleMethod::Picked => std::mem::take(&mut s.rows),
             _ => Vec::new(),
         };
         rows.retain(|&r| r != row);
@@ -371,9 +374,10 @@ fn toggle_pick(setup: RwSignal<Setup>, row: usize, on: bool) {
             rows.sort_unstable();
         }
         s.sample = if rows.is_empty() {
-            SampleChoice::Stratified { seed: 0 }
+            SampleMethod::Stratified
         } else {
-            SampleChoice::Picked(rows)
+            SampleMethod::Picked
         };
+        s.rows = rows;
     });
 }

@@ -1,0 +1,258 @@
+//! Every option a person chooses, defined once for the command line, the page's address and the
+//! wire format between page and worker.
+//!
+//! Each enum has its serde name (the JSON of reports and messages), a short name used by
+//! `--flag` values and `?key=` values ([`std::str::FromStr`] and [`std::fmt::Display`], with the
+//! aliases older links used), and, with the crate feature `clap`, a `clap::ValueEnum` with one
+//! line of help per value. [`MAX_SAMPLES`] is the one limit on the number of analysed samples.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The largest number of analysed (train) samples any shell accepts. The page further refuses an
+/// analysis whose memory estimate is past its budget.
+pub const MAX_SAMPLES: usize = 4096;
+
+/// A value that is not one of an option's names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{option}: expected {}, got `{value}`", expected.join(", "))]
+pub struct UnknownValue {
+    /// The option, e.g. `kernel`.
+    pub option: &'static str,
+    /// What was given.
+    pub value: String,
+    /// The accepted names.
+    pub expected: &'static [&'static str],
+}
+
+/// Implements the names of an option enum: `ALL`, `name()`, `Display`, `FromStr` (with aliases)
+/// and, with feature `clap`, `clap::ValueEnum`.
+macro_rules! named_options {
+    ($ty:ident, $option:literal,
+     { $($variant:ident => $name:literal $(| $alias:literal)* : $help:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in the order they are offered.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The name on the command line and in the page's address.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+
+            /// One line saying what the value means.
+            pub fn help(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $help),+
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = UnknownValue;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s.trim() {
+                    $($name $(| $alias)* => Ok($ty::$variant),)+
+                    other => Err(UnknownValue {
+                        option: $option,
+                        value: other.to_string(),
+                        expected: &[$($name),+],
+                    }),
+                }
+            }
+        }
+
+        #[cfg(feature = "clap")]
+        impl clap::ValueEnum for $ty {
+            fn value_variants<'a>() -> &'a [Self] {
+                Self::ALL
+            }
+
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.name()).help(self.help()))
+            }
+        }
+    };
+}
+
+/// Which kernel to assemble from the per-sample Jacobians `J`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KernelKind {
+    /// The NTK `K = J Jᵀ` (symmetric, positive semi-definite).
+    #[default]
+    Plain,
+    /// The official code's asymmetric smooth-sign kernel `S = J s(J)ᵀ`, which models Adam
+    /// (Malladi et al. 2023, A-SignGD); not symmetric, not PSD.
+    Sign,
+}
+
+named_options!(KernelKind, "kernel", {
+    Plain => "plain": "the NTK J Jᵀ",
+    Sign => "sign": "the official code's asymmetric smooth-sign kernel J s(J)ᵀ",
+});
+
+/// The parameters the Jacobian is taken with respect to (and that training moves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamSet {
+    /// Every LoRA `A` and `B` (the paper's choice; the head is frozen in the kernel).
+    #[default]
+    Lora,
+    /// LoRA plus the classification head's weights and biases (block `head`).
+    LoraAndHead,
+}
+
+named_options!(ParamSet, "params", {
+    Lora => "lora": "every LoRA A and B",
+    // `+` in a query is a space unless written %2B.
+    LoraAndHead => "lora+head" | "lora_and_head" | "lora head": "LoRA plus the classification head",
+});
+
+/// How the rows and columns of a kernel are indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Layout {
+    /// `nC × nC`, sample-major: row `i*C + a` is sample `i`, class (logit) `a`.
+    #[default]
+    Full,
+    /// `n × n` class trace: `K_trace[i, j] = Σ_a K[i*C + a, j*C + a]`.
+    Trace,
+}
+
+named_options!(Layout, "layout", {
+    Full => "full": "nC × nC, sample-major (row i·C + a)",
+    Trace => "trace": "n × n, summed over classes",
+});
+
+/// The optimizer of actual fine-tuning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    /// Full-batch gradient descent `θ ← θ − η ∇L`.
+    #[default]
+    Gd,
+    /// Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8, bias-corrected) on the full-batch gradient.
+    Adam,
+}
+
+named_options!(OptimizerKind, "optimizer", {
+    Gd => "gd": "full-batch gradient descent (the theory's setting)",
+    Adam => "adam": "Adam on the full-batch gradient",
+});
+
+/// The per-sample loss of actual fine-tuning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossKind {
+    /// `½‖f − onehot(y)‖²` (the theory's loss; the linearized model uses it too).
+    #[default]
+    Mse,
+    /// Cross-entropy of `softmax(f)` with the label.
+    Ce,
+}
+
+named_options!(LossKind, "loss", {
+    Mse => "mse": "½‖f − onehot(y)‖²",
+    Ce => "ce": "cross-entropy",
+});
+
+/// How the analysed samples are drawn from the training split (the rows or the seed go beside
+/// it, see [`crate::experiment::SampleChoice`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleMethod {
+    /// The first `n` rows, in file order.
+    First,
+    /// A stratified random sample of `n` rows (the same share of every class).
+    #[default]
+    Stratified,
+    /// Rows picked by hand.
+    Picked,
+}
+
+named_options!(SampleMethod, "sample", {
+    First => "first": "the first N rows in file order",
+    Stratified => "stratified": "a stratified random sample of N rows (seed: --sample-seed)",
+    Picked => "picked": "the rows given by --rows",
+});
+
+/// How the layer-selection study chooses blocks under its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Greedy forward selection minimising `κ(K_S + λI)`.
+    #[default]
+    GreedyKappa,
+    /// Greedy forward selection maximising `λ_min(K_S + λI)`.
+    GreedyLmin,
+    /// The `k` blocks with the largest trace.
+    Trace,
+    /// Every single block scored alone; the `k` with the smallest κ.
+    AllSingles,
+}
+
+named_options!(Strategy, "strategy", {
+    GreedyKappa => "greedy-kappa": "greedy forward selection minimising κ(K_S + λI)",
+    GreedyLmin => "greedy-lmin": "greedy forward selection maximising λ_min(K_S + λI)",
+    Trace => "trace": "the K blocks with the largest trace",
+    AllSingles => "all-singles": "each block alone; the K with the smallest κ",
+});
+
+/// Where the computations run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendChoice {
+    /// A hardware GPU whose results agree with the CPU, else the CPU.
+    #[default]
+    Auto,
+    /// wgpu: WebGPU in the browser, Vulkan / Metal / DX12 natively.
+    Wgpu,
+    /// The CPU.
+    Cpu,
+}
+
+named_options!(BackendChoice, "backend", {
+    Auto => "auto": "a hardware GPU whose results agree with the CPU, else the CPU",
+    Wgpu => "wgpu" | "webgpu" | "gpu": "wgpu: WebGPU in a browser, Vulkan/Metal/DX12 natively",
+    Cpu => "cpu": "the CPU (burn-flex)",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_serde_names_stay() {
+        for k in KernelKind::ALL {
+            assert_eq!(k.name().parse::<KernelKind>(), Ok(*k));
+        }
+        for p in ParamSet::ALL {
+            assert_eq!(p.to_string().parse::<ParamSet>(), Ok(*p));
+        }
+        assert_eq!("lora head".parse::<ParamSet>(), Ok(ParamSet::LoraAndHead));
+        assert_eq!("webgpu".parse::<BackendChoice>(), Ok(BackendChoice::Wgpu));
+        assert_eq!(Strategy::AllSingles.to_string(), "all-singles");
+        assert_eq!(SampleMethod::Picked.name(), "picked");
+        // The wire and report names of the serde derive are unchanged.
+        assert_eq!(
+            serde_json::to_string(&ParamSet::LoraAndHead).unwrap(),
+            "\"lora_and_head\""
+        );
+        assert_eq!(serde_json::to_string(&Layout::Trace).unwrap(), "\"Trace\"");
+        assert_eq!(
+            serde_json::to_string(&Strategy::GreedyKappa).unwrap(),
+            "\"greedy-kappa\""
+        );
+        let e = "qkv".parse::<KernelKind>().unwrap_err();
+        assert_eq!(e.to_string(), "kernel: expected plain, sign, got `qkv`");
+    }
+}

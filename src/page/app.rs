@@ -1,0 +1,145 @@
+//! The application shell: header with the backend status and control, the tab bar, and the
+//! shared state provided to the views.
+
+use leptos::prelude::*;
+use ntk_lens_core::options::BackendChoice;
+
+use super::compute::Compute;
+use super::tab::Tab;
+use super::views::{
+    data::DataTab, layers::LayersTab, learn::LearnTab, linearization::LinearizationTab,
+    model::ModelTab, ntk::NtkTab, selfcheck::SelfCheckPanel, TabIntro,
+};
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let (restored, warnings) = super::persist::restore();
+    let setup = RwSignal::new(restored);
+    provide_context(setup);
+    let compute = Compute::new(setup);
+    provide_context(compute);
+    super::persist::keep(setup);
+    super::persist::fetch_index(compute.index);
+    // A fresh worker (at start, or after a restart) gets the model and the dataset again. (A
+    // backend switch keeps them: the worker moves the model itself.)
+    Effect::new(move |_| {
+        if compute.ready.get() > 0 {
+            compute.reload_model();
+        }
+    });
+    Effect::new(move |_| {
+        if compute.ready.get() > 0 && compute.index.with(|i| i.is_some()) {
+            compute.reload_data();
+        }
+    });
+    let tab = RwSignal::new(Tab::Model);
+    provide_context(tab);
+
+    let status = move || match compute.backend.get() {
+        Some(info) => info.label(),
+        None => "starting the compute worker…".to_string(),
+    };
+    let status_class = move || match compute.backend.get() {
+        Some(info) if info.is_gpu() => "backend gpu",
+        Some(_) => "backend cpu",
+        None => "backend pending",
+    };
+
+    view! {
+        <header class="top">
+            <div class="brand">
+                <h1>"ntk-lens"</h1>
+                <p class="tagline">
+                    "See LoRA fine-tuning of a small transformer through its linearization: the neural tangent kernel, its spectrum, and how well a kernel model predicts real training."
+                </p>
+            </div>
+            <div class="backend-box">
+                <label title="Where the computations run. Auto: a hardware GPU (WebGPU) whose results agree with the CPU's, else the CPU.">
+                    "Backend "
+                    <select
+                        data-testid="backend-choice"
+                        disabled=move || compute.device_busy_tracked()
+                        on:change=move |ev| {
+                            if let Ok(choice) = event_target_value(&ev).parse::<BackendChoice>() {
+                                compute.set_backend(choice);
+                            }
+                        }
+                    >
+                        {BackendChoice::ALL
+                            .iter()
+                            .map(|&c| {
+                                let label = match c {
+                                    BackendChoice::Auto => "Auto",
+                                    BackendChoice::Wgpu => "WebGPU",
+                                    BackendChoice::Cpu => "CPU",
+                                };
+                                view! {
+                                    <option value=c.name() selected=move || setup.with(|s| s.backend == c)>
+                                        {label}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <div class=status_class data-testid="backend-status" title="The compute backend in use, and why">
+                    {status}
+                </div>
+            </div>
+        </header>
+        <nav class="tabs" role="tablist" aria-label="Views">
+            {Tab::ALL
+                .iter()
+                .map(|&t| {
+                    view! {
+                        <button
+                            role="tab"
+                            id=format!("tab-{}", t.slug())
+                            data-testid=format!("tab-{}", t.slug())
+                            aria-selected=move || (tab.get() == t).to_string()
+                            class:active=move || tab.get() == t
+                            on:click=move |_| tab.set(t)
+                        >
+                            {t.label()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </nav>
+        <main>
+            // Every tab stays mounted (only hidden), so nothing typed or computed in one tab is
+            // lost when another is opened.
+            {Tab::ALL
+                .iter()
+                .map(|&t| {
+                    view! {
+                        <section
+                            role="tabpanel"
+                            data-testid=format!("panel-{}", t.slug())
+                            aria-labelledby=format!("tab-{}", t.slug())
+                            class:hidden=move || tab.get() != t
+                        >
+                            <TabIntro tab=t />
+                            {(t == Tab::Model).then(|| view! { <ModelTab /> <SelfCheckPanel /> })}
+                            {(t == Tab::Data).then(|| view! { <DataTab /> })}
+                            {(t == Tab::Ntk).then(|| view! { <NtkTab /> })}
+                            {(t == Tab::Linearization).then(|| view! { <LinearizationTab /> })}
+                            {(t == Tab::LayerSelection).then(|| view! { <LayersTab /> })}
+                            {(t == Tab::Learn).then(|| view! { <LearnTab /> })}
+                        </section>
+                    }
+                })
+                .collect_view()}
+        </main>
+        {(!warnings.is_empty()).then(|| view! {
+            <footer class="note" data-testid="setup-warnings">
+                <p>"Some settings in the link could not be used and were left at their defaults:"</p>
+                <ul>{warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+            </footer>
+        })}
+        <footer class="note" data-testid="worker-note">
+            {move || compute.worker_note.get().unwrap_or_default()}
+        </footer>
+    }
+}

@@ -1,0 +1,560 @@
+//! The page's handle on the compute worker: one [`JobSlot`] per kind of job (its state and last
+//! result), the requests that start and cancel jobs, and the routing of the worker's answers.
+//! Adding an analysis is a slot here and an arm in [`Compute::receive`].
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use js_sys::Uint8Array;
+use leptos::prelude::*;
+use ntk_lens_core::data::{BundledIndex, ColumnChoice};
+use ntk_lens_core::device::BackendInfo;
+use ntk_lens_core::ntk::NtkBlocks;
+use ntk_lens_core::options::BackendChoice;
+use ntk_lens_core::selfcheck::{SelfCheckConfig, SelfCheckReport};
+
+use super::bridge::WorkerBridge;
+use super::job_state::JobState;
+use super::setup::{DataChoice, ModelChoice, Setup, DEFAULT_DATASET};
+use crate::protocol::analysis::{
+    AdapterFiles, EvalKernelJob, EvalKernelOutcome, NtkOutcome, RadiusOutcome, StudyOutcome,
+    SweepOutcome,
+};
+use crate::protocol::loading::{
+    DataJob, DataReport, DataSource, DatasetSummary, ModelJob, ModelSource, ModelSummary,
+    TableSummary,
+};
+use crate::protocol::{Job, JobResult, Request, Response};
+
+/// Dropped model files: their names and bytes.
+type DroppedFiles = (Vec<String>, Vec<Uint8Array>);
+
+/// How long the worker gets to answer a cancel before it is stopped by force.
+const CANCEL_GRACE: Duration = Duration::from_millis(3000);
+
+/// One kind of job's place in the page state: its life ([`JobState`]) and its last result.
+pub struct JobSlot<T: Send + Sync + 'static> {
+    /// The job's state.
+    pub state: RwSignal<JobState>,
+    /// The last result (kept while a new job runs, cleared when it no longer applies).
+    pub last: RwSignal<Option<T>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for JobSlot<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for JobSlot<T> {}
+
+impl<T: Send + Sync + 'static> JobSlot<T> {
+    fn new() -> Self {
+        JobSlot {
+            state: RwSignal::new(JobState::Idle),
+            last: RwSignal::new(None),
+        }
+    }
+
+    /// Whether the job runs (tracked: for buttons and progress bars).
+    pub fn busy(self) -> bool {
+        self.state.with(JobState::is_busy)
+    }
+}
+
+/// Shared handles for the views: the worker and what it reported.
+#[derive(Clone, Copy)]
+pub struct Compute {
+    /// The backend the worker uses; `None` while it starts.
+    pub backend: RwSignal<Option<BackendInfo>>,
+    /// How many times a worker said it is ready: a fresh worker (at start or after a restart)
+    /// needs the model and the dataset again.
+    pub ready: RwSignal<u32>,
+    /// A message about the worker itself (crash, restart).
+    pub worker_note: RwSignal<Option<String>>,
+    /// The bundled datasets (`datasets/index.json`), once fetched.
+    pub index: RwSignal<Option<BundledIndex>>,
+    /// The whole setup (also provided as context on its own).
+    pub setup: RwSignal<Setup>,
+    /// The self-check.
+    pub selfcheck: JobSlot<SelfCheckReport>,
+    /// A backend switch.
+    pub switch: JobSlot<BackendInfo>,
+    /// Model loading; its last result is the model in the worker's session.
+    pub model: JobSlot<ModelSummary>,
+    /// Reading a dataset; its last result is the last table read.
+    pub data: JobSlot<DataReport>,
+    /// The table read last.
+    pub table: RwSignal<Option<TableSummary>>,
+    /// The active dataset (the last that was built).
+    pub dataset: RwSignal<Option<DatasetSummary>>,
+    /// Why the last dataset attempt failed (the active dataset is unchanged).
+    pub data_error: RwSignal<Option<String>>,
+    /// The NTK over the train samples.
+    pub ntk: JobSlot<NtkOutcome>,
+    /// The last NTK's blocks, decoded once for the views that sum blocks and fit the
+    /// linearized model on the page (with cross kernels once the eval kernel is in).
+    pub ntk_blocks: RwSignal<Option<NtkBlocks>>,
+    /// The eval samples' kernels against the train samples (started after each NTK).
+    pub eval_kernel: JobSlot<EvalKernelOutcome>,
+    /// The λ sweep.
+    pub sweep: JobSlot<SweepOutcome>,
+    /// The layer study.
+    pub study: JobSlot<StudyOutcome>,
+    /// The radius probe.
+    pub radius: JobSlot<RadiusOutcome>,
+    /// Exporting a fine-tuned adapter (its result is downloaded).
+    pub export: JobSlot<AdapterFiles>,
+    /// Losses reported by the running sweep or study (live curve).
+    pub live_loss: RwSignal<Vec<f64>>,
+    /// Every slot's state, and whether its job uses the device (all but dataset reading).
+    states: StoredValue<Vec<(RwSignal<JobState>, bool)>>,
+    bridge: StoredValue<Option<Rc<WorkerBridge>>, LocalStorage>,
+    next_id: StoredValue<u32>,
+    /// The last upload's name and bytes (resent after a worker restart).
+    upload: StoredValue<Option<(String, Uint8Array)>, LocalStorage>,
+    /// The dropped model files (resent after a worker restart).
+    dropped: StoredValue<Option<DroppedFiles>, LocalStorage>,
+    /// The data choice of the job in flight, committed to the setup when it succeeds.
+    pending_data: StoredValue<Option<DataChoice>>,
+    /// The model choice of the job in flight, committed to the setup when it succeeds.
+    pending_model: StoredValue<Option<ModelChoice>>,
+}
+
+impl Compute {
+    /// Spawns the worker (it starts on the setup's backend) and wires its answers.
+    pub fn new(setup: RwSignal<Setup>) -> Self {
+        let compute = Compute {
+            backend: RwSignal::new(None),
+            ready: RwSignal::new(0),
+            worker_note: RwSignal::new(None),
+            index: RwSignal::new(None),
+            setup,
+            selfcheck: JobSlot::new(),
+            switch: JobSlot::new(),
+            model: JobSlot::new(),
+            data: JobSlot::new(),
+            table: RwSignal::new(None),
+            dataset: RwSignal::new(None),
+            data_error: RwSignal::new(None),
+            ntk: JobSlot::new(),
+            ntk_blocks: RwSignal::new(None),
+            eval_kernel: JobSlot::new(),
+            sweep: JobSlot::new(),
+            study: JobSlot::new(),
+            radius: JobSlot::new(),
+            export: JobSlot::new(),
+            live_loss: RwSignal::new(Vec::new()),
+            states: StoredValue::new(Vec::new()),
+            bridge: StoredValue::new_local(None),
+            next_id: StoredValue::new(1),
+            upload: StoredValue::new_local(None),
+            dropped: StoredValue::new_local(None),
+            pending_data: StoredValue::new(None),
+            pending_model: StoredValue::new(None),
+        };
+        compute.states.set_value(vec![
+            (compute.selfcheck.state, true),
+            (compute.switch.state, true),
+            (compute.model.state, true),
+            (compute.data.state, false),
+            (compute.ntk.state, true),
+            (compute.eval_kernel.state, true),
+            (compute.sweep.state, true),
+            (compute.study.state, true),
+            (compute.radius.state, true),
+            (compute.export.state, true),
+        ]);
+        let on_response = Rc::new(move |response: Response| compute.receive(response));
+        let on_crash = Rc::new(move |message: String| compute.crashed(message));
+        let backend = setup.with_untracked(|s| s.backend);
+        let bridge = WorkerBridge::spawn(backend, on_response, on_crash);
+        compute.bridge.set_value(Some(bridge));
+        compute
+    }
+
+    /// Routes a worker message: results to their slot, then every slot's state.
+    fn receive(self, response: Response) {
+        match &response {
+            Response::Ready { backend } => {
+                self.backend.set(Some(backend.clone()));
+                self.ready.update(|n| *n += 1);
+            }
+            Response::Error { id: None, message } => self.worker_note.set(Some(message.clone())),
+            _ => {}
+        }
+        let active = |slot: RwSignal<JobState>| slot.with_untracked(JobState::active_id);
+        match &response {
+            Response::Result { id, result } => match result {
+                JobResult::Dataset(report) if Some(*id) == active(self.data.state) => {
+                    self.dataset_read(report)
+                }
+                JobResult::Model(summary) if Some(*id) == active(self.model.state) => {
+                    self.model.last.set(Some((**summary).clone()));
+                    if let Some(choice) = self.pending_model.get_value() {
+                        self.setup.update(|s| s.model = choice);
+                    }
+                }
+                JobResult::SelfCheck(report) => self.selfcheck.last.set(Some(report.clone())),
+                JobResult::Backend(info) => {
+                    self.backend.set(Some(info.clone()));
+                    self.switch.last.set(Some(info.clone()));
+                }
+                JobResult::Ntk(outcome) => {
+                    self.ntk_blocks
+                        .set(NtkBlocks::from_data(&outcome.blocks).ok());
+                    self.ntk.last.set(Some((**outcome).clone()));
+                    self.eval_kernel.last.set(None);
+                    self.sweep.last.set(None);
+                    self.study.last.set(None);
+                    self.radius.last.set(None);
+                }
+                JobResult::EvalKernel(outcome) => {
+                    self.ntk_blocks
+                        .set(NtkBlocks::from_data(&outcome.blocks).ok());
+                    self.eval_kernel.last.set(Some((**outcome).clone()));
+                }
+                JobResult::Sweep(outcome) => self.sweep.last.set(Some((**outcome).clone())),
+                JobResult::Study(outcome) => self.study.last.set(Some((**outcome).clone())),
+                JobResult::Radius(points) => self.radius.last.set(Some(points.clone())),
+                JobResult::Adapter(files) => {
+                    self.export.last.set(Some((**files).clone()));
+                    match super::adapter_zip::adapter_zip(files) {
+                        Ok(zip) => super::views::common::download_bytes(
+                            &format!("lora-adapter-lambda-{}.zip", files.lambda),
+                            "application/zip",
+                            &zip,
+                        ),
+                        Err(e) => self
+                            .worker_note
+                            .set(Some(format!("the adapter zip failed: {e}"))),
+                    }
+                }
+                _ => {}
+            },
+            Response::Error {
+                id: Some(id),
+                message,
+            } if Some(*id) == active(self.data.state) => self.data_error.set(Some(message.clone())),
+            Response::Progress {
+                id,
+                loss: Some(loss),
+                ..
+            } if [self.sweep.state, self.study.state]
+                .iter()
+                .any(|s| active(*s) == Some(*id)) =>
+            {
+                self.live_loss.update(|v| v.push(*loss))
+            }
+            _ => {}
+        }
+        let finished_ntk = matches!(
+            &response,
+            Response::Result { id, result: JobResult::Ntk(_) } if Some(*id) == active(self.ntk.state)
+        );
+        self.states.with_value(|states| {
+            for (state, _) in states {
+                state.update(|s| *s = std::mem::take(s).apply(&response));
+            }
+        });
+        if finished_ntk {
+            // The eval predictions of the linearized model need the eval samples' kernels;
+            // they follow the NTK as their own job, so the NTK is shown at once.
+            self.start(self.eval_kernel, Job::EvalKernel(EvalKernelJob {}));
+        }
+    }
+
+    /// A dataset report: the table read, and the dataset when its columns gave one.
+    fn dataset_read(self, report: &DataReport) {
+        self.data.last.set(Some(report.clone()));
+        self.table.set(Some(report.table.clone()));
+        match &report.dataset {
+            Ok(d) => {
+                self.dataset.set(Some(d.clone()));
+                self.data_error.set(None);
+                let choice = self.pending_data.get_value();
+                self.setup.update(|s| {
+                    if let Some(c) = choice {
+                        s.data = c;
+                    }
+                    s.text_column = Some(d.columns.text.clone());
+                    s.pair_column = d.columns.text_pair.clone();
+                    s.label_column = Some(d.columns.label.clone());
+                });
+            }
+            Err(m) => self.data_error.set(Some(m.clone())),
+        }
+    }
+
+    /// Whether a job that uses the device runs (the worker runs one at a time). Untracked.
+    pub fn device_busy(self) -> bool {
+        self.states.with_value(|states| {
+            states
+                .iter()
+                .any(|(s, device)| *device && s.with_untracked(JobState::is_busy))
+        })
+    }
+
+    /// [`Self::device_busy`], tracked: for a button that must wait, e.g. the self-check while
+    /// the model loads at start.
+    pub fn device_busy_tracked(self) -> bool {
+        self.states.with_value(|states| {
+            states
+                .iter()
+                .any(|(s, device)| *device && s.with(JobState::is_busy))
+        })
+    }
+
+    /// Starts `job` in `slot` (nothing happens while another device job runs).
+    pub fn start<T: Send + Sync + 'static>(self, slot: JobSlot<T>, job: Job) {
+        if self.device_busy() {
+            return;
+        }
+        let id = self.new_id();
+        slot.state.set(JobState::started(id, 0));
+        self.live_loss.set(Vec::new());
+        self.with_bridge(|b| b.send(&Request::Start { id, job }));
+    }
+
+    /// Asks the job in `slot` to stop; restarts the worker if it does not answer in time.
+    pub fn cancel<T: Send + Sync + 'static>(self, slot: JobSlot<T>) {
+        let state = slot.state;
+        let Some(id) = state.with_untracked(JobState::active_id) else {
+            return;
+        };
+        state.update(|s| *s = std::mem::take(s).cancel_requested());
+        self.with_bridge(|b| b.send(&Request::Cancel { id }));
+        set_timeout(
+            move || {
+                if state.with_untracked(JobState::active_id) == Some(id) {
+                    state.update(|s| *s = std::mem::take(s).force_cancelled());
+                    self.worker_note.set(Some(
+                        "the worker did not stop in time and was restarted".into(),
+                    ));
+                    self.restart_worker();
+                }
+            },
+            CANCEL_GRACE,
+        );
+    }
+
+    /// Switches the worker's backend (the model and dataset stay loaded; results stay shown).
+    pub fn set_backend(self, choice: BackendChoice) {
+        self.setup.update(|s| s.backend = choice);
+        self.start(self.switch, Job::SetBackend(choice));
+    }
+
+    /// Starts the self-check.
+    pub fn start_selfcheck(self, config: SelfCheckConfig) {
+        self.start(self.selfcheck, Job::SelfCheck(config));
+    }
+
+    fn new_id(self) -> u32 {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        id
+    }
+
+    /// Reads a dataset in the worker; on success it becomes active and `choice` is written to
+    /// the setup. `bytes` are an upload's.
+    pub fn load_data(
+        self,
+        choice: DataChoice,
+        source: DataSource,
+        columns: Option<ColumnChoice>,
+        bytes: Option<Uint8Array>,
+    ) {
+        let id = self.new_id();
+        let (eval_fraction, split_seed) = self
+            .setup
+            .with_untracked(|s| (s.eval_fraction, s.split_seed));
+        self.pending_data.set_value(Some(choice));
+        self.data.state.set(JobState::started(id, 1));
+        let request = Request::Start {
+            id,
+            job: Job::LoadDataset(DataJob {
+                source,
+                columns,
+                eval_fraction,
+                split_seed,
+            }),
+        };
+        self.with_bridge(|b| match &bytes {
+            Some(bytes) => b.send_with(&request, std::slice::from_ref(bytes)),
+            None => b.send(&request),
+        });
+    }
+
+    /// Loads a bundled dataset by id (guessing columns unless `columns`).
+    pub fn load_bundled(self, id: &str, columns: Option<ColumnChoice>) {
+        let file = self.index.with_untracked(|i| {
+            i.as_ref()
+                .and_then(|i| i.datasets.iter().find(|d| d.id == id))
+                .map(|d| d.file.clone())
+        });
+        match file {
+            Some(file) => self.load_data(
+                DataChoice::Bundled(id.to_string()),
+                DataSource::Bundled {
+                    id: id.to_string(),
+                    file,
+                },
+                columns,
+                None,
+            ),
+            None => self.data_error.set(Some(format!(
+                "no bundled dataset `{id}`; choose one from the list"
+            ))),
+        }
+    }
+
+    /// Reads an uploaded file (its columns guessed), keeping its bytes for restarts.
+    pub fn upload(self, name: String, bytes: Uint8Array) {
+        self.upload.set_value(Some((name.clone(), bytes.clone())));
+        self.load_data(
+            DataChoice::Upload(name.clone()),
+            DataSource::Upload { file_name: name },
+            None,
+            Some(bytes),
+        );
+    }
+
+    /// Rebuilds the dataset from the table read last with other columns or another split.
+    pub fn rechoose(self, columns: Option<ColumnChoice>) {
+        let choice = self.setup.with_untracked(|s| s.data.clone());
+        self.load_data(choice, DataSource::Current, columns, None);
+    }
+
+    /// Loads a model into the worker's session.
+    pub fn load_model(self, choice: ModelChoice, source: ModelSource, files: Vec<Uint8Array>) {
+        if self.model.state.with_untracked(|s| s.is_busy()) {
+            return;
+        }
+        let id = self.new_id();
+        let (max_len, lora) = self.setup.with_untracked(|s| (s.max_len, s.lora_config()));
+        let num_classes = self
+            .dataset
+            .with_untracked(|d| d.as_ref().map(|d| d.label_names.len()));
+        self.pending_model.set_value(Some(choice));
+        self.model.state.set(JobState::started(id, 0));
+        let request = Request::Start {
+            id,
+            job: Job::LoadModel(ModelJob {
+                source,
+                max_len,
+                num_classes,
+                lora,
+            }),
+        };
+        self.with_bridge(|b| b.send_with(&request, &files));
+    }
+
+    /// Loads dropped model files (config.json, weights, tokenizer.json, in that order).
+    pub fn load_dropped(self, names: Vec<String>, files: Vec<Uint8Array>) {
+        self.dropped.set_value(Some((names.clone(), files.clone())));
+        self.load_model(ModelChoice::Dropped, ModelSource::Dropped { names }, files);
+    }
+
+    /// Asks the running model download to stop.
+    pub fn cancel_model(self) {
+        if let Some(id) = self.model.state.with_untracked(|s| s.active_id()) {
+            self.model
+                .state
+                .update(|s| *s = std::mem::take(s).cancel_requested());
+            self.with_bridge(|b| b.send(&Request::Cancel { id }));
+        }
+    }
+
+    /// (Re)loads the setup's model into a fresh worker. distilroberta is only loaded when it
+    /// was loaded in this page before (a restart), never unasked at start: MiniLM stands in.
+    pub fn reload_model(self) {
+        let choice = self.setup.with_untracked(|s| s.model);
+        let had = self.model.last.with_untracked(|m| m.is_some());
+        match choice {
+            ModelChoice::Distilroberta if had => {
+                self.load_model(choice, ModelSource::distilroberta(), vec![])
+            }
+            ModelChoice::Dropped if self.dropped.with_value(|d| d.is_some()) => {
+                let (names, files) = self.dropped.get_value().unwrap_or_default();
+                self.load_model(choice, ModelSource::Dropped { names }, files);
+            }
+            _ => self.load_model(ModelChoice::Minilm, ModelSource::Bundled, vec![]),
+        }
+    }
+
+    /// (Re)reads the setup's dataset into a fresh worker, with the setup's columns.
+    pub fn reload_data(self) {
+        let (data, columns) = self.setup.with_untracked(|s| {
+            let columns = match (&s.text_column, &s.label_column) {
+                (Some(t), Some(l)) => Some(ColumnChoice {
+                    text: t.clone(),
+                    text_pair: s.pair_column.clone(),
+                    label: l.clone(),
+                }),
+                _ => None,
+            };
+            (s.data.clone(), columns)
+        });
+        match data {
+            DataChoice::Upload(name) => match self.upload.get_value() {
+                Some((kept, bytes)) if kept == name => self.load_data(
+                    DataChoice::Upload(name.clone()),
+                    DataSource::Upload { file_name: name },
+                    columns,
+                    Some(bytes),
+                ),
+                _ => {
+                    self.data_error.set(Some(format!(
+                        "the uploaded file `{name}` is not kept across reloads; upload it again. \
+                         The default dataset is shown meanwhile."
+                    )));
+                    self.load_bundled(DEFAULT_DATASET, None);
+                }
+            },
+            DataChoice::Bundled(id) => {
+                let known = self.index.with_untracked(|i| {
+                    i.as_ref()
+                        .is_some_and(|i| i.datasets.iter().any(|d| d.id == id))
+                });
+                if known {
+                    self.load_bundled(&id, columns);
+                } else {
+                    self.data_error.set(Some(format!(
+                        "no bundled dataset `{id}`; the default is shown instead"
+                    )));
+                    self.load_bundled(DEFAULT_DATASET, None);
+                }
+            }
+        }
+    }
+
+    fn crashed(self, message: String) {
+        self.worker_note.set(Some(format!("{message} (restarted)")));
+        self.states.with_value(|states| {
+            for (state, _) in states {
+                state.update(|s| {
+                    if s.is_busy() {
+                        *s = JobState::Failed(message.clone());
+                    }
+                });
+            }
+        });
+        self.restart_worker();
+    }
+
+    /// Stops the worker and starts a fresh one on the setup's backend; the page then loads the
+    /// model and the dataset into it again (see the app's effects).
+    fn restart_worker(self) {
+        self.backend.set(None);
+        let backend = self.setup.with_untracked(|s| s.backend);
+        self.with_bridge(|b| b.restart(backend));
+    }
+
+    fn with_bridge(self, f: impl FnOnce(&WorkerBridge)) {
+        self.bridge.with_value(|b| {
+            if let Some(b) = b {
+                f(b)
+            }
+        });
+    }
+}

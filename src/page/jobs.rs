@@ -1,0 +1,114 @@
+//! The jobs the page's setup describes (pure: unit-tested natively).
+
+use ntk_lens_core::experiment::{LoraSetup, StudyConfig, SweepConfig};
+use ntk_lens_core::options::{OptimizerKind, Strategy};
+use ntk_lens_core::train::{default_gd_lr, TrainConfig};
+
+use super::setup::Setup;
+use crate::protocol::analysis::{NtkJob, SampleJob, StudyJob, SweepJob};
+
+/// Maximum eval samples the page scores (from the dataset's eval split, in file order).
+pub const EVAL_SAMPLES: usize = 64;
+
+/// Samples per pass of the page's NTK and training.
+const CHUNK: usize = 16;
+
+/// The NTK job the setup describes.
+pub fn ntk_job(setup: &Setup) -> NtkJob {
+    NtkJob {
+        samples: SampleJob {
+            choice: setup.sample_choice(),
+            eval_fraction: setup.eval_fraction,
+            split_seed: setup.split_seed,
+            eval_n: EVAL_SAMPLES,
+        },
+        lora: LoraSetup {
+            config: setup.lora_config(),
+            seed: setup.lora_seed,
+        },
+        kernel: setup.kernel,
+        params: setup.params,
+        layout: setup.layout,
+        chunk_size: CHUNK,
+    }
+}
+
+/// The sweep the setup describes (all λ side by side). A learning rate ≤ 0 means the default
+/// step.
+pub fn sweep_job(setup: &Setup) -> SweepJob {
+    SweepJob {
+        config: SweepConfig {
+            lambdas: setup.lambdas.clone(),
+            steps: setup.steps,
+            optimizer: setup.optimizer,
+            loss: setup.loss,
+            selective: setup.selective,
+            lr: (setup.learning_rate > 0.0).then_some(setup.learning_rate),
+            chunk_size: CHUNK,
+            lambda_batch: None,
+        },
+    }
+}
+
+/// The study the setup describes (greedy κ with `budget` blocks, trained), with the user's
+/// chosen blocks; `mu_max` is the largest eigenvalue of the plain full kernel (for the default
+/// step).
+pub fn study_job(setup: &Setup, budget: usize, mu_max: f64) -> StudyJob {
+    let lr = if setup.learning_rate > 0.0 {
+        setup.learning_rate
+    } else {
+        match setup.optimizer {
+            OptimizerKind::Gd => default_gd_lr(mu_max, setup.lambda),
+            OptimizerKind::Adam => 1e-3,
+        }
+    };
+    StudyJob {
+        config: StudyConfig {
+            budget,
+            strategy: Strategy::GreedyKappa,
+            kappa_lambda: 0.0,
+            train: true,
+            training: TrainConfig {
+                lambda: setup.lambda,
+                lr,
+                steps: setup.steps,
+                optimizer: setup.optimizer,
+                loss: setup.loss,
+                selective: setup.selective,
+                train_head: false,
+                chunk_size: CHUNK,
+            },
+        },
+        user: if setup.blocks.is_empty() {
+            vec![]
+        } else {
+            vec![setup.blocks.clone()]
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_follow_the_setup_and_round_trip() {
+        let s = Setup {
+            n: 12,
+            learning_rate: 0.0,
+            blocks: vec!["block.0.query".into()],
+            ..Setup::default()
+        };
+        let j = ntk_job(&s);
+        assert_eq!(j.samples.choice, s.sample_choice());
+        assert_eq!(j.lora.config.r, s.lora_r);
+        let back: NtkJob = serde_json::from_str(&serde_json::to_string(&j).unwrap()).unwrap();
+        assert_eq!(back, j);
+        let sw = sweep_job(&s);
+        assert_eq!(sw.config.lambdas, s.lambdas);
+        assert_eq!(sw.config.lr, None, "lr 0 means the default step");
+        let st = study_job(&s, 2, 1.0);
+        assert_eq!(st.user, vec![vec!["block.0.query".to_string()]]);
+        assert!((st.config.training.lr - 0.05 / (1.0 + s.lambda)).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,283 @@
+//! The runners of the analysis jobs (and of the self-check and the backend switch), on the
+//! session's model and dataset. Each drives a step-by-step computation of the core with the
+//! job's [`Reporter`].
+
+use ntk_lens_core::data::Dataset;
+use ntk_lens_core::experiment::{
+    prepare, NtkReport, Prepared, RadiusProbe, SampleChoice, Samples, Study, Sweep,
+};
+use ntk_lens_core::lora::peft::export_adapter;
+use ntk_lens_core::ntk::{KernelKind, NtkBlocks, NtkBuilder, NtkOptions, ParamSet, TrainPart};
+use ntk_lens_core::options::BackendChoice;
+use ntk_lens_core::selfcheck::{SelfCheck, SelfCheckConfig};
+
+use super::backend;
+use super::error::WorkerError;
+use super::reporter::{drive, now_ms, Reporter};
+use super::session::{Analysis, SESSION};
+use crate::protocol::analysis::{
+    AdapterFiles, EvalKernelOutcome, ExportJob, NtkJob, NtkOutcome, RadiusJob, SampleJob, StudyJob,
+    StudyOutcome, SweepJob, SweepOutcome,
+};
+use crate::protocol::JobResult;
+
+/// The train rows (dataset indices) and eval rows the sample job selects.
+fn rows_of(data: &Dataset, job: &SampleJob) -> Result<(Vec<usize>, Vec<usize>), WorkerError> {
+    let split = data.split_indices(job.eval_fraction, job.split_seed)?;
+    let eval = split.eval.iter().copied().take(job.eval_n).collect();
+    if let SampleChoice::Picked { .. } = &job.choice {
+        // Picked rows index the whole dataset.
+        return Ok((job.choice.indices(data)?, eval));
+    }
+    let train = data.subset(&split.train);
+    let picked = job.choice.indices(&train)?;
+    Ok((picked.iter().map(|&i| split.train[i]).collect(), eval))
+}
+
+/// The NTK over the train samples; the builder stays in the session for the eval kernel.
+pub async fn ntk(reporter: Reporter, job: NtkJob) -> Result<Option<JobResult>, WorkerError> {
+    let started = now_ms();
+    let (model, data) = SESSION.with(|s| {
+        let s = s.borrow();
+        (
+            s.model
+                .as_ref()
+                .map(|m| (m.model.clone(), m.tokenizer.clone())),
+            s.dataset.clone(),
+        )
+    });
+    let (model, tokenizer) = model.ok_or_else(|| {
+        WorkerError::NotYet("no model is loaded yet; wait for it in the Model tab".into())
+    })?;
+    let data = data.ok_or_else(|| {
+        WorkerError::NotYet("no dataset is loaded yet; choose one in the Data tab".into())
+    })?;
+    let (rows, eval_rows) = rows_of(&data, &job.samples)?;
+    let prepared = prepare(
+        model,
+        &tokenizer,
+        &data,
+        &SampleChoice::Picked { rows: rows.clone() },
+        &eval_rows,
+        Some(&job.lora),
+        job.lora.seed,
+    )?;
+    let options = NtkOptions {
+        params: job.params,
+        kernel: job.kernel,
+        chunk_size: job.chunk_size,
+        blocks: None,
+    };
+    let builder = NtkBuilder::new(
+        &prepared.model,
+        &prepared.train.encoded,
+        &prepared.eval.encoded,
+        options,
+    )?;
+    let Some(builder) = drive(TrainPart(builder), reporter).await? else {
+        return Ok(None);
+    };
+    let blocks = builder.train_blocks()?;
+    let mut report = NtkReport::new(
+        &blocks,
+        job.layout,
+        &prepared.train.labels,
+        0.0,
+        prepared.notes.clone(),
+    )?;
+    report.blocks.clear();
+    let outcome = NtkOutcome {
+        report,
+        blocks: blocks.to_data(),
+        rows: prepared.train.rows.clone(),
+        eval_rows: prepared.eval.rows.clone(),
+        labels: prepared.train.labels.clone(),
+        eval_labels: prepared.eval.labels.clone(),
+        class_names: data.label_names.clone(),
+        texts: rows.iter().map(|&r| data.texts[r].clone()).collect(),
+        elapsed_ms: now_ms() - started,
+        backend: backend::label(),
+    };
+    SESSION.with(|s| {
+        s.borrow_mut().analysis = Some(Analysis {
+            prepared,
+            blocks,
+            pending: Some(builder),
+        })
+    });
+    Ok(Some(JobResult::Ntk(Box::new(outcome))))
+}
+
+/// The eval samples' kernels against the train samples of the last NTK.
+pub async fn eval_kernel(reporter: Reporter) -> Result<Option<JobResult>, WorkerError> {
+    let started = now_ms();
+    let builder = SESSION
+        .with(|s| {
+            s.borrow_mut()
+                .analysis
+                .as_mut()
+                .and_then(|a| a.pending.take())
+        })
+        .ok_or_else(|| {
+            WorkerError::NotYet("the eval kernel needs the NTK again (NTK tab)".into())
+        })?;
+    let Some(blocks) = drive(builder, reporter).await? else {
+        return Ok(None);
+    };
+    let data = blocks.to_data();
+    SESSION.with(|s| {
+        if let Some(a) = s.borrow_mut().analysis.as_mut() {
+            a.blocks = blocks;
+        }
+    });
+    Ok(Some(JobResult::EvalKernel(Box::new(EvalKernelOutcome {
+        blocks: data,
+        elapsed_ms: now_ms() - started,
+    }))))
+}
+
+/// The last NTK's model, samples and blocks; the eval samples only once their kernels are in.
+fn analysis() -> Result<(Prepared, NtkBlocks), WorkerError> {
+    let (mut prepared, blocks) = SESSION
+        .with(|s| {
+            s.borrow()
+                .analysis
+                .as_ref()
+                .map(|a| (a.prepared.clone(), a.blocks.clone()))
+        })
+        .ok_or_else(|| WorkerError::NotYet("compute the NTK first (NTK tab)".into()))?;
+    if blocks.n_eval != prepared.eval.len() {
+        prepared.eval = Samples {
+            rows: vec![],
+            encoded: vec![],
+            labels: vec![],
+        };
+    }
+    Ok((prepared, blocks))
+}
+
+/// The λ sweep on the last NTK; the fine-tuned models stay in the session for export.
+pub async fn sweep(reporter: Reporter, job: SweepJob) -> Result<Option<JobResult>, WorkerError> {
+    let started = now_ms();
+    let (prepared, blocks) = analysis()?;
+    if blocks.kind != KernelKind::Plain {
+        return Err(WorkerError::NotYet(
+            "the linearized model needs the plain NTK; recompute it with kernel = plain".into(),
+        ));
+    }
+    let sweep = Sweep::new(
+        &prepared.model,
+        prepared.train,
+        prepared.eval,
+        blocks,
+        job.config,
+    )?;
+    let Some(finished) = drive(sweep, reporter).await? else {
+        return Ok(None);
+    };
+    SESSION.with(|s| s.borrow_mut().trained = finished.trained);
+    Ok(Some(JobResult::Sweep(Box::new(SweepOutcome {
+        report: finished.report,
+        elapsed_ms: now_ms() - started,
+    }))))
+}
+
+/// The layer study on the last NTK.
+pub async fn study(reporter: Reporter, job: StudyJob) -> Result<Option<JobResult>, WorkerError> {
+    let started = now_ms();
+    let (prepared, blocks) = analysis()?;
+    let study = Study::new(
+        &prepared.model,
+        prepared.train,
+        prepared.eval,
+        &blocks,
+        job.config,
+        &job.user,
+    )?;
+    let Some(report) = drive(study, reporter).await? else {
+        return Ok(None);
+    };
+    Ok(Some(JobResult::Study(Box::new(StudyOutcome {
+        report,
+        elapsed_ms: now_ms() - started,
+    }))))
+}
+
+/// The model fine-tuned at one λ of the last sweep, as PEFT adapter files.
+pub async fn export(job: ExportJob) -> Result<Option<JobResult>, WorkerError> {
+    let (lambda, model) = SESSION
+        .with(|s| s.borrow().trained.get(job.index).cloned())
+        .ok_or_else(|| WorkerError::NotYet("run the λ sweep first".into()))?;
+    let adapter = export_adapter(&model).await?;
+    Ok(Some(JobResult::Adapter(Box::new(AdapterFiles {
+        lambda,
+        config_json: adapter.config_json,
+        safetensors: adapter.safetensors,
+    }))))
+}
+
+/// The radius probe around θ0 of the last NTK (one perturbed kernel per step).
+pub async fn radius(reporter: Reporter, job: RadiusJob) -> Result<Option<JobResult>, WorkerError> {
+    let (prepared, blocks) = analysis()?;
+    let options = NtkOptions {
+        params: if blocks.train.names().iter().any(|n| n == "head") {
+            ParamSet::LoraAndHead
+        } else {
+            ParamSet::Lora
+        },
+        ..NtkOptions::default()
+    };
+    let probe = RadiusProbe::new(
+        &prepared.model,
+        &prepared.train.encoded,
+        &blocks,
+        options,
+        job.config,
+    )?;
+    Ok(drive(probe, reporter).await?.map(JobResult::Radius))
+}
+
+/// The backend self-check.
+pub async fn self_check(
+    reporter: Reporter,
+    config: SelfCheckConfig,
+) -> Result<Option<JobResult>, WorkerError> {
+    let check = SelfCheck::new(config, &backend::device())?;
+    Ok(drive(check, reporter).await?.map(JobResult::SelfCheck))
+}
+
+/// Switches the backend: chooses the device for `choice` and moves the loaded model and the
+/// last NTK's model onto it. The eval kernel still to compute is dropped (it would mix
+/// devices); the page asks for the NTK again to get it.
+pub async fn set_backend(choice: BackendChoice) -> Result<Option<JobResult>, WorkerError> {
+    let (device, info) = backend::choose(choice).await;
+    let (model, prepared) = SESSION.with(|s| {
+        let s = s.borrow();
+        (
+            s.model.as_ref().map(|m| m.model.clone()),
+            s.analysis.as_ref().map(|a| a.prepared.model.clone()),
+        )
+    });
+    let model = match model {
+        Some(m) => Some(m.to_device(&device).await?),
+        None => None,
+    };
+    let prepared = match prepared {
+        Some(m) => Some(m.to_device(&device).await?),
+        None => None,
+    };
+    SESSION.with(|s| {
+        let mut s = s.borrow_mut();
+        if let (Some(loaded), Some(m)) = (s.model.as_mut(), model) {
+            loaded.model = m;
+        }
+        if let Some(a) = s.analysis.as_mut() {
+            if let Some(m) = prepared {
+                a.prepared.model = m;
+            }
+            a.pending = None;
+        }
+    });
+    backend::set_current(device, info.clone());
+    Ok(Some(JobResult::Backend(info)))
+}

@@ -1,0 +1,146 @@
+//! The compute worker: runs inside a dedicated Web Worker (see `web/worker.js`), chooses its
+//! backend, then runs the jobs the page sends, one device job at a time, each driven step by
+//! step so that progress is posted and a cancel message is seen.
+//!
+//! * [`backend`]: where it computes (auto, WebGPU, CPU) and switching without losing the model;
+//! * [`session`]: what it keeps between jobs (model, dataset, the last NTK); [`fetch`]:
+//!   downloads;
+//! * [`analysis`]: the runners of the analysis jobs; [`reporter`]: progress, yield, cancel and
+//!   [`reporter::drive`], the one driver of the core's step-by-step computations;
+//! * [`error`]: what can go wrong, typed.
+
+pub mod analysis;
+pub mod backend;
+pub mod error;
+pub mod fetch;
+pub mod reporter;
+pub mod session;
+
+use std::cell::Cell;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{decode, Job, JobId, JobResult, Request, Response};
+use error::WorkerError;
+use reporter::{now_ms, post, request_cancel, Reporter};
+
+thread_local! {
+    /// The device job running, if any.
+    static RUNNING: Cell<Option<JobId>> = const { Cell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+/// Entry point, called by `web/worker.js` after the wasm module is initialised.
+#[wasm_bindgen]
+pub fn worker_main() {
+    console_error_panic_hook::set_once();
+    wasm_bindgen_futures::spawn_local(async {
+        let (device, info) = backend::choose(backend::initial_choice()).await;
+        backend::set_current(device, info.clone());
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+            let (text, attachments) = unpack(event.data());
+            match decode::<Request>(&text) {
+                Ok(request) => handle(request, attachments),
+                Err(malformed) => post(&Response::Error {
+                    id: None,
+                    message: malformed.to_string(),
+                }),
+            }
+        });
+        scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        post(&Response::Ready { backend: info });
+    });
+}
+
+/// A message is either the request's JSON text, or an array `[json, bytes…]` whose byte arrays
+/// are the attachments of a job (an uploaded file, dropped model files).
+fn unpack(data: JsValue) -> (String, Vec<Vec<u8>>) {
+    if let Some(text) = data.as_string() {
+        return (text, Vec::new());
+    }
+    let Ok(array) = data.dyn_into::<js_sys::Array>() else {
+        return (String::new(), Vec::new());
+    };
+    let text = array.get(0).as_string().unwrap_or_default();
+    let attachments = array
+        .iter()
+        .skip(1)
+        .map(|v| js_sys::Uint8Array::new(&v).to_vec())
+        .collect();
+    (text, attachments)
+}
+
+fn handle(request: Request, attachments: Vec<Vec<u8>>) {
+    match request {
+        Request::Cancel { id } => request_cancel(id),
+        // Reading a dataset does not use the device: it runs beside other jobs.
+        Request::Start {
+            id,
+            job: Job::LoadDataset(job),
+        } => wasm_bindgen_futures::spawn_local(async move {
+            let started = now_ms();
+            let outcome = session::load_dataset(job, attachments.into_iter().next())
+                .await
+                .map(|mut report| {
+                    report.read_ms = now_ms() - started;
+                    Some(JobResult::Dataset(Box::new(report)))
+                });
+            answer(id, outcome);
+        }),
+        Request::Start { id, job } => {
+            if let Some(running) = RUNNING.with(|r| r.get()) {
+                post(&Response::Error {
+                    id: Some(id),
+                    message: format!("job {running} is still running; cancel it first"),
+                });
+                return;
+            }
+            RUNNING.with(|r| r.set(Some(id)));
+            wasm_bindgen_futures::spawn_local(async move {
+                let outcome = run(Reporter::new(id), job, attachments).await;
+                RUNNING.with(|r| r.set(None));
+                answer(id, outcome);
+            });
+        }
+    }
+}
+
+/// Posts a job's end: its result, or its error (a cancelled job has said so already).
+fn answer(id: JobId, outcome: Result<Option<JobResult>, WorkerError>) {
+    match outcome {
+        Ok(Some(result)) => post(&Response::Result { id, result }),
+        Ok(None) => {}
+        Err(e) => post(&Response::Error {
+            id: Some(id),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Runs a device job; `Ok(None)` means it was cancelled (and said so).
+async fn run(
+    reporter: Reporter,
+    job: Job,
+    attachments: Vec<Vec<u8>>,
+) -> Result<Option<JobResult>, WorkerError> {
+    match job {
+        Job::SelfCheck(config) => analysis::self_check(reporter, config).await,
+        Job::SetBackend(choice) => analysis::set_backend(choice).await,
+        Job::LoadModel(job) => session::load_model_job(reporter, job, attachments).await,
+        Job::LoadDataset(_) => Err(WorkerError::NotYet(
+            "datasets load beside other jobs".into(),
+        )),
+        Job::Ntk(job) => analysis::ntk(reporter, job).await,
+        Job::EvalKernel(_) => analysis::eval_kernel(reporter).await,
+        Job::Sweep(job) => analysis::sweep(reporter, job).await,
+        Job::Study(job) => analysis::study(reporter, job).await,
+        Job::ExportAdapter(job) => analysis::export(job).await,
+        Job::Radius(job) => analysis::radius(reporter, job).await,
+    }
+}
