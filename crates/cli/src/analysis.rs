@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use clap::builder::RangedU64ValueParser;
 use clap::Args;
 use ntk_lens_core::data::{parse_dataset, ColumnChoice, Dataset};
-use ntk_lens_core::device::cpu_device;
+use ntk_lens_core::device::BackendInfo;
 use ntk_lens_core::experiment::{prepare, LoraSetup, Prepared, SampleChoice};
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
-use ntk_lens_core::options::{SampleMethod, MAX_SAMPLES};
+use ntk_lens_core::options::{BackendChoice, SampleMethod, MAX_SAMPLES};
 
 use crate::args::{LoraArgs, ModelArgs, TokenArgs, DEFAULT_ALPHA};
 use crate::error::Failure;
@@ -56,6 +56,10 @@ pub struct AnalysisArgs {
     /// Seed of the LoRA A initialisation and of a new head.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
+    /// Where to compute: the CPU, or a GPU through wgpu (Vulkan/Metal/DX12; builds with the
+    /// `wgpu` feature), checked against the CPU first; `auto` takes a GPU that passes the check.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
 }
 
 /// Eval data and outputs of `sweep` and `select`.
@@ -109,7 +113,7 @@ impl AnalysisArgs {
     /// `eval_n` rows) when given. Every problem with the inputs is an input failure (exit 2).
     pub fn prepare(&self, eval_file: Option<&PathBuf>, eval_n: usize) -> Result<Prepared, Failure> {
         let dir = &self.model.model;
-        let device = cpu_device();
+        let (device, backend) = crate::backend::device(self.backend)?;
         let mut model = load::model(dir, &device)?;
         let lora = match &self.adapter {
             Some(a) => {
@@ -149,6 +153,19 @@ impl AnalysisArgs {
             let rows: Vec<usize> = (0..eval.len().min(eval_n)).collect();
             prepared.eval = ntk_lens_core::experiment::Samples::from_rows(&eval, &rows, &tokenizer)
                 .map_err(|e| Failure::file(path, e))?;
+        }
+        match &backend {
+            BackendInfo::Cpu { reason: None } => {}
+            BackendInfo::Cpu { reason: Some(r) } => {
+                prepared.notes.push(format!("computed on the CPU: {r}"))
+            }
+            BackendInfo::Wgpu { adapter, check } => prepared.notes.push(match check {
+                Some(c) => format!(
+                    "computed with wgpu on {adapter} (agrees with the CPU to {:.0e})",
+                    c.max_relative_difference
+                ),
+                None => format!("computed with wgpu on {adapter}"),
+            }),
         }
         Ok(prepared)
     }

@@ -10,6 +10,7 @@
 
 mod analysis;
 mod args;
+mod backend;
 mod cmd;
 mod drive;
 mod error;
@@ -60,6 +61,10 @@ enum Command {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    let analysis = matches!(
+        cli.command,
+        Command::Ntk(_) | Command::Sweep(_) | Command::Select(_)
+    );
     match cli.command {
         Command::SelfCheck(args) => cmd::self_check::run(args),
         Command::Info(args) => cmd::info::run(args),
@@ -68,7 +73,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sweep(args) => cmd::sweep::run(*args),
         Command::Select(args) => cmd::select::run(*args),
         Command::BenchForward(args) => cmd::bench::run(args),
+    }?;
+    if analysis {
+        if let Some(mb) = backend::peak_memory_mb() {
+            eprintln!("note: peak memory {mb:.0} MB");
+        }
     }
+    Ok(())
 }
 
 fn main() -> ExitCode {
