@@ -126,6 +126,8 @@ pub struct Setup {
 pub const DEFAULT_DATASET: &str = "uci-yelp";
 /// Largest LoRA rank offered.
 pub const MAX_RANK: usize = 256;
+/// Training steps of the page's default sweep (and of each candidate of the layer study).
+pub const DEFAULT_STEPS: usize = 8;
 /// Largest number of training steps.
 pub const MAX_STEPS: usize = 100_000;
 
@@ -152,9 +154,11 @@ impl Default for Setup {
             kernel: KernelKind::Plain,
             layout: Layout::Full,
             params: ParamSet::Lora,
-            lambdas: vec![1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0],
+            // Small, middle and large λ for 8 steps: the page's default sweep takes about a
+            // minute in one wasm thread (docs/performance.md); the CLI's default is 7 λ × 100.
+            lambdas: vec![1e-3, 1e-1, 10.0],
             lambda: 1e-2,
-            steps: 100,
+            steps: DEFAULT_STEPS,
             optimizer: OptimizerKind::Gd,
             loss: LossKind::Mse,
             selective: false,
@@ -483,7 +487,7 @@ mod tests {
             "{q}"
         );
         assert!(q.contains("&n=32&max_len=128&r=8&alpha=8&targets=query,value&layers=all"));
-        assert!(q.contains("&lambdas=0.0001,0.001,0.01,0.1,1,10,100&lambda=0.01&steps=100"));
+        assert!(q.contains("&lambdas=0.001,0.1,10&lambda=0.01&steps=8"));
         assert!(q.contains("&params=lora&"));
         assert_eq!(Setup::from_query(&q), (s.clone(), vec![]));
         assert_eq!(Setup::from_query(""), (s, vec![]));

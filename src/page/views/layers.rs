@@ -111,8 +111,10 @@ pub fn LayersTab() -> impl IntoView {
         m.dedup();
         m
     };
+    // Recompute only when the chosen blocks change (not on every other setting).
+    let chosen = Memo::new(move |_| setup.with(|s| s.blocks.clone()));
     let current = Memo::new(move |_| {
-        let chosen = setup.with(|s| s.blocks.clone());
+        let chosen = chosen.get();
         if chosen.is_empty() {
             return None;
         }

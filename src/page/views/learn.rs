@@ -74,9 +74,11 @@ pub fn LearnTab() -> impl IntoView {
             tour_note.set(Some("Do step 2 first: the sweep uses the NTK.".into()));
             return;
         }
+        // The page's default sweep (three λ, a few steps): about a minute on one CPU thread.
         setup.update(|s| {
-            s.lambdas = vec![1e-3, 1e-1, 10.0];
-            s.steps = 30;
+            let d = Setup::default();
+            s.lambdas = d.lambdas;
+            s.steps = d.steps;
         });
         tour_note.set(None);
         compute.start(compute.sweep, Job::Sweep(sweep_job(&setup.get_untracked())));

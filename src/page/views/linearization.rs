@@ -59,15 +59,17 @@ pub fn LinearizationTab() -> impl IntoView {
     let compute = expect_context::<Compute>();
     let setup = expect_context::<RwSignal<Setup>>();
     let blocks = compute.ntk_blocks;
-    let point = move || {
-        let lambda = setup.with(|s| s.lambda);
+    // Refit only when λ or the kernel changes (not on every other setting of the setup).
+    let lambda = Memo::new(move |_| setup.with(|s| s.lambda));
+    let point = Memo::new(move |_| {
+        let lambda = lambda.get();
         compute.ntk.last.with(|o| {
             blocks.with(|b| match (o, b) {
                 (Some(o), Some(b)) => Some(linear_at(o, b, lambda)),
                 _ => None,
             })
         })
-    };
+    });
     let input_error = RwSignal::new(None::<String>);
     let lambdas_text = RwSignal::new(setup.with_untracked(|s| {
         s.lambdas
@@ -166,7 +168,7 @@ pub fn LinearizationTab() -> impl IntoView {
                 />
                 <output data-testid="lambda-value">{move || format!("λ = {}", num(setup.with(|s| s.lambda), 3))}</output>
             </label>
-            {move || match point() {
+            {move || match point.get() {
                 None => view! { <p class="muted" data-testid="linear-empty">"Compute the NTK first (NTK tab)."</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" data-testid="linear-error">{e}</p> }.into_any(),
                 Some(Ok(p)) => view! {
