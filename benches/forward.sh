@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Forward throughput of all-MiniLM-L6-v2 (batch 32, length 32, float32, CPU): ntk-lens
-# (burn-ndarray, release build) against PyTorch on the same machine with the same thread count,
+# (burn-flex, release build) against PyTorch on the same machine with the same thread count,
 # in one run. Prints sentences/s for both and the ratio. Not a test: nothing is asserted.
 #
 #   bash benches/forward.sh                     # threads = nproc
@@ -17,7 +17,7 @@ THREADS=${THREADS:-$(nproc)}
 BATCH=${BATCH:-32} LEN=${LEN:-32} WARMUP=${WARMUP:-3} REPS=${REPS:-15}
 [ -f "$MODEL/model.safetensors" ] || { echo "no model at $MODEL (run scripts/setup.sh or set MINILM_DIR)" >&2; exit 2; }
 
-# Same thread count everywhere: rayon (burn-ndarray, matrixmultiply) and OpenMP/MKL (PyTorch).
+# Same thread count everywhere: rayon (burn-flex, gemm) and OpenMP/MKL (PyTorch).
 export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS MATMUL_NUM_THREADS=$THREADS
 
 t0=$(date +%s)
@@ -45,12 +45,12 @@ ours = json.loads(sys.argv[1])
 theirs = json.loads(sys.argv[2]) if sys.argv[2] else None
 print(f"model batch {ours['batch']} x length {ours['len']}, {ours['reps']} timed passes, "
       f"median; threads {ours['threads']}")
-print(f"  ntk-lens (burn-ndarray): {ours['sentences_per_s']:9.1f} sentences/s")
+print(f"  ntk-lens (burn-flex)   : {ours['sentences_per_s']:9.1f} sentences/s")
 if theirs:
     print(f"  {theirs['backend']:<23}: {theirs['sentences_per_s']:9.1f} sentences/s "
           f"(torch threads {theirs['threads']})")
     r = theirs["sentences_per_s"] / ours["sentences_per_s"]
-    print(f"  PyTorch / ntk-lens = {r:.2f}x (goal: <= 1.5x)")
+    print(f"  PyTorch / ntk-lens = {r:.2f}x (goal: <= 1x, issue 11)")
 else:
     print("  PyTorch: skipped (no python with torch and transformers; set PYTHON)")
 PY

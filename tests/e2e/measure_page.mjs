@@ -1,6 +1,6 @@
 // One-off measurement (not a test): the page's interactive times from the click, in headless
 // Chromium, as docs/performance.md reports them.
-//   NTK_LENS_DIST=dist node tests/e2e/measure_page.mjs [cpu|auto] [sweep] [ntk]
+//   NTK_LENS_DIST=dist node tests/e2e/measure_page.mjs [cpu|auto] [ntk] [sweep] [tour]
 //   SWEEP_QUERY='lambdas=1e-3,10&steps=20' to time another sweep than the default
 // Prints one JSON line per measurement: the NTK at n = 8 and n = 64 (click → result shown),
 // a block toggle in Layer selection at n = 64 (click → summary updated), and with `sweep` the
@@ -70,6 +70,25 @@ try {
     await p.getByTestId('sweep-run').click();
     await waitFor(p, 'sweep-time', /λ values/);
     console.log(JSON.stringify({ what: 'default sweep', click_to_result_ms: Date.now() - t0, shown: await textOf(p, 'sweep-time') }));
+  }
+  if (process.argv.includes('tour')) {
+    // The Learn tab's guided tour clicked through as written (its own settings), from opening
+    // the page to the layer grid after the sweep.
+    const t0 = Date.now();
+    const { page: p } = await loaded('');
+    await p.getByTestId('tab-learn').click();
+    await p.getByTestId('tour-1').click();
+    await p.getByTestId('tab-learn').click();
+    await p.getByTestId('tour-2').click();
+    await waitFor(p, 'ntk-time', /s on/);
+    await p.getByTestId('tab-learn').click();
+    await p.getByTestId('tour-3').click();
+    await waitFor(p, 'sweep-time', /λ values/);
+    await p.getByTestId('tab-learn').click();
+    await p.getByTestId('tour-4').click();
+    await p.getByTestId('block-2-query').click();
+    await waitFor(p, 'layers-ms', /ms/);
+    console.log(JSON.stringify({ what: 'tour', open_to_last_step_ms: Date.now() - t0, sweep: await textOf(p, 'sweep-time') }));
   }
 } finally {
   await browser.close();

@@ -84,6 +84,13 @@ pub fn LearnTab() -> impl IntoView {
         compute.start(compute.sweep, Job::Sweep(sweep_job(&setup.get_untracked())));
     };
     let step_layers = move |_| tab.set(Tab::LayerSelection);
+    // Like every start button, the steps that compute wait while the worker computes (e.g. the
+    // eval kernel that follows the NTK): a click then would be refused by the worker.
+    let busy_title = move || {
+        compute
+            .device_busy_tracked()
+            .then_some("the worker is computing; this step is ready when it is done")
+    };
     view! {
         <section class="panel" data-testid="tour">
             <h3>"Guided tour (about three minutes)"</h3>
@@ -91,9 +98,9 @@ pub fn LearnTab() -> impl IntoView {
                 <li>"The default model (all-MiniLM-L6-v2, 6 layers) and the Yelp review sentences load by themselves. LoRA of rank 8 sits on the query and value matrices of every layer. "
                     <button data-testid="tour-1" on:click=move |_| tab.set(Tab::Data)>"Look at the data"</button></li>
                 <li>"Compute the NTK of 32 sentences and look at its spectrum: a few large eigenvalues, a long tail of small ones, and a condition number in the hundreds or more. "
-                    <button data-testid="tour-2" on:click=step_ntk>"Compute the NTK"</button></li>
+                    <button data-testid="tour-2" on:click=step_ntk disabled=move || compute.device_busy_tracked() title=busy_title>"Compute the NTK"</button></li>
                 <li>"Fine-tune the real model with three strengths of the proximal penalty and compare it with the linearized model: the gap shrinks as λ grows. "
-                    <button data-testid="tour-3" on:click=step_sweep>"Run the λ sweep"</button></li>
+                    <button data-testid="tour-3" on:click=step_sweep disabled=move || compute.device_busy_tracked() title=busy_title>"Run the λ sweep"</button></li>
                 <li>"Toggle layers on and off and watch κ change; press Suggest for a greedy choice, and Run to test whether κ predicts the outcome. "
                     <button data-testid="tour-4" on:click=step_layers>"Choose layers"</button></li>
             </ol>
