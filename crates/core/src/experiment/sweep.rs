@@ -321,26 +321,6 @@ impl Sweep {
         })
     }
 
-    /// Training steps in all.
-    pub fn total_steps(&self) -> usize {
-        self.config.lambdas.len() * self.config.steps
-    }
-
-    /// Training steps done (a step of `k` λ side by side counts `k`).
-    pub fn done_steps(&self) -> usize {
-        let finished: usize = self.groups[..self.group].iter().map(Vec::len).sum();
-        let current = self
-            .trainer
-            .as_ref()
-            .map_or(0, |t| t.steps_done() * t.runs().len());
-        finished * self.config.steps + current
-    }
-
-    /// Whether every λ is done.
-    pub fn is_done(&self) -> bool {
-        self.group >= self.groups.len()
-    }
-
     /// The λ being trained (side by side).
     pub fn current_lambdas(&self) -> Vec<f64> {
         self.groups
