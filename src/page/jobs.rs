@@ -1,8 +1,8 @@
 //! The jobs the page's setup describes (pure: unit-tested natively).
 
 use ntk_lens_core::experiment::{LoraSetup, StudyConfig, SweepConfig};
-use ntk_lens_core::options::{OptimizerKind, Strategy};
-use ntk_lens_core::train::{default_gd_lr, TrainConfig};
+use ntk_lens_core::options::{StepRule, Strategy};
+use ntk_lens_core::train::TrainConfig;
 
 use super::setup::Setup;
 use crate::protocol::analysis::{NtkJob, SampleJob, StudyJob, SweepJob};
@@ -54,17 +54,10 @@ pub fn sweep_job(setup: &Setup) -> SweepJob {
 }
 
 /// The study the setup describes (greedy κ with `budget` blocks, trained), with the user's
-/// chosen blocks; `mu_max` is the largest eigenvalue of the plain full kernel (for the default
-/// step).
-pub fn study_job(setup: &Setup, budget: usize, mu_max: f64) -> StudyJob {
-    let lr = if setup.learning_rate > 0.0 {
-        setup.learning_rate
-    } else {
-        match setup.optimizer {
-            OptimizerKind::Gd => default_gd_lr(mu_max, setup.lambda),
-            OptimizerKind::Adam => 1e-3,
-        }
-    };
+/// chosen blocks. Without a learning rate each candidate gets its own step (the core takes it
+/// from the plain kernel); with one, that step is shared by every candidate.
+pub fn study_job(setup: &Setup, budget: usize) -> StudyJob {
+    let lr = (setup.learning_rate > 0.0).then_some(setup.learning_rate);
     StudyJob {
         config: StudyConfig {
             budget,
@@ -73,7 +66,8 @@ pub fn study_job(setup: &Setup, budget: usize, mu_max: f64) -> StudyJob {
             train: true,
             training: TrainConfig {
                 lambda: setup.lambda,
-                lr,
+                // Replaced per candidate by the core (step_rule, lr).
+                lr: lr.unwrap_or(1e-3),
                 steps: setup.steps,
                 optimizer: setup.optimizer,
                 loss: setup.loss,
@@ -81,6 +75,12 @@ pub fn study_job(setup: &Setup, budget: usize, mu_max: f64) -> StudyJob {
                 train_head: false,
                 chunk_size: CHUNK,
             },
+            step_rule: if lr.is_some() {
+                StepRule::Shared
+            } else {
+                StepRule::PerSubset
+            },
+            lr,
         },
         user: if setup.blocks.is_empty() {
             vec![]
@@ -110,8 +110,18 @@ mod tests {
         let sw = sweep_job(&s);
         assert_eq!(sw.config.lambdas, s.lambdas);
         assert_eq!(sw.config.lr, None, "lr 0 means the default step");
-        let st = study_job(&s, 2, 1.0);
+        let st = study_job(&s, 2);
         assert_eq!(st.user, vec![vec!["block.0.query".to_string()]]);
-        assert!((st.config.training.lr - 0.05 / (1.0 + s.lambda)).abs() < 1e-12);
+        assert_eq!(st.config.step_rule, StepRule::PerSubset);
+        assert_eq!(st.config.lr, None);
+        let given = study_job(
+            &Setup {
+                learning_rate: 0.02,
+                ..s
+            },
+            2,
+        );
+        assert_eq!(given.config.step_rule, StepRule::Shared);
+        assert_eq!(given.config.lr, Some(0.02));
     }
 }

@@ -182,10 +182,43 @@ pub async fn sweep(reporter: Reporter, job: SweepJob) -> Result<Option<JobResult
     }))))
 }
 
-/// The layer study on the last NTK.
+/// `blocks` when they are the plain kernel, else the plain kernel of the same samples and
+/// parameters at `θ0` (the NTK tab may show the sign kernel; the study's κ and steps and the
+/// linear model need `J Jᵀ`). `None` when cancelled.
+async fn plain_blocks(
+    reporter: Reporter,
+    prepared: &Prepared,
+    blocks: NtkBlocks,
+) -> Result<Option<NtkBlocks>, WorkerError> {
+    if blocks.kind == KernelKind::Plain {
+        return Ok(Some(blocks));
+    }
+    let options = NtkOptions {
+        kernel: KernelKind::Plain,
+        params: params_of(&blocks),
+        ..NtkOptions::default()
+    };
+    let builder = NtkBuilder::new(&prepared.model, &prepared.train.encoded, &[], options)?;
+    Ok(drive(builder, reporter).await?)
+}
+
+/// The parameters the blocks were computed over.
+fn params_of(blocks: &NtkBlocks) -> ParamSet {
+    if blocks.train.names().iter().any(|n| n == "head") {
+        ParamSet::LoraAndHead
+    } else {
+        ParamSet::Lora
+    }
+}
+
+/// The layer study on the last NTK (on the plain kernel, computed first when the NTK tab shows
+/// the sign kernel).
 pub async fn study(reporter: Reporter, job: StudyJob) -> Result<Option<JobResult>, WorkerError> {
     let started = now_ms();
     let (prepared, blocks) = analysis()?;
+    let Some(blocks) = plain_blocks(reporter, &prepared, blocks).await? else {
+        return Ok(None);
+    };
     let study = Study::new(
         &prepared.model,
         prepared.train,
@@ -220,11 +253,7 @@ pub async fn export(job: ExportJob) -> Result<Option<JobResult>, WorkerError> {
 pub async fn radius(reporter: Reporter, job: RadiusJob) -> Result<Option<JobResult>, WorkerError> {
     let (prepared, blocks) = analysis()?;
     let options = NtkOptions {
-        params: if blocks.train.names().iter().any(|n| n == "head") {
-            ParamSet::LoraAndHead
-        } else {
-            ParamSet::Lora
-        },
+        params: params_of(&blocks),
         ..NtkOptions::default()
     };
     let probe = RadiusProbe::new(

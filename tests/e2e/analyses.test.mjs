@@ -76,6 +76,7 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     close(num(await text(page, 'ntk-lmin')), cli.lambda_min, 1e-4, 'λ_min');
     close(num(await text(page, 'ntk-kappa')), cli.condition_number, 1e-4, 'κ');
     close(outcome.report.alignment, cli.alignment, 1e-4, 'alignment');
+    close(outcome.report.alignment_centred, cli.alignment_centred, 1e-4, 'centred alignment');
     // Entries against the kernel's scale (its largest entry): both sides compute in f32 with
     // different SIMD summation orders (wasm simd128 vs AVX-512), so an entry 10⁴ times smaller
     // than the largest carries a relative error of ~1e-4 on its own while agreeing to ~1e-9 of

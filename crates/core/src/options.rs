@@ -207,6 +207,26 @@ named_options!(Strategy, "strategy", {
     AllSingles => "all-singles": "each block alone; the K with the smallest κ",
 });
 
+/// How the layer study chooses each candidate's gradient-descent step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepRule {
+    /// `η_S = 0.05/(μ_max(K_S) + λ)`: each subset's kernel is scaled alike, so that its slowest
+    /// direction contracts by `1 − η_S(μ_min(K_S) + λ)`, set by `κ(K_S + λI)` alone (the
+    /// theory's link between κ and training).
+    #[default]
+    PerSubset,
+    /// One step for every subset, `0.05/(μ_max(K_all) + λ)` or the given learning rate (like
+    /// the paper's single training recipe); high-trace subsets then converge faster whatever
+    /// their κ.
+    Shared,
+}
+
+named_options!(StepRule, "step-rule", {
+    PerSubset => "per-subset": "η_S = 0.05/(μ_max(K_S) + λ) per candidate: κ alone sets the pace",
+    Shared => "shared": "one step for every candidate (0.05/(μ_max(K_all) + λ) or --lr)",
+});
+
 /// Where the computations run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,6 +2,7 @@
 //! writes them as SVG files, the page draws them on canvases.
 
 use ntk_lens_core::experiment::{NtkReport, RadiusPoint, StudyReport, SweepReport};
+use ntk_lens_core::options::{OptimizerKind, StepRule};
 use ntk_lens_core::spectrum::{Layout, SpectrumKind, WeylReport};
 
 use crate::{
@@ -197,11 +198,16 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
                 Some(ScatterPoint {
                     x: c.kappa?,
                     y: f(c)?,
-                    label: Some(if c.label == "single" {
-                        c.blocks.join("+").replace("block.", "")
-                    } else {
-                        c.label.clone()
-                    }),
+                    // A κ beyond the f32 kernel's resolution is a lower bound: marked "≥".
+                    label: Some(format!(
+                        "{}{}",
+                        if c.kappa_lower_bound { "≥ " } else { "" },
+                        if c.label == "single" {
+                            c.blocks.join("+").replace("block.", "")
+                        } else {
+                            c.label.clone()
+                        }
+                    )),
                 })
             })
             .collect::<Vec<_>>()
@@ -214,11 +220,15 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
         },
         _ => Correlation::None,
     };
+    let steps = match (report.config.training.optimizer, report.config.step_rule) {
+        (OptimizerKind::Gd, StepRule::PerSubset) => "GD, a step per candidate",
+        _ => "one shared step",
+    };
     vec![
         (
             "kappa_vs_loss",
             Chart::Scatter(ScatterChart {
-                title: "κ at initialisation vs final train loss".into(),
+                title: format!("κ at initialisation vs final train loss ({steps})"),
                 x: Axis::log("κ(K_S + λI) at init"),
                 y: Axis::linear("final train loss"),
                 points: points(&|c| c.train_loss),
@@ -229,7 +239,7 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
         (
             "kappa_vs_accuracy",
             Chart::Scatter(ScatterChart {
-                title: "κ at initialisation vs eval accuracy".into(),
+                title: format!("κ at initialisation vs eval accuracy ({steps})"),
                 x: Axis::log("κ(K_S + λI) at init"),
                 y: Axis::linear("eval accuracy"),
                 points: points(&|c| c.eval_acc),

@@ -160,16 +160,12 @@ pub fn LayersTab() -> impl IntoView {
         }
     };
     let run = move |_| {
-        let mu = compute
-            .ntk
-            .last
-            .with_untracked(|o| o.as_ref().map(|o| o.report.lambda_max));
-        let Some(mu) = mu else {
+        if compute.ntk.last.with_untracked(Option::is_none) {
             message.set(Some("compute the NTK first (NTK tab)".into()));
             return;
-        };
+        }
         message.set(None);
-        let job = study_job(&setup.get_untracked(), budget.get_untracked(), mu);
+        let job = study_job(&setup.get_untracked(), budget.get_untracked());
         compute.start(compute.study, Job::Study(job));
     };
     let cancel = Callback::new(move |_| compute.cancel(compute.study));

@@ -152,6 +152,7 @@ pub fn NtkTab() -> impl IntoView {
                         <tr><th>"smallest eigenvalue λ_min"</th><td data-testid="ntk-lmin">{num(r.lambda_min, 6)}</td></tr>
                         <tr><th>"effective rank"</th><td data-testid="ntk-eff-rank">{num(r.effective_rank, 4)}</td></tr>
                         <tr><th>"kernel–label alignment"</th><td data-testid="ntk-alignment">{num(r.alignment, 4)}</td></tr>
+                        <tr><th title="the alignment after removing the constant part every kernel and one-hot target share (centred matrices)">"centred alignment"</th><td data-testid="ntk-alignment-centred">{r.alignment_centred.map(|a| num(a, 4)).unwrap_or_else(|| "–".into())}</td></tr>
                         <tr><th>"computed in"</th><td data-testid="ntk-time">{format!("{:.2} s on {backend}", ms / 1000.0)}</td></tr>
                     </table>
                     <ul class="notes" data-testid="ntk-notes">

@@ -3,9 +3,10 @@
 
 use clap::Args;
 use ntk_lens_core::block_on;
-use ntk_lens_core::experiment::{Study, StudyConfig};
-use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
-use ntk_lens_core::options::Strategy;
+use ntk_lens_core::experiment::{Study, StudyConfig, StudyReport};
+use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder, NtkOptions};
+use ntk_lens_core::options::{StepRule, Strategy};
+use ntk_lens_core::spectrum::{weyl, SpectrumOptions};
 use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::train::TrainConfig;
 
@@ -34,6 +35,10 @@ pub struct SelectArgs {
     /// Proximal λ of the fine-tuning runs.
     #[arg(long, value_name = "LAMBDA", default_value_t = 1e-3)]
     pub lambda: f64,
+    /// Gradient steps of the candidates: per-subset (η_S = 0.05/(μ_max(K_S) + λ), the
+    /// default) or shared (one step; the default when --lr is given).
+    #[arg(long, value_enum, value_name = "RULE")]
+    pub step_rule: Option<StepRule>,
     #[command(flatten)]
     pub training: TrainArgs,
     #[command(flatten)]
@@ -56,19 +61,15 @@ pub fn run(args: SelectArgs) -> Result<(), Failure> {
         .run(),
     )?;
     let t = &args.training;
+    let step_rule = args.step_rule.unwrap_or(if t.lr.is_some() {
+        StepRule::Shared
+    } else {
+        StepRule::PerSubset
+    });
     let training = TrainConfig {
         lambda: args.lambda,
-        lr: t.lr.unwrap_or(match t.optimizer {
-            ntk_lens_core::train::OptimizerKind::Gd => {
-                let mu = ntk
-                    .total()?
-                    .spectrum(&Default::default())
-                    .map(|s| s.max)
-                    .unwrap_or(1.0);
-                ntk_lens_core::train::default_gd_lr(mu, args.lambda)
-            }
-            ntk_lens_core::train::OptimizerKind::Adam => 1e-3,
-        }),
+        // Replaced per candidate by the study (step_rule, lr).
+        lr: t.lr.unwrap_or(1e-3),
         steps: t.steps,
         optimizer: t.optimizer,
         loss: t.loss,
@@ -82,6 +83,8 @@ pub fn run(args: SelectArgs) -> Result<(), Failure> {
         kappa_lambda: args.kappa_lambda,
         train: args.train,
         training,
+        step_rule,
+        lr: t.lr,
     };
     let study = Study::new(
         &prepared.model,
@@ -103,10 +106,44 @@ pub fn run(args: SelectArgs) -> Result<(), Failure> {
             current = now;
         }
     })?;
+    print_weyl_steps(&report, &ntk)?;
     if let Some(dir) = &args.io.plots {
         crate::plots::select(&report, dir)?;
     }
     write_json(&report, args.io.out.as_deref())?;
     crate::analysis::print_notes(&report.notes);
+    Ok(())
+}
+
+/// For each greedy step after the first, the Weyl bounds of adding its block to the blocks
+/// chosen before (as the page's Layer selection tab shows them), on stderr.
+fn print_weyl_steps(report: &StudyReport, ntk: &NtkBlocks) -> Result<(), Failure> {
+    let Some(greedy) = &report.greedy else {
+        return Ok(());
+    };
+    let chosen = greedy.chosen();
+    let opts = SpectrumOptions::for_f32(ntk.n * ntk.classes);
+    let kappa = |k: Option<f64>| k.map_or_else(|| "singular".to_string(), |k| format!("{k:.4e}"));
+    for k in 1..chosen.len() {
+        let base = ntk.subset(&chosen[..k])?;
+        let Some(added) = ntk.train.get(chosen[k]) else {
+            continue;
+        };
+        let w = weyl(&base, added, greedy.lambda, &opts)?;
+        eprintln!(
+            "greedy step {}: + {}: κ {} → {} (Weyl bound {}), eigenvalues within their Weyl \
+             bounds: {}",
+            k + 1,
+            chosen[k],
+            kappa(w.kappa_base),
+            kappa(w.kappa_sum),
+            kappa(w.kappa_bound),
+            if w.check().relative_violation <= 1e-6 {
+                "yes"
+            } else {
+                "no"
+            }
+        );
+    }
     Ok(())
 }

@@ -127,10 +127,17 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
     let sweep = Sweep::new(&prepared.model, prepared.train, prepared.eval, ntk, config)
         .map_err(|e| Failure::input("sweep flags", e))?;
     let mut reported = 0;
+    // With --loss ce the actual run's loss is a cross-entropy; the linear side's is always the
+    // squared loss: name each.
+    let actual_loss = match args.train.loss {
+        LossKind::Mse => "MSE",
+        LossKind::Ce => "CE",
+    };
     let mut report = crate::drive::drive(sweep, |sweep| {
         for p in &sweep.results()[reported..] {
             eprintln!(
-                "λ = {:e}: gap_train {:.3e}, train loss actual {:.4} / linear {:.4}, ‖θ−θ0‖ {:.3e}",
+                "λ = {:e}: gap_train {:.3e}, train loss actual ({actual_loss}) {:.4} / linear \
+                 (MSE) {:.4}, ‖θ−θ0‖ {:.3e}",
                 p.lambda,
                 p.gap_train,
                 p.train_loss_actual,

@@ -13,7 +13,7 @@ pub use correlation::Correlation;
 pub use ntk_report::{BlockSummary, NtkReport};
 pub use prepare::{default_head_kind, prepare, LoraSetup, Prepared, SampleChoice, Samples};
 pub use radius::{RadiusConfig, RadiusPoint, RadiusProbe};
-pub use study::{Candidate, Strategy, Study, StudyConfig, StudyReport};
+pub use study::{Candidate, StepRule, Strategy, Study, StudyConfig, StudyReport};
 pub use sweep::{
     linear_point, FinishedSweep, LinearPoint, Sweep, SweepConfig, SweepPoint, SweepReport,
 };

@@ -50,6 +50,11 @@ pub struct NtkReport {
     pub effective_rank: f64,
     /// Kernel-target alignment with one-hot labels.
     pub alignment: f64,
+    /// The centred alignment `A(HKH, HTH)` (`H = I − 11ᵀ/d`), which discounts the large
+    /// constant part every NTK and every one-hot target share; `None` when a centred matrix is
+    /// zero (one class only).
+    #[serde(default)]
+    pub alignment_centred: Option<f64>,
     /// Each block's kernel in the chosen layout.
     pub blocks: std::collections::BTreeMap<String, Vec<Vec<f64>>>,
     /// Each block's parameter count and trace share, in model order.
@@ -92,7 +97,7 @@ impl NtkReport {
         };
         let spec = total.spectrum(&options)?;
         let cond = total.conditioning(lambda, &options)?;
-        let alignment = label_alignment(&total, labels)?.alignment;
+        let alignment = label_alignment(&total, labels)?;
         let trace_total = total.trace();
         let mut blocks = std::collections::BTreeMap::new();
         let mut block_summary = Vec::new();
@@ -149,7 +154,8 @@ impl NtkReport {
             lambda_max: spec.max,
             lambda_min: spec.min,
             effective_rank: spec.effective_rank_entropy,
-            alignment,
+            alignment: alignment.alignment,
+            alignment_centred: alignment.centred,
             blocks,
             block_summary,
             params: ntk.params(),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::weights::tensor_from_vec;
 use crate::model::Model;
-use crate::ntk::{NtkBlocks, NtkBuilder, NtkOptions};
+use crate::ntk::{KernelKind, NtkBlocks, NtkBuilder, NtkOptions};
 use crate::readback::read_f32;
 use crate::rng::SplitMix64;
 use crate::steps::Stepwise;
@@ -56,17 +56,23 @@ pub struct RadiusPoint {
 pub struct RadiusProbe {
     model: Model,
     samples: Vec<Encoded>,
-    base: Vec<f64>,
+    /// The plain kernel at `θ0`, row-major; computed by the first step when the given blocks
+    /// are not plain.
+    base: Option<Vec<f64>>,
     config: RadiusConfig,
     options: NtkOptions,
     rng: SplitMix64,
+    /// Whether the caller's blocks were the plain kernel (else the first step computes it).
+    base_given: bool,
     done: usize,
     ratios: Vec<Vec<(f64, f64)>>,
 }
 
 impl RadiusProbe {
-    /// Prepares the probe around `model`'s current LoRA parameters, with `base` the plain NTK
-    /// at `θ0` over `samples` computed with `options`.
+    /// Prepares the probe around `model`'s current LoRA parameters, with `base` the NTK at `θ0`
+    /// over `samples` computed with `options`. Every kernel of the probe is the plain one
+    /// (`options.kernel` is ignored): when `base` is another kind (the sign kernel), the plain
+    /// kernel at `θ0` is computed first, so that like is compared with like.
     pub fn new(
         model: &Model,
         samples: &[Encoded],
@@ -92,10 +98,20 @@ impl RadiusProbe {
                 "the probe perturbs LoRA; none is attached",
             ));
         }
+        let options = NtkOptions {
+            kernel: KernelKind::Plain,
+            ..options
+        };
+        let base = if base.kind == KernelKind::Plain {
+            Some(base.total()?.to_row_major())
+        } else {
+            None
+        };
         Ok(RadiusProbe {
             model: model.clone(),
             samples: samples.to_vec(),
-            base: base.total()?.to_row_major(),
+            base_given: base.is_some(),
+            base,
             rng: SplitMix64::new(config.seed),
             ratios: vec![Vec::new(); config.radii.len()],
             config,
@@ -147,6 +163,12 @@ impl RadiusProbe {
         if self.is_done() {
             return Ok(());
         }
+        let Some(base) = &self.base else {
+            let builder = NtkBuilder::new(&self.model, &self.samples, &[], self.options.clone())?;
+            self.base = Some(builder.run().await?.total()?.to_row_major());
+            return Ok(());
+        };
+        let base = base.clone();
         let ri = self.done / self.config.draws;
         let r = self.config.radii[ri];
         let m = self.perturbed(r).await?;
@@ -154,10 +176,10 @@ impl RadiusProbe {
         let k = builder.run().await?.total()?.to_row_major();
         let max_change = k
             .iter()
-            .zip(&self.base)
+            .zip(&base)
             .fold(0f64, |a, (x, y)| a.max((x - y).abs()));
-        let diff: f64 = k.iter().zip(&self.base).map(|(x, y)| (x - y).powi(2)).sum();
-        let norm: f64 = self.base.iter().map(|y| y * y).sum();
+        let diff: f64 = k.iter().zip(&base).map(|(x, y)| (x - y).powi(2)).sum();
+        let norm: f64 = base.iter().map(|y| y * y).sum();
         let rel = if norm > 0.0 {
             (diff / norm).sqrt()
         } else {
@@ -188,20 +210,23 @@ impl RadiusProbe {
 impl Stepwise for RadiusProbe {
     type Output = Vec<RadiusPoint>;
 
-    /// Perturbed kernels in all.
+    /// Perturbed kernels in all, plus the plain kernel at `θ0` when it had to be computed.
     fn total_steps(&self) -> usize {
-        self.config.radii.len() * self.config.draws
+        self.config.radii.len() * self.config.draws + usize::from(!self.base_given)
     }
 
     fn steps_done(&self) -> usize {
-        self.done
+        self.done + usize::from(!self.base_given && self.base.is_some())
     }
 
     fn describe(&self) -> String {
+        if self.base.is_none() {
+            return "the plain kernel at θ0".into();
+        }
         format!(
             "perturbed kernel {} of {}",
             self.done + 1,
-            self.total_steps()
+            self.config.radii.len() * self.config.draws
         )
     }
 

@@ -2,8 +2,9 @@
 //! outcome of fine-tuning (the paper's central claim), on the user's data.
 //!
 //! Candidates (block subsets) are scored from the kernel alone (sums of cached blocks); then each
-//! candidate is actually fine-tuned with LoRA on its blocks only, and κ(K_S + λI) is correlated
-//! with the final train loss and eval accuracy.
+//! candidate is actually fine-tuned with LoRA on its blocks only (the other adapters folded into
+//! the frozen weights, so a loaded adapter with `B ≠ 0` keeps its effect), and κ(K_S + λI) is
+//! correlated with the final train loss and eval accuracy.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,14 +12,16 @@ use super::correlation::{correlate, Correlation};
 use super::prepare::Samples;
 use crate::lora::LoraSite;
 use crate::model::Model;
-use crate::ntk::NtkBlocks;
-use crate::spectrum::{Objective, Selection, SpectrumOptions};
+use crate::ntk::{KernelKind, NtkBlocks};
+use crate::spectrum::{BlockSet, Conditioning, Objective, Selection, SpectrumOptions};
 use crate::steps::{self, Stepwise};
 use crate::train::trainer::logits_of;
-use crate::train::{metrics, LossKind, StepRecord, TrainConfig, Trainer};
+use crate::train::{
+    default_gd_lr, metrics, LossKind, OptimizerKind, StepRecord, TrainConfig, Trainer,
+};
 use crate::CoreError;
 
-pub use crate::options::Strategy;
+pub use crate::options::{StepRule, Strategy};
 
 /// A block subset, its spectral score and (after training) its outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,8 +32,17 @@ pub struct Candidate {
     pub blocks: Vec<String>,
     /// Number of LoRA parameters.
     pub params: usize,
-    /// `κ(K_S + λI)`; `None` when numerically singular.
+    /// `κ(K_S + λI)`; a lower bound when `kappa_lower_bound` (beyond what the `f32` kernel
+    /// resolves); `None` only for a zero kernel.
     pub kappa: Option<f64>,
+    /// True when `kappa` is the lower bound `(1 − τ)·λ_max/(λ_min + τ·λ_max)` of a numerically
+    /// singular `K_S + λI` (the kernel's round-off, `τ·λ_max`, hides its smallest eigenvalue).
+    #[serde(default)]
+    pub kappa_lower_bound: bool,
+    /// The gradient step this candidate is (or would be) trained with (see
+    /// [`StudyConfig::step_rule`]).
+    #[serde(default)]
+    pub lr: Option<f64>,
     /// `λ_min(K_S + λI)`.
     pub lambda_min: f64,
     /// `λ_max(K_S + λI)`.
@@ -54,8 +66,56 @@ pub struct StudyConfig {
     pub kappa_lambda: f64,
     /// Fine-tune every candidate (else only score them).
     pub train: bool,
-    /// The fine-tuning of each candidate (its `train_head` is ignored: LoRA only).
+    /// The fine-tuning of each candidate (its `train_head` is ignored: LoRA only; its `lr` is
+    /// replaced per candidate as `step_rule` and `lr` say).
     pub training: TrainConfig,
+    /// Gradient descent: one step per candidate normalised by its own kernel (the default), or
+    /// one shared step. Adam always uses one step (`lr`, else 1e-3).
+    #[serde(default)]
+    pub step_rule: StepRule,
+    /// The shared step, when the person gave one (only with [`StepRule::Shared`] or Adam);
+    /// `None`: `0.05/(μ_max(K_all) + λ)` from the plain kernel of all blocks (GD), 1e-3 (Adam).
+    #[serde(default)]
+    pub lr: Option<f64>,
+}
+
+impl StudyConfig {
+    /// What the report and the chart say of the steps.
+    pub fn step_description(&self) -> String {
+        match (self.training.optimizer, self.step_rule, self.lr) {
+            (OptimizerKind::Adam, _, lr) => {
+                format!(
+                    "Adam with one step for every candidate ({:e})",
+                    lr.unwrap_or(1e-3)
+                )
+            }
+            (OptimizerKind::Gd, StepRule::PerSubset, _) => "GD with a step per candidate, \
+                η_S = 0.05/(μ_max(K_S) + λ): κ(K_S + λI) alone sets how fast its slowest \
+                direction converges"
+                .into(),
+            (OptimizerKind::Gd, StepRule::Shared, Some(lr)) => {
+                format!("GD with one given step for every candidate ({lr:e})")
+            }
+            (OptimizerKind::Gd, StepRule::Shared, None) => "GD with one step for every \
+                candidate, 0.05/(μ_max(K_all) + λ): subsets with a large trace converge faster \
+                whatever their κ"
+                .into(),
+        }
+    }
+}
+
+/// `κ` of a conditioning, or its lower bound when the kernel's round-off (`τ·λ_max`) hides the
+/// smallest eigenvalue: the true `λ_min` is at most `smallest + τ·largest` and the true `λ_max`
+/// at least `(1 − τ)·largest`.
+fn kappa_or_bound(c: &Conditioning, tol: f64) -> (Option<f64>, bool) {
+    match c.kappa {
+        Some(k) => (Some(k), false),
+        None if c.largest > 0.0 => (
+            Some((1.0 - tol) * c.largest / (c.smallest.max(0.0) + tol * c.largest)),
+            true,
+        ),
+        None => (None, false),
+    }
 }
 
 /// The study's result (serde).
@@ -75,6 +135,9 @@ pub struct StudyReport {
     pub kappa_vs_accuracy: Correlation,
     /// Plain-language notes (e.g. a weak correlation).
     pub notes: Vec<String>,
+    /// How the candidates' steps were chosen, in words (also on the page's chart).
+    #[serde(default)]
+    pub steps: String,
 }
 
 /// The selection study, one training step per [`Study::step`].
@@ -107,7 +170,8 @@ fn sites_of(blocks: &[String]) -> Result<Vec<LoraSite>, CoreError> {
 
 impl Study {
     /// Scores the candidates of `config` from `ntk` (plain NTK blocks of `model`'s LoRA over
-    /// `train`); `user` adds user-chosen subsets.
+    /// `train`; the head's block, if any, is never a candidate); `user` adds user-chosen
+    /// subsets.
     pub fn new(
         model: &Model,
         train: Samples,
@@ -116,16 +180,37 @@ impl Study {
         config: StudyConfig,
         user: &[Vec<String>],
     ) -> Result<Study, CoreError> {
-        if config.train {
-            config.training.validate()?;
+        if ntk.kind != KernelKind::Plain {
+            return Err(CoreError::invalid(
+                "kernel",
+                "the layer study scores and trains with the plain NTK J Jᵀ; compute it with \
+                 kernel = plain",
+            ));
         }
-        let blocks = &ntk.train;
-        let names: Vec<String> = blocks
+        if config.step_rule == StepRule::PerSubset
+            && config.training.optimizer == OptimizerKind::Gd
+            && config.lr.is_some()
+        {
+            return Err(CoreError::invalid(
+                "lr",
+                "a given learning rate is one step for every candidate; choose the step rule \
+                 `shared`, or leave the rate out for a step per candidate",
+            ));
+        }
+        let names: Vec<String> = ntk
+            .train
             .names()
             .iter()
             .filter(|n| *n != "head")
             .cloned()
             .collect();
+        let mut lora_blocks = BlockSet::new();
+        for n in &names {
+            if let Some(k) = ntk.train.get(n) {
+                lora_blocks.insert(n.clone(), k.clone())?;
+            }
+        }
+        let blocks = &lora_blocks;
         if config.budget == 0 || config.budget > names.len() {
             return Err(CoreError::invalid(
                 "budget",
@@ -133,7 +218,17 @@ impl Study {
             ));
         }
         let opts = SpectrumOptions::for_f32(ntk.n * ntk.classes);
+        let tol = opts.resolved_tol(ntk.n * ntk.classes);
         let lambda = config.kappa_lambda;
+        let train_lambda = config.training.lambda;
+        let shared_lr = match (config.training.optimizer, config.lr) {
+            (_, Some(lr)) => lr,
+            (OptimizerKind::Adam, None) => 1e-3,
+            (OptimizerKind::Gd, None) => {
+                let plain = SpectrumOptions::for_f32(ntk.n * ntk.classes);
+                default_gd_lr(blocks.total()?.spectrum(&plain)?.max, train_lambda)
+            }
+        };
         let mut greedy = None;
         let selected: Vec<String> = match config.strategy {
             Strategy::GreedyKappa | Strategy::GreedyLmin => {
@@ -193,6 +288,13 @@ impl Study {
             }
             sites_of(&set)?;
             let score = blocks.score(&set, lambda, &opts)?;
+            let (kappa, kappa_lower_bound) = kappa_or_bound(&score.conditioning, tol);
+            let lr = match (config.training.optimizer, config.step_rule) {
+                (OptimizerKind::Gd, StepRule::PerSubset) => {
+                    default_gd_lr(score.lambda_max - lambda, train_lambda)
+                }
+                _ => shared_lr,
+            };
             let params = set
                 .iter()
                 .filter_map(|b| blocks.index_of(b).map(|i| ntk.param_counts[i]))
@@ -201,13 +303,24 @@ impl Study {
                 label,
                 blocks: set,
                 params,
-                kappa: score.conditioning.kappa,
+                kappa,
+                kappa_lower_bound,
+                lr: Some(lr),
                 lambda_min: score.lambda_min,
                 lambda_max: score.lambda_max,
                 train_loss: None,
                 train_acc: None,
                 eval_acc: None,
             });
+        }
+        if config.train {
+            for c in &candidates {
+                TrainConfig {
+                    lr: c.lr.unwrap_or(shared_lr),
+                    ..config.training
+                }
+                .validate()?;
+            }
         }
         Ok(Study {
             model: model.clone(),
@@ -240,9 +353,10 @@ impl Study {
         };
         if self.trainer.is_none() {
             let mut m = self.model.clone();
-            m.retain_lora(&sites_of(&cand.blocks)?)?;
+            m.freeze_lora_outside(&sites_of(&cand.blocks)?)?;
             let cfg = TrainConfig {
                 train_head: false,
+                lr: cand.lr.unwrap_or(self.config.training.lr),
                 ..self.config.training
             };
             self.trainer = Some(Trainer::new(
@@ -289,12 +403,23 @@ impl Study {
         let kappa_vs_loss = correlate(&log_kappa, &loss);
         let kappa_vs_accuracy = correlate(&log_kappa, &acc);
         let mut notes = Vec::new();
-        let singular = self.candidates.iter().filter(|c| c.kappa.is_none()).count();
-        if singular > 0 {
+        let bounded = self
+            .candidates
+            .iter()
+            .filter(|c| c.kappa_lower_bound)
+            .count();
+        if bounded > 0 {
             notes.push(format!(
-                "{singular} candidate(s) have a numerically singular K_S + λI (κ not \
-                 resolvable) and are left out of the correlations; a λ > 0 shift resolves them."
+                "{bounded} candidate(s) have a K_S + λI whose smallest eigenvalue is below the \
+                 f32 kernel's round-off: their κ is a lower bound (marked ≥), and it enters the \
+                 correlations at that bound; a shift λ > 0 (kappa_lambda) resolves it."
             ));
+        }
+        if self.candidates.iter().any(|c| c.kappa.is_none()) {
+            notes.push("A candidate with a zero kernel has no κ and is left out.".into());
+        }
+        if self.config.train {
+            notes.push(format!("Steps: {}.", self.config.step_description()));
         }
         for (what, c) in [
             ("final train loss", &kappa_vs_loss),
@@ -318,6 +443,7 @@ impl Study {
             }
         }
         StudyReport {
+            steps: self.config.step_description(),
             config: self.config,
             selected: self.selected,
             greedy: self.greedy,

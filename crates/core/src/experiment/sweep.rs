@@ -63,6 +63,21 @@ impl Default for SweepConfig {
     }
 }
 
+/// Relative rise of the actual model's data loss still taken as round-off: the loss is summed in
+/// `f32` over the samples (relative error about `nC·ε_f32` for a few hundred terms).
+const LOSS_RISE_TOL: f64 = 1e-6;
+
+/// What the linear side of one λ gives.
+struct LinearSide {
+    train: Vec<f64>,
+    eval: Vec<f64>,
+    distance: f64,
+    curve: Vec<f64>,
+    /// Data loss at `t = 0..=T` (empty for the ridge optimum).
+    data_losses: Vec<f64>,
+    gate_steps: Option<usize>,
+}
+
 /// The linearized model at one λ (instant: closed form from the kernel).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearPoint {
@@ -129,6 +144,32 @@ pub struct SweepPoint {
     pub loss_curve_actual: Vec<f64>,
     /// Total loss per step of the linearized model (GD + squared loss only; else empty).
     pub loss_curve_linear: Vec<f64>,
+    /// How many of the steps applied the proximal term in the actual run (all of them without
+    /// the selective gate).
+    #[serde(default)]
+    pub gate_steps_actual: usize,
+    /// The same for the linearized model, run step by step with the same gate (`None` when
+    /// the linear side is the ridge optimum: Adam or cross-entropy).
+    #[serde(default)]
+    pub gate_steps_linear: Option<usize>,
+    /// Steps `t` after which the actual data loss rose (`R(θ_{t+1}) > R(θ_t)`, beyond a
+    /// relative 1e-6 for f32 round-off): empty when training was monotone, which Theorem 1
+    /// promises under the squared loss with the selective gate and a small enough step.
+    #[serde(default)]
+    pub loss_increases_actual: Vec<usize>,
+    /// The same for the linearized model (GD + squared loss only).
+    #[serde(default)]
+    pub loss_increases_linear: Vec<usize>,
+}
+
+/// The steps `t` with `losses[t + 1] > losses[t]·(1 + tol)` (`tol` absorbs round-off).
+fn increases(losses: &[f64], tol: f64) -> Vec<usize> {
+    losses
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[1] > w[0] + tol * w[0].abs())
+        .map(|(t, _)| t)
+        .collect()
 }
 
 /// The sweep's result.
@@ -406,33 +447,62 @@ impl Sweep {
         let same_dynamics =
             self.config.optimizer == OptimizerKind::Gd && self.config.loss == LossKind::Mse;
         let has_eval = !self.eval.is_empty();
-        let (lin_train, lin_eval, lin_distance, lin_curve) = if same_dynamics {
-            let y = self.train.one_hot(c);
+        let y = self.train.one_hot(c);
+        let lin = if same_dynamics && self.config.selective {
+            let run = ridge.gated_trajectory(lr, steps)?;
+            let beta = &run.dual;
+            let ev = if has_eval {
+                ridge.predict_with(beta, &self.ntk.cross_total(), &self.ntk.f0_eval)?
+            } else {
+                Vec::new()
+            };
+            let last = run.steps.last().map_or(0.0, |s| s.param_distance);
+            LinearSide {
+                train: y.iter().zip(&run.residual).map(|(y, r)| y - r).collect(),
+                eval: ev,
+                distance: last,
+                curve: run.steps[..run.steps.len() - 1]
+                    .iter()
+                    .map(|s| s.total_loss)
+                    .collect(),
+                data_losses: run.steps.iter().map(|s| s.data_loss).collect(),
+                gate_steps: Some(run.gate_steps()),
+            }
+        } else if same_dynamics {
             let r = ridge.residual_at(lr, steps)?;
-            let tr: Vec<f64> = y.iter().zip(&r).map(|(y, r)| y - r).collect();
             let ev = if has_eval {
                 ridge.predict_at(lr, steps, &self.ntk.cross_total(), &self.ntk.f0_eval)?
             } else {
                 Vec::new()
             };
-            let ts: Vec<u64> = (0..steps).collect();
+            let ts: Vec<u64> = (0..=steps).collect();
             let traj = ridge.trajectory(lr, &ts)?;
-            let end = ridge.trajectory(lr, &[steps])?;
-            let dist = end.steps.first().map_or(0.0, |s| s.param_distance);
-            let curve = traj.steps.iter().map(|s| s.total_loss).collect();
-            (tr, ev, dist, curve)
+            let last = traj.steps.last().map_or(0.0, |s| s.param_distance);
+            LinearSide {
+                train: y.iter().zip(&r).map(|(y, r)| y - r).collect(),
+                eval: ev,
+                distance: last,
+                curve: traj.steps[..traj.steps.len() - 1]
+                    .iter()
+                    .map(|s| s.total_loss)
+                    .collect(),
+                data_losses: traj.steps.iter().map(|s| s.data_loss).collect(),
+                gate_steps: Some(self.config.steps),
+            }
         } else {
             let ev = if has_eval {
                 ridge.predict(&self.ntk.cross_total(), &self.ntk.f0_eval)?
             } else {
                 Vec::new()
             };
-            (
-                ridge.train_predictions(),
-                ev,
-                ridge.param_distance_sq().sqrt(),
-                Vec::new(),
-            )
+            LinearSide {
+                train: ridge.train_predictions(),
+                eval: ev,
+                distance: ridge.param_distance_sq().sqrt(),
+                curve: Vec::new(),
+                data_losses: Vec::new(),
+                gate_steps: None,
+            }
         };
         let labels = &self.train.labels;
         let eval_labels = &self.eval.labels;
@@ -441,27 +511,34 @@ impl Sweep {
             LossKind::Ce => metrics::ce_loss(&act_train, labels, c),
         };
         let opt = |v: f64| has_eval.then_some(v);
+        // R(θ_t) for t = 0..T: the records' losses, then the final model's.
+        let mut actual_data_losses: Vec<f64> = history.iter().map(|r| r.data_loss).collect();
+        actual_data_losses.push(train_loss_actual);
         Ok(SweepPoint {
             lambda,
             lr,
-            gap_train: metrics::relative_l2(&act_train, &lin_train),
-            gap_eval: opt(metrics::relative_l2(&act_eval, &lin_eval)),
-            kl_train: metrics::mean_kl(&act_train, &lin_train, c),
-            kl_eval: opt(metrics::mean_kl(&act_eval, &lin_eval, c)),
-            agreement_train: metrics::agreement(&act_train, &lin_train, c).unwrap_or(0.0),
-            agreement_eval: metrics::agreement(&act_eval, &lin_eval, c),
+            gap_train: metrics::relative_l2(&act_train, &lin.train),
+            gap_eval: opt(metrics::relative_l2(&act_eval, &lin.eval)),
+            kl_train: metrics::mean_kl(&act_train, &lin.train, c),
+            kl_eval: opt(metrics::mean_kl(&act_eval, &lin.eval, c)),
+            agreement_train: metrics::agreement(&act_train, &lin.train, c).unwrap_or(0.0),
+            agreement_eval: metrics::agreement(&act_eval, &lin.eval, c),
             train_loss_actual,
-            train_loss_linear: metrics::mse_loss(&lin_train, labels, c),
+            train_loss_linear: metrics::mse_loss(&lin.train, labels, c),
             train_acc_actual: metrics::accuracy(&act_train, labels, c).unwrap_or(0.0),
-            train_acc_linear: metrics::accuracy(&lin_train, labels, c).unwrap_or(0.0),
+            train_acc_linear: metrics::accuracy(&lin.train, labels, c).unwrap_or(0.0),
             eval_acc_actual: metrics::accuracy(&act_eval, eval_labels, c),
-            eval_acc_linear: metrics::accuracy(&lin_eval, eval_labels, c),
+            eval_acc_linear: metrics::accuracy(&lin.eval, eval_labels, c),
             param_distance_actual: param_distance,
-            param_distance_linear: lin_distance,
+            param_distance_linear: lin.distance,
             param_distance_bound: ridge.param_distance_bound(),
             update_norms: update_norms(model).await?,
             loss_curve_actual: history.iter().map(|r| r.loss).collect(),
-            loss_curve_linear: lin_curve,
+            loss_curve_linear: lin.curve.clone(),
+            gate_steps_actual: history.iter().filter(|r| r.proximal_on).count(),
+            gate_steps_linear: lin.gate_steps,
+            loss_increases_actual: increases(&actual_data_losses, LOSS_RISE_TOL),
+            loss_increases_linear: increases(&lin.data_losses, 1e-12),
         })
     }
 }
@@ -519,7 +596,29 @@ impl Stepwise for Sweep {
             ));
         }
         let mut notes = Vec::new();
-        if self.config.optimizer == OptimizerKind::Gd && self.config.loss == LossKind::Mse {
+        let same_dynamics =
+            self.config.optimizer == OptimizerKind::Gd && self.config.loss == LossKind::Mse;
+        if same_dynamics && self.config.selective {
+            notes.push(format!(
+                "Linear side: the linearized model after the same {} gradient steps with the \
+                 same step size and the same selective gate, evaluated at every step on the \
+                 linear model (gate_steps_actual and gate_steps_linear count the steps that \
+                 applied the penalty on each side).",
+                self.config.steps
+            ));
+            for p in &self.results {
+                if !p.loss_increases_actual.is_empty() {
+                    notes.push(format!(
+                        "λ = {:e}: the actual data loss rose after {} of {} steps (first at step \
+                         {}): Theorem 1's monotone descent needs a smaller step.",
+                        p.lambda,
+                        p.loss_increases_actual.len(),
+                        self.config.steps,
+                        p.loss_increases_actual[0]
+                    ));
+                }
+            }
+        } else if same_dynamics {
             notes.push(format!(
                 "Linear side: the linearized model after the same {} gradient steps with the \
                  same step size (closed form).",

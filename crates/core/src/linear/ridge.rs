@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::spectrum::{
-    check_finite_slice, check_lambda, clamp_round_off, sym_eigen, truncate_null_space, ClampReport,
+    check_finite_slice, check_lambda, clamp_round_off, numerical_rank, sym_eigen, ClampReport,
     Kernel, SpectrumOptions, SymEigen,
 };
 use crate::CoreError;
@@ -17,7 +17,8 @@ use crate::CoreError;
 #[derive(Debug, Clone)]
 pub struct KernelRidge {
     pub(crate) lambda: f64,
-    /// Eigenpairs of the symmetric part of `K`, eigenvalues clamped (descending).
+    /// Eigenpairs of the symmetric part of `K`, round-off negatives clamped to 0 (descending),
+    /// as in the NTK report's spectrum, so that `κ(K + λI)` agrees with it.
     pub(crate) eigen: SymEigen,
     pub(crate) clamp: ClampReport,
     pub(crate) rank: usize,
@@ -37,7 +38,9 @@ pub struct RidgeFit {
     pub condition_number: f64,
     /// Clamping of round-off negative eigenvalues of `K`.
     pub clamp: ClampReport,
-    /// Numerical rank of `K`: eigenvalues with `|μ| ≤ τ μ_max` are treated as exactly 0.
+    /// Numerical rank of `K`: the eigenvalues with `|μ| > τ μ_max` (the smaller ones are kept as
+    /// computed: with `λ > 0` they are harmless, and zeroing them would make `κ(K + λI)`
+    /// disagree with the NTK report's at the same `λ`).
     pub rank: usize,
     /// `α = (K + λI)⁻¹ r0` (dual coefficients).
     pub alpha: Vec<f64>,
@@ -62,9 +65,10 @@ impl KernelRidge {
     /// (`d × d`, any layout), `f0` the initial train outputs and `targets` the train targets `Y`
     /// (both length `d`, in the kernel's index), `λ > 0`.
     ///
-    /// The symmetric part of `K` is decomposed; eigenvalues with `|μ| ≤ τ μ_max` (τ from
-    /// `options`) are round-off in a numerical null space and are set to exactly 0 (negative ones
-    /// are reported in the clamp report). Errors when `K` is asymmetric beyond `options.symmetry_tol`
+    /// The symmetric part of `K` is decomposed; negative eigenvalues with `|μ| ≤ τ μ_max` (τ
+    /// from `options`) are round-off and are clamped to 0 (reported in the clamp report), exactly
+    /// as [`Kernel::spectrum`] does, so that [`KernelRidge::condition_number`] equals the NTK
+    /// report's `κ(K + λI)` at the same `λ`. Errors when `K` is asymmetric beyond `options.symmetry_tol`
     /// or has an eigenvalue below `−τ μ_max` (not a valid NTK).
     pub fn fit(
         kernel: &Kernel,
@@ -106,7 +110,7 @@ impl KernelRidge {
                 clamp.most_negative.unwrap_or(0.0)
             )));
         }
-        let rank = truncate_null_space(&mut eigen.values, tolerance);
+        let rank = numerical_rank(&eigen.values, tolerance);
         let residual0: Vec<f64> = targets.iter().zip(f0).map(|(y, f)| y - f).collect();
         let u = &eigen.vectors;
         let coeffs = (0..d)
@@ -129,7 +133,7 @@ impl KernelRidge {
         self.lambda
     }
 
-    /// Eigenvalues `μ_i` of `K` used by the model (round-off set to 0), descending.
+    /// Eigenvalues `μ_i` of `K` used by the model (round-off negatives clamped to 0), descending.
     pub fn eigenvalues(&self) -> &[f64] {
         &self.eigen.values
     }
@@ -146,11 +150,17 @@ impl KernelRidge {
 
     /// `U diag(w) c` for per-mode weights `w_i` (maps eigen coordinates back).
     pub(crate) fn modes_to_vector(&self, weights: impl Fn(usize) -> f64) -> Vec<f64> {
-        let d = self.coeffs.len();
+        let z: Vec<f64> = (0..self.coeffs.len())
+            .map(|i| weights(i) * self.coeffs[i])
+            .collect();
+        self.eigen_to_vector(&z)
+    }
+
+    /// `U z`: a vector given by its eigen coordinates `z`.
+    pub(crate) fn eigen_to_vector(&self, z: &[f64]) -> Vec<f64> {
         let u = &self.eigen.vectors;
-        let z: Vec<f64> = (0..d).map(|i| weights(i) * self.coeffs[i]).collect();
-        (0..d)
-            .map(|k| (0..d).map(|i| u[(k, i)] * z[i]).sum())
+        (0..z.len())
+            .map(|k| z.iter().enumerate().map(|(i, zi)| u[(k, i)] * zi).sum())
             .collect()
     }
 

@@ -244,8 +244,14 @@ fn parameter_distance_formula_matches_explicit_solution_and_bound() {
                 "λ = {lambda}"
             );
             let formula = model.param_distance_sq().sqrt();
+            // With P < nC, K has nC − P null eigenvalues that the eigensolver returns as
+            // round-off (|μ| ≤ nC·ε·μ_max) and the fit keeps (so that κ(K + λI) matches the NTK
+            // report); each adds at most μ c²/λ² to ‖δ‖².
+            let null_sq =
+                12.0 * f64::EPSILON * model.eigenvalues()[0] * norm(r0).powi(2) / (lambda * lambda);
             assert!(
-                (formula - explicit).abs() <= 1e-10 * explicit.max(1e-12),
+                (formula * formula - explicit * explicit).abs()
+                    <= 1e-10 * explicit.powi(2).max(1e-24) + null_sq,
                 "λ = {lambda}: {formula} vs {explicit}"
             );
             let bound = model.param_distance_bound();
@@ -305,4 +311,103 @@ fn ridge_fit_serde_round_trip() {
     assert!(max_diff(&back.alpha, &fit.alpha) <= 4.0 * f64::EPSILON * norm(&fit.alpha));
     assert!((back.param_distance - fit.param_distance).abs() <= 4.0 * f64::EPSILON);
     assert_eq!(back.clamp, fit.clamp);
+}
+
+#[test]
+fn gated_trajectory_equals_explicit_gradient_descent_with_the_gate() {
+    // P < nC: K is singular, as LoRA kernels of many samples are not.
+    let prob = Problem::new(5, 6, 2, 9, 3);
+    let mut gate_switched = false;
+    for lambda in [0.05, 0.5] {
+        let model = prob.fit(lambda);
+        // Near the stability edge the stiff modes overshoot, so the gate's sign changes.
+        let eta = 0.95 * model.max_stable_step();
+        let steps = 80;
+        let gated = model.gated_trajectory(eta, steps).unwrap();
+        assert_eq!(gated.steps.len(), steps as usize + 1);
+        let mut delta = vec![0.0; 9];
+        let mut gates = Vec::new();
+        for t in 0..=steps as usize {
+            let r = prob.residual(&delta);
+            let data = 0.5 * norm(&r).powi(2);
+            let dist = norm(&delta);
+            let s = &gated.steps[t];
+            assert!(
+                (s.data_loss - data).abs() <= 1e-10 * data.max(1.0),
+                "t = {t}"
+            );
+            assert!(
+                (s.param_distance - dist).abs() <= 1e-10 * dist.max(1.0),
+                "t = {t}"
+            );
+            if t == steps as usize {
+                assert!(max_diff(&gated.residual, &r) <= 1e-10 * norm(&r).max(1.0));
+                let via_dual: Vec<f64> = (0..9)
+                    .map(|k| {
+                        (0..gated.dual.len())
+                            .map(|i| prob.j[(i, k)] * gated.dual[i])
+                            .sum()
+                    })
+                    .collect();
+                assert!(max_diff(&via_dual, &delta) <= 1e-10 * dist.max(1.0));
+                break;
+            }
+            // The trainer's gate: ⟨∇ ½‖f − y‖², δ⟩ = ⟨−J0ᵀ r, δ⟩ ≥ 0.
+            let grad: Vec<f64> = (0..9)
+                .map(|k| -(0..r.len()).map(|i| prob.j[(i, k)] * r[i]).sum::<f64>())
+                .collect();
+            let inner: f64 = grad.iter().zip(&delta).map(|(g, d)| g * d).sum();
+            let on = inner >= 0.0;
+            gates.push(on);
+            for (d, g) in delta.iter_mut().zip(&grad) {
+                *d -= eta * (g + if on { lambda * *d } else { 0.0 });
+            }
+        }
+        assert_eq!(gates, gated.gate, "λ = {lambda}");
+        assert_eq!(gated.gate_steps(), gates.iter().filter(|&&g| g).count());
+        gate_switched |= gates[1..].iter().any(|&g| g) && gates.iter().any(|&g| !g);
+    }
+    assert!(
+        gate_switched,
+        "the test never exercised both states of the gate"
+    );
+}
+
+#[test]
+fn ridge_condition_number_equals_the_spectrum_report_at_the_same_lambda() {
+    // K = Q diag(μ) Qᵀ with a Householder Q; the two smallest eigenvalues lie below the f32
+    // round-off tolerance τ·μ_max (τ = 6·ε_f32 ≈ 7e-7) yet set κ(K + λI) at λ = 1e-6.
+    let mu = [1.0, 1e-2, 1e-3, 1e-4, 3e-7, 1e-8];
+    let v = [0.3, -0.5, 0.2, 0.7, -0.1, 0.4];
+    let vv: f64 = v.iter().map(|x| x * x).sum();
+    let q = Mat::from_fn(6, 6, |i, j| {
+        f64::from(u8::from(i == j)) - 2.0 * v[i] * v[j] / vv
+    });
+    let k = Mat::from_fn(6, 6, |i, j| {
+        (0..6).map(|l| q[(i, l)] * mu[l] * q[(j, l)]).sum()
+    });
+    let kernel = Kernel::from_mat(3, 2, Layout::Full, k).unwrap();
+    let f0 = vec![0.0; 6];
+    let y = vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0];
+    for lambda in [1e-6, 1e-3, 1.0] {
+        let opts = SpectrumOptions {
+            shifts: vec![lambda],
+            ..SpectrumOptions::for_f32(6)
+        };
+        let report = kernel.spectrum(&opts).unwrap().conditioning[0]
+            .kappa
+            .unwrap();
+        let ridge = KernelRidge::fit(&kernel, &f0, &y, lambda, &opts).unwrap();
+        let exact = (1.0 + lambda) / (1e-8 + lambda);
+        assert!(
+            (ridge.condition_number() - report).abs() <= 1e-6 * report,
+            "λ = {lambda}"
+        );
+        // Both within the eigensolver's round-off (1e-16 · μ_max) of the exact value.
+        assert!(
+            (report - exact).abs() <= 1e-6 * exact,
+            "λ = {lambda}: {report} vs {exact}"
+        );
+        assert_eq!(ridge.summary().rank, 4);
+    }
 }

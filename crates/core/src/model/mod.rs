@@ -216,9 +216,10 @@ impl Model {
         self.lora_config = None;
     }
 
-    /// Keeps the adapters of `sites` and removes every other one (e.g. to fine-tune a chosen
-    /// subset of layers). Errors when one of `sites` is not adapted.
-    pub fn retain_lora(&mut self, sites: &[LoraSite]) -> Result<(), CoreError> {
+    /// Keeps the adapters of `sites` trainable and folds every other adapter into its frozen
+    /// base weight (`W₀ ← W₀ + s·BA`), so that the model computes the same function (up to
+    /// `f32` round-off) with fewer trainable blocks. Errors when a site has no adapter.
+    pub fn freeze_lora_outside(&mut self, sites: &[LoraSite]) -> Result<(), CoreError> {
         if let Some(missing) = sites.iter().find(|s| self.lora(**s).is_none()) {
             return Err(CoreError::invalid(
                 "blocks",
@@ -227,8 +228,12 @@ impl Model {
         }
         for (layer, l) in self.encoder.layers.iter_mut().enumerate() {
             for module in crate::lora::LoraModule::ALL {
-                if !sites.contains(&LoraSite { layer, module }) {
-                    l.linear_mut(module).lora = None;
+                if sites.contains(&LoraSite { layer, module }) {
+                    continue;
+                }
+                let linear = l.linear_mut(module);
+                if let Some(adapter) = linear.lora.take() {
+                    linear.base.weight = linear.base.weight.clone() + adapter.delta_weight();
                 }
             }
         }

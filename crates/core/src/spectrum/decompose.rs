@@ -78,20 +78,12 @@ pub(crate) fn clamp_round_off(values: &mut [f64], rel_tol: f64) -> ClampReport {
     report
 }
 
-/// Sets every value with `|μ| ≤ tol·max_i|μ_i|` to 0 (round-off in a numerical null space,
-/// either sign) and returns the numerical rank (the count of values left non-zero).
-pub(crate) fn truncate_null_space(values: &mut [f64], rel_tol: f64) -> usize {
+/// The numerical rank: the count of values with `|μ| > tol·max_i|μ_i|` (the others are
+/// round-off in a numerical null space, either sign).
+pub(crate) fn numerical_rank(values: &[f64], rel_tol: f64) -> usize {
     let scale = values.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
     let threshold = rel_tol * scale;
-    let mut rank = 0;
-    for v in values.iter_mut() {
-        if v.abs() <= threshold {
-            *v = 0.0;
-        } else {
-            rank += 1;
-        }
-    }
-    rank
+    values.iter().filter(|v| v.abs() > threshold).count()
 }
 
 /// The default relative tolerance for a `dim × dim` matrix: `dim · ε_f64`.

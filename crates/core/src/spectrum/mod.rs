@@ -27,5 +27,5 @@ pub use select::{GreedyStep, Objective, Selection, SubsetScore};
 pub use summary::{Conditioning, Spectrum, SpectrumKind, SpectrumMethod, SpectrumOptions};
 pub use weyl::{weyl, WeylCheck, WeylReport};
 
-pub(crate) use decompose::{clamp_round_off, sym_eigen, truncate_null_space, SymEigen};
+pub(crate) use decompose::{clamp_round_off, numerical_rank, sym_eigen, SymEigen};
 pub(crate) use kernel::{check_finite_slice, check_lambda};

@@ -5,14 +5,14 @@
 use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
-use ntk_lens_core::experiment::{Samples, Strategy, Study, StudyConfig};
+use ntk_lens_core::experiment::{Samples, StepRule, Strategy, Study, StudyConfig};
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
 use ntk_lens_core::model::Model;
 use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder, NtkOptions};
-use ntk_lens_core::spectrum::{weyl, SpectrumOptions};
+use ntk_lens_core::spectrum::{weyl, BlockSet, Kernel, Layout, SpectrumOptions};
 use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
-use ntk_lens_core::train::{LossKind, OptimizerKind, TrainConfig};
+use ntk_lens_core::train::{default_gd_lr, LossKind, OptimizerKind, TrainConfig};
 
 fn setup() -> (Model, Samples, Samples) {
     let device = cpu_device();
@@ -116,6 +116,8 @@ fn study_trains_every_candidate_and_correlates_kappa() {
             train_head: false,
             chunk_size: 4,
         },
+        step_rule: StepRule::PerSubset,
+        lr: None,
     };
     let user = vec![vec![
         "block.0.query".to_string(),
@@ -143,7 +145,16 @@ fn study_trains_every_candidate_and_correlates_kappa() {
             "{c:?}"
         );
         assert!(c.params > 0);
+        // A step per candidate from its own kernel: 0.05/(μ_max(K_S) + λ).
+        let mu_max = c.lambda_max - 1e-3;
+        assert!((c.lr.unwrap() - default_gd_lr(mu_max, 1e-3)).abs() <= 1e-12 * c.lr.unwrap());
+        assert!(!c.kappa_lower_bound);
     }
+    assert!(
+        report.steps.contains("step per candidate"),
+        "{}",
+        report.steps
+    );
     assert_eq!(report.kappa_vs_loss.n, 9);
     assert!(report.kappa_vs_loss.spearman.is_some());
     // More blocks: more parameters, and the kernel only grows (Loewner order).
@@ -170,6 +181,8 @@ fn bad_budgets_and_blocks_are_errors() {
         kappa_lambda: 0.0,
         train: false,
         training: TrainConfig::default(),
+        step_rule: StepRule::PerSubset,
+        lr: None,
     };
     assert!(Study::new(
         &model,
@@ -193,4 +206,168 @@ fn bad_budgets_and_blocks_are_errors() {
     config.budget = 1;
     let bad = vec![vec!["block.9.query".to_string()]];
     assert!(Study::new(&model, train, eval, &blocks, config, &bad).is_err());
+}
+
+#[test]
+fn singular_candidates_keep_a_marked_lower_bound_and_shared_steps_use_the_plain_kernel() {
+    let (model, train, eval) = setup();
+    let real = ntk(&model, &train);
+    let (n, c) = (real.n, real.classes);
+    let d = n * c;
+    // block.0.query replaced by a rank-one kernel v vᵀ: alone, K_S is singular at λ = 0.
+    let v: Vec<f64> = (0..d).map(|i| 1.0 + i as f64).collect();
+    let rank_one: Vec<f64> = (0..d * d).map(|k| v[k / d] * v[k % d]).collect();
+    let mut blocks = BlockSet::new();
+    for name in real.train.names() {
+        let k = if name == "block.0.query" {
+            Kernel::from_row_major(n, c, Layout::Full, &rank_one).unwrap()
+        } else {
+            real.train.get(name).unwrap().clone()
+        };
+        blocks.insert(name.clone(), k).unwrap();
+    }
+    let ntk = NtkBlocks {
+        train: blocks,
+        ..real.clone()
+    };
+    let config = StudyConfig {
+        budget: 1,
+        strategy: Strategy::Trace,
+        kappa_lambda: 0.0,
+        train: false,
+        training: TrainConfig {
+            lambda: 1e-2,
+            ..TrainConfig::default()
+        },
+        step_rule: StepRule::Shared,
+        lr: None,
+    };
+    let study = Study::new(
+        &model,
+        train.clone(),
+        eval.clone(),
+        &ntk,
+        config.clone(),
+        &[],
+    )
+    .unwrap();
+    let report = block_on(study.run()).unwrap();
+    let singular = report
+        .candidates
+        .iter()
+        .find(|c| c.blocks == ["block.0.query"])
+        .unwrap();
+    // Not dropped: κ ≥ (1 − τ)/(μ_min/μ_max + τ) ≥ 1/(2τ), τ = d·ε_f32, and marked as a bound.
+    let tol = d as f64 * f64::from(f32::EPSILON);
+    assert!(singular.kappa_lower_bound, "{singular:?}");
+    let bound = singular.kappa.unwrap();
+    assert!(bound >= 0.5 / tol && bound <= 1.0 / tol, "{bound}");
+    assert!(
+        report.notes.iter().any(|n| n.contains("lower bound")),
+        "{:?}",
+        report.notes
+    );
+    // Every candidate has a κ: none vanishes.
+    assert!(report.candidates.iter().all(|c| c.kappa.is_some()));
+    // Shared: one step for all, 0.05/(μ_max(K_all) + λ) from the plain kernel of all blocks.
+    let mu_all = ntk
+        .total()
+        .unwrap()
+        .spectrum(&SpectrumOptions::for_f32(d))
+        .unwrap()
+        .max;
+    for cand in &report.candidates {
+        assert!((cand.lr.unwrap() - default_gd_lr(mu_all, 1e-2)).abs() <= 1e-15);
+    }
+    // A given rate contradicts a step per candidate; the sign kernel is refused.
+    let contradiction = StudyConfig {
+        step_rule: StepRule::PerSubset,
+        lr: Some(0.1),
+        ..config.clone()
+    };
+    assert!(Study::new(
+        &model,
+        train.clone(),
+        eval.clone(),
+        &ntk,
+        contradiction,
+        &[]
+    )
+    .is_err());
+    let sign = NtkBlocks {
+        kind: ntk_lens_core::ntk::KernelKind::Sign,
+        ..ntk.clone()
+    };
+    assert!(Study::new(&model, train, eval, &sign, config, &[]).is_err());
+}
+
+#[test]
+fn folding_the_other_adapters_keeps_the_function() {
+    // setup() gives every adapter B ≠ 0, like a loaded adapter.
+    let (model, train, _) = setup();
+    let before = block_on(ntk_lens_core::train::trainer::logits_of(
+        &model,
+        &train.encoded,
+        4,
+    ))
+    .unwrap();
+    let mut frozen = model.clone();
+    let keep = [model.lora_sites()[1]];
+    frozen.freeze_lora_outside(&keep).unwrap();
+    assert_eq!(frozen.lora_sites(), keep.to_vec());
+    let after = block_on(ntk_lens_core::train::trainer::logits_of(
+        &frozen,
+        &train.encoded,
+        4,
+    ))
+    .unwrap();
+    let scale = before.iter().fold(0f64, |a, v| a.max(v.abs()));
+    let worst = before
+        .iter()
+        .zip(&after)
+        .fold(0f64, |a, (x, y)| a.max((x - y).abs()));
+    // f32: W₀ + s·BA rounds once per entry (relative 6e-8), far below 1e-5 of the logits.
+    assert!(worst <= 1e-5 * scale, "{worst} vs {scale}");
+}
+
+#[test]
+fn the_head_block_is_never_a_candidate() {
+    let (model, train, eval) = setup();
+    let with_head = block_on(
+        NtkBuilder::new(
+            &model,
+            &train.encoded,
+            &[],
+            NtkOptions {
+                params: ntk_lens_core::ntk::ParamSet::LoraAndHead,
+                ..NtkOptions::default()
+            },
+        )
+        .unwrap()
+        .run(),
+    )
+    .unwrap();
+    assert!(with_head.train.names().iter().any(|n| n == "head"));
+    // Ranked by trace among all blocks, the head could be picked, and training it as a LoRA
+    // block failed.
+    let config = StudyConfig {
+        budget: 6,
+        strategy: Strategy::Trace,
+        kappa_lambda: 1e-3,
+        train: false,
+        training: TrainConfig::default(),
+        step_rule: StepRule::PerSubset,
+        lr: None,
+    };
+    let report = block_on(
+        Study::new(&model, train, eval, &with_head, config, &[])
+            .unwrap()
+            .run(),
+    )
+    .unwrap();
+    assert_eq!(report.selected.len(), 6);
+    assert!(report
+        .candidates
+        .iter()
+        .all(|c| c.blocks.iter().all(|b| b != "head")));
 }

@@ -11,9 +11,11 @@ use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::experiment::{linear_point, Samples, Sweep, SweepConfig};
+use ntk_lens_core::linear::KernelRidge;
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
 use ntk_lens_core::model::Model;
-use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
+use ntk_lens_core::ntk::{KernelKind, NtkBuilder, NtkOptions};
+use ntk_lens_core::spectrum::SpectrumOptions;
 use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
 
@@ -162,6 +164,7 @@ fn radius_probe_sees_the_kernel_move_with_the_radius() {
         draws: 2,
         seed: 5,
     };
+    let config_again = config.clone();
     let probe =
         RadiusProbe::new(&model, &train.encoded, &base, NtkOptions::default(), config).unwrap();
     assert_eq!(probe.total_steps(), 4);
@@ -172,4 +175,124 @@ fn radius_probe_sees_the_kernel_move_with_the_radius() {
         assert!(p.l_avg.is_finite() && p.l_upper >= p.l_avg && p.l_avg > 0.0);
     }
     assert!(points[1].relative_change > 10.0 * points[0].relative_change);
+    // Given the sign kernel at θ0 (as the page's NTK tab may hold), the probe computes the plain
+    // kernel first and compares like with like: the same numbers, to f32 kernel round-off.
+    let sign = block_on(
+        NtkBuilder::new(
+            &model,
+            &train.encoded,
+            &[],
+            NtkOptions {
+                kernel: KernelKind::Sign,
+                ..NtkOptions::default()
+            },
+        )
+        .unwrap()
+        .run(),
+    )
+    .unwrap();
+    let probe = RadiusProbe::new(
+        &model,
+        &train.encoded,
+        &sign,
+        NtkOptions::default(),
+        config_again,
+    )
+    .unwrap();
+    assert_eq!(
+        probe.total_steps(),
+        5,
+        "the plain kernel at θ0, then 4 perturbed kernels"
+    );
+    let from_sign = block_on(probe.run()).unwrap();
+    for (a, b) in points.iter().zip(&from_sign) {
+        // At r = 1e-3 the ratio max|ΔK|/r divides kernel round-off (1e-7·max|K|) by r.
+        let tol = 1e-7 * base.total().unwrap().frobenius() / a.radius + 1e-9 * a.l_avg;
+        assert!((a.l_avg - b.l_avg).abs() <= tol, "{a:?} vs {b:?}");
+        assert!((a.l_upper - b.l_upper).abs() <= tol, "{a:?} vs {b:?}");
+    }
+}
+
+/// With the selective gate the linear side runs the same gate step by step: it equals the gated
+/// linear trajectory, and each side reports how many steps applied the penalty.
+#[test]
+fn selective_sweep_gates_the_linear_side_too() {
+    let device = cpu_device();
+    let mut model = Model::from_dir(fixtures().join("models/bert_cls"), &device).unwrap();
+    model
+        .apply_lora(
+            &LoraConfig::new(4, 8.0, &[LoraModule::Query, LoraModule::Value]),
+            7,
+        )
+        .unwrap();
+    let train = samples(0..4, &[0, 2, 1, 1]);
+    let eval = samples(4..5, &[0]);
+    let ntk = block_on(
+        NtkBuilder::new(&model, &train.encoded, &eval.encoded, NtkOptions::default())
+            .unwrap()
+            .run(),
+    )
+    .unwrap();
+    let steps = 20;
+    let config = SweepConfig {
+        lambdas: vec![0.1, 10.0],
+        steps,
+        selective: true,
+        ..SweepConfig::default()
+    };
+    let report = block_on(
+        Sweep::new(&model, train.clone(), eval.clone(), ntk.clone(), config)
+            .unwrap()
+            .run(),
+    )
+    .unwrap()
+    .report;
+    let kernel = ntk.total().unwrap();
+    let opts = SpectrumOptions::for_f32(kernel.dim());
+    for p in &report.results {
+        let ridge =
+            KernelRidge::fit(&kernel, &ntk.f0_train, &train.one_hot(3), p.lambda, &opts).unwrap();
+        let gated = ridge.gated_trajectory(p.lr, steps as u64).unwrap();
+        assert_eq!(p.gate_steps_linear, Some(gated.gate_steps()));
+        assert!(p.gate_steps_actual <= steps);
+        let curve: Vec<f64> = gated.steps[..steps].iter().map(|s| s.total_loss).collect();
+        assert_eq!(p.loss_curve_linear, curve);
+        assert!((p.param_distance_linear - gated.steps[steps].param_distance).abs() <= 1e-12);
+        eprintln!(
+            "λ {}: gate on in {} actual / {} linear steps of {steps}; loss rises actual {:?} linear {:?}",
+            p.lambda,
+            p.gate_steps_actual,
+            p.gate_steps_linear.unwrap(),
+            p.loss_increases_actual,
+            p.loss_increases_linear
+        );
+    }
+    assert!(
+        report.notes[0].contains("same selective gate"),
+        "{:?}",
+        report.notes
+    );
+    // Without the gate every step applies the penalty on both sides.
+    let plain = block_on(
+        Sweep::new(
+            &model,
+            train,
+            eval,
+            ntk,
+            SweepConfig {
+                selective: false,
+                ..report.config.clone()
+            },
+        )
+        .unwrap()
+        .run(),
+    )
+    .unwrap()
+    .report;
+    for p in &plain.results {
+        assert_eq!(
+            (p.gate_steps_actual, p.gate_steps_linear),
+            (steps, Some(steps))
+        );
+    }
 }
