@@ -126,6 +126,9 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     const c0 = num(await text(page, 'radius-change-0'));
     const c1 = num(await text(page, 'radius-change-1'));
     assert.ok(c1 > c0, `relative kernel change grows with the radius: ${c0} → ${c1}`);
+    const radiusRows = async () => Promise.all([0, 1].map(async (i) =>
+      (await page.getByTestId(`radius-row-${i}`).locator('td').allTextContents()).map(num)));
+    const plainRadius = await radiusRows();
 
     // 3. Layers: toggling a block changes the set and its κ at once.
     await page.getByTestId('tab-layers').click();
@@ -141,6 +144,26 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     await page.getByTestId('layers-suggest').click();
     await waitText(page, 'layers-count', /^3$/, 5_000);
     await screenshot(page, 'layers-tab');
+
+    // The probe with the sign kernel selected compares plain kernels all the same (it computes
+    // the plain kernel at θ0 first): the numbers of the plain run, to the f32 round-off of
+    // kernels assembled in other chunks (max|ΔK|/r at r = 0.01 magnifies it 100 times).
+    await page.getByTestId('tab-ntk').click();
+    await page.getByTestId('ntk-kernel').selectOption('sign');
+    await page.getByTestId('ntk-run').click();
+    await waitText(page, 'ntk-notes', /sign kernel/);
+    await page.getByTestId('tab-linearization').click();
+    // The table is drawn anew when the new points arrive: mark the old one to wait for that.
+    await page.evaluate(() => document.querySelector('[data-testid="radius-table"]').dataset.stale = '1');
+    await page.getByTestId('radius-run').click();
+    await page.waitForFunction(() => {
+      const t = document.querySelector('[data-testid="radius-table"]');
+      return t && !t.dataset.stale;
+    }, null, { timeout: 300_000 });
+    const signRadius = await radiusRows();
+    for (const [i, row] of plainRadius.entries()) {
+      for (const [j, v] of row.entries()) close(signRadius[i][j], v, 2e-3, `radius row ${i} column ${j} (sign-kernel base)`);
+    }
 
     // 4. Rows picked in the Data tab are exactly the NTK's samples.
     await page.getByTestId('tab-data').click();

@@ -214,13 +214,16 @@ pub fn LinearizationTab() -> impl IntoView {
             <ChartCanvas id="sweep-live" chart=live height=300 />
             {move || compute.sweep.last.get().map(|o| view! {
                 <table class="results wide" data-testid="sweep-table">
-                    <tr><th>"λ"</th><th>"gap train"</th><th>"gap eval"</th><th>"agreement"</th><th>"loss actual"</th><th>"loss linear"</th><th>"‖θ−θ₀‖ actual"</th><th>"linear"</th><th>"bound"</th><th>"adapter"</th></tr>
+                    <tr><th>"λ"</th><th>"gap train"</th><th>"gap eval"</th><th>"agreement"</th><th>"loss actual"</th><th>"loss linear"</th><th>"‖θ−θ₀‖ actual"</th><th>"linear"</th><th>"bound"</th>
+                        {o.report.config.selective.then(|| view! { <th title="steps whose update applied the proximal penalty (the selective gate was on), actual / linearized">"penalty steps"</th> })}
+                        <th>"adapter"</th></tr>
                     {o.report.results.iter().enumerate().map(|(i, p)| view! {
                         <tr data-testid=format!("sweep-row-{i}")>
                             <td>{num(p.lambda, 3)}</td><td data-testid=format!("sweep-gap-{i}")>{num(p.gap_train, 3)}</td>
                             <td>{p.gap_eval.map(|g| num(g, 3)).unwrap_or_default()}</td><td>{num(p.agreement_train, 3)}</td>
                             <td>{num(p.train_loss_actual, 4)}</td><td>{num(p.train_loss_linear, 4)}</td>
                             <td>{num(p.param_distance_actual, 3)}</td><td>{num(p.param_distance_linear, 3)}</td><td>{num(p.param_distance_bound, 3)}</td>
+                            {o.report.config.selective.then(|| view! { <td data-testid=format!("sweep-gate-{i}")>{format!("{} / {}", p.gate_steps_actual, p.gate_steps_linear.map(|g| g.to_string()).unwrap_or_else(|| "–".into()))}</td> })}
                             <td><button data-testid=format!("sweep-adapter-{i}") title="the LoRA trained at this λ, as a PEFT adapter folder (zip)"
                                 on:click=move |_| compute.start(compute.export, Job::ExportAdapter(ExportJob { index: i }))>"zip"</button></td>
                         </tr>
