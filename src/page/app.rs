@@ -35,6 +35,7 @@ pub fn App() -> impl IntoView {
     });
     let tab = RwSignal::new(Tab::Model);
     provide_context(tab);
+    provide_context(super::views::common::LayoutEpoch::on_window_resize());
 
     let status = move || match compute.backend.get() {
         Some(info) => info.label(),

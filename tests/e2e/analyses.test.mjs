@@ -133,6 +133,22 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     // 3. Layers: toggling a block changes the set and its κ at once.
     await page.getByTestId('tab-layers').click();
     await waitText(page, 'layers-count', /^12$/);
+    // Its charts got their data while the tab was hidden (zero size): shown, they are drawn at
+    // their laid-out size (a backing store of CSS size × devicePixelRatio), not stretched.
+    const sharp = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="panel-layers"] canvas')]
+      .filter((c) => c.clientWidth > 0)
+      .map((c) => ({ id: c.id, ok: Math.abs(c.width - Math.round(c.clientWidth * devicePixelRatio)) <= 1, w: c.width, cw: c.clientWidth })));
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="panel-layers"] canvas')]
+      .filter((c) => c.clientWidth > 0)
+      .every((c) => Math.abs(c.width - Math.round(c.clientWidth * devicePixelRatio)) <= 1), null, { timeout: 5_000 })
+      .catch(async () => assert.fail(`charts not drawn at their size: ${JSON.stringify(await sharp())}`));
+    assert.ok((await sharp()).length >= 1, 'the Layer selection tab shows a chart');
+    // And again after the window changes size.
+    await page.setViewportSize({ width: 560, height: 800 });
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="panel-layers"] canvas')]
+      .filter((c) => c.clientWidth > 0)
+      .every((c) => Math.abs(c.width - Math.round(c.clientWidth * devicePixelRatio)) <= 1), null, { timeout: 5_000 })
+      .catch(async () => assert.fail(`charts not redrawn after a resize: ${JSON.stringify(await sharp())}`));
     const kAll = await text(page, 'layers-kappa');
     await page.getByTestId('block-0-query').click();
     await waitText(page, 'layers-count', /^11$/, 5_000);

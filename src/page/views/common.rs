@@ -6,6 +6,7 @@ use ntk_lens_plots::{svg_string, Chart, Theme};
 use wasm_bindgen::JsCast;
 
 use crate::page::job_state::JobState;
+use crate::page::tab::Tab;
 
 /// Progress bar, message, Cancel button and the error of a job.
 #[component]
@@ -113,7 +114,28 @@ fn download_url(name: &str, url: &str) {
     a.click();
 }
 
+/// Bumped when the window is resized, so that every chart redraws at its new size.
+#[derive(Debug, Clone, Copy)]
+pub struct LayoutEpoch(pub RwSignal<u32>);
+
+impl LayoutEpoch {
+    /// A new epoch counter, bumped on every window resize (for the page's lifetime).
+    pub fn on_window_resize() -> Self {
+        let epoch = LayoutEpoch(RwSignal::new(0));
+        // The page lives as long as the listener: the handle is never removed.
+        let _listener = window_event_listener(leptos::ev::resize, move |_| {
+            epoch.0.update(|e| *e = e.wrapping_add(1));
+        });
+        epoch
+    }
+}
+
 /// A chart drawn on a canvas whenever `chart` changes, with PNG and SVG export.
+///
+/// A canvas in a hidden tab has no size, and a chart drawn there would be stretched from a
+/// default backing store when shown (blurry and clipped). So the chart is drawn only while its
+/// canvas is laid out, one animation frame after a change, and drawn again when its tab is shown
+/// or the window is resized and its size differs from the last drawing.
 #[component]
 pub fn ChartCanvas(
     id: &'static str,
@@ -122,12 +144,46 @@ pub fn ChartCanvas(
     #[prop(default = 400)] height: u32,
 ) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
+    let tab = use_context::<RwSignal<Tab>>();
+    let epoch = use_context::<LayoutEpoch>();
+    // Whether the current chart still has to be drawn, and the CSS size it was last drawn at.
+    let stale = StoredValue::new(true);
+    let drawn_at = StoredValue::new(None::<(i32, i32)>);
     Effect::new(move |_| {
-        if let Some(c) = chart.get() {
-            let theme = theme();
-            let drawn = ntk_lens_plots::draw_chart_on_canvas(id, &theme, &c);
-            error.set(drawn.err().map(|e| e.to_string()));
+        chart.track();
+        stale.set_value(true);
+    });
+    Effect::new(move |_| {
+        chart.track();
+        if let Some(t) = tab {
+            t.track();
         }
+        if let Some(e) = epoch {
+            e.0.track();
+        }
+        // After this change is laid out (a tab's `hidden` class is removed in the same tick).
+        request_animation_frame(move || {
+            let Some(canvas) = document()
+                .get_element_by_id(id)
+                .and_then(|e| e.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+            else {
+                return;
+            };
+            let size = (canvas.client_width(), canvas.client_height());
+            if size.0 <= 0 || size.1 <= 0 {
+                return;
+            }
+            if !stale.get_value() && drawn_at.get_value() == Some(size) {
+                return;
+            }
+            let Some(c) = chart.get_untracked() else {
+                return;
+            };
+            let drawn = ntk_lens_plots::draw_chart_on_canvas(id, &theme(), &c);
+            error.set(drawn.err().map(|e| e.to_string()));
+            stale.set_value(false);
+            drawn_at.set_value(Some(size));
+        });
     });
     let png = move |_| {
         let url = document()
