@@ -169,8 +169,12 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     await page.getByTestId('ntk-run').click();
     await waitText(page, 'ntk-notes', /sign kernel/);
     await page.getByTestId('tab-linearization').click();
-    // The table is drawn anew when the new points arrive: mark the old one to wait for that.
-    await page.evaluate(() => document.querySelector('[data-testid="radius-table"]').dataset.stale = '1');
+    // The table is drawn anew when the new points arrive: mark an old one (a new NTK may have
+    // cleared it) to wait for that.
+    await page.evaluate(() => {
+      const old = document.querySelector('[data-testid="radius-table"]');
+      if (old) old.dataset.stale = '1';
+    });
     await page.getByTestId('radius-run').click();
     await page.waitForFunction(() => {
       const t = document.querySelector('[data-testid="radius-table"]');
