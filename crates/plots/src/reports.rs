@@ -253,7 +253,7 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
 /// Eigenvalues of `K_S`, `K_S + K_l` and Weyl's bounds when block `l` is added.
 pub fn weyl_chart(report: &WeylReport, added: &str) -> Chart {
     Chart::Line(LineChart {
-        title: format!("Adding {added}: eigenvalues and Weyl bounds"),
+        title: format!("Weyl bounds, adding {}", added.trim_start_matches("block.")),
         x: Axis::linear("index (descending)"),
         y: Axis::log("eigenvalue"),
         series: vec![
