@@ -193,6 +193,17 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     await page.getByTestId('ntk-run').click();
     await waitText(page, 'ntk-shape', /^4 × 2 \(8 rows\)$/);
 
+    // The κ-vs-outcome study on these 4 rows, while the NTK tab holds the sign kernel: the worker
+    // computes the plain kernel for it, each candidate gets its own step, and the report says so.
+    await page.getByTestId('tab-layers').click();
+    await page.getByTestId('layers-budget').fill('2');
+    await page.getByTestId('layers-budget').dispatchEvent('change');
+    await page.getByTestId('layers-run').click();
+    await waitText(page, 'study-correlation', /n = \d+/, 180_000);
+    const studyText = await page.locator('[data-testid="panel-layers"] ul.notes').textContent();
+    assert.match(studyText, /Steps: GD with a step per candidate/);
+    await screenshot(page, 'layers-study');
+
     // 5. Learn tab and tour.
     await page.getByTestId('tab-learn').click();
     assert.ok(await page.getByTestId('tour-2').isVisible());

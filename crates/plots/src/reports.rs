@@ -221,15 +221,15 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
         _ => Correlation::None,
     };
     let steps = match (report.config.training.optimizer, report.config.step_rule) {
-        (OptimizerKind::Gd, StepRule::PerSubset) => "GD, a step per candidate",
+        (OptimizerKind::Gd, StepRule::PerSubset) => "a step per candidate",
         _ => "one shared step",
     };
     vec![
         (
             "kappa_vs_loss",
             Chart::Scatter(ScatterChart {
-                title: format!("κ at initialisation vs final train loss ({steps})"),
-                x: Axis::log("κ(K_S + λI) at init"),
+                title: "κ at initialisation vs final train loss".into(),
+                x: Axis::log(format!("κ(K_S + λI) at init ({steps})")),
                 y: Axis::linear("final train loss"),
                 points: points(&|c| c.train_loss),
                 fit_line: true,
@@ -239,8 +239,8 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
         (
             "kappa_vs_accuracy",
             Chart::Scatter(ScatterChart {
-                title: format!("κ at initialisation vs eval accuracy ({steps})"),
-                x: Axis::log("κ(K_S + λI) at init"),
+                title: "κ at initialisation vs eval accuracy".into(),
+                x: Axis::log(format!("κ(K_S + λI) at init ({steps})")),
                 y: Axis::linear("eval accuracy"),
                 points: points(&|c| c.eval_acc),
                 fit_line: true,
