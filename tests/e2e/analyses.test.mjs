@@ -203,6 +203,9 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     const studyText = await page.locator('[data-testid="panel-layers"] ul.notes').textContent();
     assert.match(studyText, /Steps: GD with a step per candidate/);
     await screenshot(page, 'layers-study');
+    // With the sign kernel the chosen blocks' chart shows singular values, not an error.
+    assert.equal(await page.getByTestId('layers-set-error').count(), 0);
+    assert.match(await text(page, 'layers-kappa'), /\d/);
 
     // 5. Learn tab and tour.
     await page.getByTestId('tab-learn').click();

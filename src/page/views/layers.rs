@@ -3,7 +3,7 @@
 //! suggestion; and the study of whether κ at initialisation predicts fine-tuning.
 
 use leptos::prelude::*;
-use ntk_lens_core::ntk::NtkBlocks;
+use ntk_lens_core::ntk::{KernelKind, NtkBlocks};
 use ntk_lens_core::spectrum::{weyl, Objective, SpectrumOptions};
 use ntk_lens_plots::reports::{kappa_text, study_charts, weyl_chart};
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
@@ -39,7 +39,10 @@ fn view_of(blocks: &NtkBlocks, chosen: &[String], last: Option<&str>) -> Result<
         .iter()
         .filter_map(|b| blocks.train.index_of(b).map(|i| blocks.param_counts[i]))
         .sum();
-    let chart = match last.filter(|_| chosen.len() > 1) {
+    // Weyl's inequalities are for symmetric kernels: with the sign kernel the chart shows the
+    // singular values of the chosen blocks instead.
+    let plain = blocks.kind == KernelKind::Plain;
+    let chart = match last.filter(|_| chosen.len() > 1 && plain) {
         Some(l) => {
             let rest: Vec<&String> = chosen.iter().filter(|b| b.as_str() != l).collect();
             let base = blocks.subset(&rest).map_err(|e| e.to_string())?;
@@ -50,7 +53,11 @@ fn view_of(blocks: &NtkBlocks, chosen: &[String], last: Option<&str>) -> Result<
         None => Chart::Line(LineChart {
             title: "Spectrum of the chosen blocks".into(),
             x: Axis::linear("index (descending)"),
-            y: Axis::log("eigenvalue"),
+            y: Axis::log(if plain {
+                "eigenvalue"
+            } else {
+                "singular value (sign kernel: no Weyl bounds)"
+            }),
             series: vec![Series::from_values("K_S", &spec.values).with_markers()],
             ..Default::default()
         }),
@@ -218,7 +225,7 @@ pub fn LayersTab() -> impl IntoView {
                         <tr><th>"updated in"</th><td data-testid="layers-ms">{format!("{:.1} ms", v.ms)}</td></tr>
                     </table>
                 }.into_any(),
-                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                Err(e) => view! { <p class="error" data-testid="layers-set-error">{e}</p> }.into_any(),
             })}
             <ChartCanvas id="layers-spectrum" chart=set_chart />
             <div class="controls">
