@@ -163,22 +163,25 @@ impl RadiusProbe {
         if self.is_done() {
             return Ok(());
         }
-        let Some(base) = &self.base else {
+        if self.base.is_none() {
             let builder = NtkBuilder::new(&self.model, &self.samples, &[], self.options.clone())?;
             self.base = Some(builder.run().await?.total()?.to_row_major());
             return Ok(());
-        };
-        let base = base.clone();
+        }
         let ri = self.done / self.config.draws;
         let r = self.config.radii[ri];
         let m = self.perturbed(r).await?;
         let builder = NtkBuilder::new(&m, &self.samples, &[], self.options.clone())?;
         let k = builder.run().await?.total()?.to_row_major();
+        let base = self
+            .base
+            .as_deref()
+            .ok_or_else(|| CoreError::invalid("radius", "the kernel at θ0 is missing"))?;
         let max_change = k
             .iter()
-            .zip(&base)
+            .zip(base)
             .fold(0f64, |a, (x, y)| a.max((x - y).abs()));
-        let diff: f64 = k.iter().zip(&base).map(|(x, y)| (x - y).powi(2)).sum();
+        let diff: f64 = k.iter().zip(base).map(|(x, y)| (x - y).powi(2)).sum();
         let norm: f64 = base.iter().map(|y| y * y).sum();
         let rel = if norm > 0.0 {
             (diff / norm).sqrt()

@@ -225,8 +225,7 @@ impl Study {
             (_, Some(lr)) => lr,
             (OptimizerKind::Adam, None) => 1e-3,
             (OptimizerKind::Gd, None) => {
-                let plain = SpectrumOptions::for_f32(ntk.n * ntk.classes);
-                default_gd_lr(blocks.total()?.spectrum(&plain)?.max, train_lambda)
+                default_gd_lr(blocks.total()?.spectrum(&opts)?.max, train_lambda)
             }
         };
         let mut greedy = None;

@@ -13,7 +13,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::prepare::Samples;
-use crate::linear::KernelRidge;
+use crate::linear::{GdStep, KernelRidge};
 use crate::model::Model;
 use crate::ntk::{KernelKind, NtkBlocks};
 use crate::readback::read_f32;
@@ -63,6 +63,14 @@ impl Default for SweepConfig {
     }
 }
 
+impl SweepConfig {
+    /// Whether the linear side is the linearized model after the same gradient steps (GD with
+    /// the squared loss); otherwise it is the linearized optimum.
+    pub fn linear_side_follows_steps(&self) -> bool {
+        self.optimizer == OptimizerKind::Gd && self.loss == LossKind::Mse
+    }
+}
+
 /// Relative rise of the actual model's data loss still taken as round-off: the loss is summed in
 /// `f32` over the samples (relative error about `nC·ε_f32` for a few hundred terms).
 const LOSS_RISE_TOL: f64 = 1e-6;
@@ -76,6 +84,28 @@ struct LinearSide {
     /// Data loss at `t = 0..=T` (empty for the ridge optimum).
     data_losses: Vec<f64>,
     gate_steps: Option<usize>,
+}
+
+impl LinearSide {
+    /// The linearized model after `T` gradient steps: train outputs `Y − r_T`, and the losses at
+    /// `t = 0..=T` (`steps`, `T + 1` entries; the curve is the totals before each update).
+    fn gradient_descent(
+        targets: &[f64],
+        residual: &[f64],
+        eval: Vec<f64>,
+        steps: &[GdStep],
+        gate_steps: usize,
+    ) -> Self {
+        let before_updates = &steps[..steps.len().saturating_sub(1)];
+        LinearSide {
+            train: targets.iter().zip(residual).map(|(y, r)| y - r).collect(),
+            eval,
+            distance: steps.last().map_or(0.0, |s| s.param_distance),
+            curve: before_updates.iter().map(|s| s.total_loss).collect(),
+            data_losses: steps.iter().map(|s| s.data_loss).collect(),
+            gate_steps: Some(gate_steps),
+        }
+    }
 }
 
 /// The linearized model at one λ (instant: closed form from the kernel).
@@ -444,8 +474,7 @@ impl Sweep {
         )?;
         let lr = self.lr_for(lambda);
         let steps = self.config.steps as u64;
-        let same_dynamics =
-            self.config.optimizer == OptimizerKind::Gd && self.config.loss == LossKind::Mse;
+        let same_dynamics = self.config.linear_side_follows_steps();
         let has_eval = !self.eval.is_empty();
         let y = self.train.one_hot(c);
         let lin = if same_dynamics && self.config.selective {
@@ -456,18 +485,7 @@ impl Sweep {
             } else {
                 Vec::new()
             };
-            let last = run.steps.last().map_or(0.0, |s| s.param_distance);
-            LinearSide {
-                train: y.iter().zip(&run.residual).map(|(y, r)| y - r).collect(),
-                eval: ev,
-                distance: last,
-                curve: run.steps[..run.steps.len() - 1]
-                    .iter()
-                    .map(|s| s.total_loss)
-                    .collect(),
-                data_losses: run.steps.iter().map(|s| s.data_loss).collect(),
-                gate_steps: Some(run.gate_steps()),
-            }
+            LinearSide::gradient_descent(&y, &run.residual, ev, &run.steps, run.gate_steps())
         } else if same_dynamics {
             let r = ridge.residual_at(lr, steps)?;
             let ev = if has_eval {
@@ -477,18 +495,7 @@ impl Sweep {
             };
             let ts: Vec<u64> = (0..=steps).collect();
             let traj = ridge.trajectory(lr, &ts)?;
-            let last = traj.steps.last().map_or(0.0, |s| s.param_distance);
-            LinearSide {
-                train: y.iter().zip(&r).map(|(y, r)| y - r).collect(),
-                eval: ev,
-                distance: last,
-                curve: traj.steps[..traj.steps.len() - 1]
-                    .iter()
-                    .map(|s| s.total_loss)
-                    .collect(),
-                data_losses: traj.steps.iter().map(|s| s.data_loss).collect(),
-                gate_steps: Some(self.config.steps),
-            }
+            LinearSide::gradient_descent(&y, &r, ev, &traj.steps, self.config.steps)
         } else {
             let ev = if has_eval {
                 ridge.predict(&self.ntk.cross_total(), &self.ntk.f0_eval)?
@@ -534,7 +541,7 @@ impl Sweep {
             param_distance_bound: ridge.param_distance_bound(),
             update_norms: update_norms(model).await?,
             loss_curve_actual: history.iter().map(|r| r.loss).collect(),
-            loss_curve_linear: lin.curve.clone(),
+            loss_curve_linear: lin.curve,
             gate_steps_actual: history.iter().filter(|r| r.proximal_on).count(),
             gate_steps_linear: lin.gate_steps,
             loss_increases_actual: increases(&actual_data_losses, LOSS_RISE_TOL),
@@ -596,8 +603,7 @@ impl Stepwise for Sweep {
             ));
         }
         let mut notes = Vec::new();
-        let same_dynamics =
-            self.config.optimizer == OptimizerKind::Gd && self.config.loss == LossKind::Mse;
+        let same_dynamics = self.config.linear_side_follows_steps();
         if same_dynamics && self.config.selective {
             notes.push(format!(
                 "Linear side: the linearized model after the same {} gradient steps with the \

@@ -14,7 +14,7 @@ use ntk_lens_core::experiment::{linear_point, Samples, Sweep, SweepConfig};
 use ntk_lens_core::linear::KernelRidge;
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
 use ntk_lens_core::model::Model;
-use ntk_lens_core::ntk::{KernelKind, NtkBuilder, NtkOptions};
+use ntk_lens_core::ntk::{KernelKind, NtkBlocks, NtkBuilder, NtkOptions};
 use ntk_lens_core::spectrum::SpectrumOptions;
 use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
@@ -38,8 +38,8 @@ fn samples(range: std::ops::Range<usize>, labels: &[usize]) -> Samples {
     }
 }
 
-#[test]
-fn gap_shrinks_as_lambda_grows() {
+/// The tiny BERT with r = 4 LoRA on query/value, 4 train and 1 eval sample, and its plain NTK.
+fn qv_model_with_ntk() -> (Model, Samples, Samples, NtkBlocks) {
     let device = cpu_device();
     let mut model = Model::from_dir(fixtures().join("models/bert_cls"), &device).unwrap();
     model
@@ -56,6 +56,12 @@ fn gap_shrinks_as_lambda_grows() {
             .run(),
     )
     .unwrap();
+    (model, train, eval, ntk)
+}
+
+#[test]
+fn gap_shrinks_as_lambda_grows() {
+    let (model, train, eval, ntk) = qv_model_with_ntk();
     let config = SweepConfig {
         lambdas: vec![1.0, 10.0, 100.0],
         steps: 30,
@@ -217,22 +223,7 @@ fn radius_probe_sees_the_kernel_move_with_the_radius() {
 /// linear trajectory, and each side reports how many steps applied the penalty.
 #[test]
 fn selective_sweep_gates_the_linear_side_too() {
-    let device = cpu_device();
-    let mut model = Model::from_dir(fixtures().join("models/bert_cls"), &device).unwrap();
-    model
-        .apply_lora(
-            &LoraConfig::new(4, 8.0, &[LoraModule::Query, LoraModule::Value]),
-            7,
-        )
-        .unwrap();
-    let train = samples(0..4, &[0, 2, 1, 1]);
-    let eval = samples(4..5, &[0]);
-    let ntk = block_on(
-        NtkBuilder::new(&model, &train.encoded, &eval.encoded, NtkOptions::default())
-            .unwrap()
-            .run(),
-    )
-    .unwrap();
+    let (model, train, eval, ntk) = qv_model_with_ntk();
     let steps = 20;
     let config = SweepConfig {
         lambdas: vec![0.1, 10.0],
