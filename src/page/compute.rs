@@ -280,6 +280,7 @@ impl Compute {
                     s.text_column = Some(d.columns.text.clone());
                     s.pair_column = d.columns.text_pair.clone();
                     s.label_column = Some(d.columns.label.clone());
+                    s.task = d.columns.task;
                 });
             }
             Err(m) => self.data_error.set(Some(m.clone())),
@@ -365,9 +366,11 @@ impl Compute {
         bytes: Option<Uint8Array>,
     ) {
         let id = self.new_id();
-        let (eval_fraction, split_seed) = self
+        // Guessed columns take the setup's task (from the address); chosen ones carry theirs.
+        let (eval_fraction, split_seed, task) = self
             .setup
-            .with_untracked(|s| (s.eval_fraction, s.split_seed));
+            .with_untracked(|s| (s.eval_fraction, s.split_seed, s.task));
+        let task = task.filter(|_| columns.is_none());
         self.pending_data.set_value(Some(choice));
         self.data.state.set(JobState::started(id, 1));
         let request = Request::Start {
@@ -375,6 +378,7 @@ impl Compute {
             job: Job::LoadDataset(DataJob {
                 source,
                 columns,
+                task,
                 eval_fraction,
                 split_seed,
             }),
@@ -411,6 +415,7 @@ impl Compute {
     /// Reads an uploaded file (its columns guessed), keeping its bytes for restarts.
     pub fn upload(self, name: String, bytes: Uint8Array) {
         self.upload.set_value(Some((name.clone(), bytes.clone())));
+        self.setup.update(|s| s.task = None);
         self.load_data(
             DataChoice::Upload(name.clone()),
             DataSource::Upload { file_name: name },
@@ -482,14 +487,32 @@ impl Compute {
         }
     }
 
-    /// (Re)reads the setup's dataset into a fresh worker, with the setup's columns.
+    /// (Re)reads the setup's dataset into a fresh worker, with the setup's columns. A dataset
+    /// the person chose that is still being read (the worker restarted, or the bundled index
+    /// arrived, meanwhile) is read again instead, its columns guessed: it is not lost.
     pub fn reload_data(self) {
+        let asked = self
+            .pending_data
+            .get_value()
+            .filter(|_| self.data.state.with_untracked(|s| s.is_busy()))
+            .filter(|p| self.setup.with_untracked(|s| *p != s.data));
+        match asked {
+            Some(DataChoice::Upload(name)) => {
+                if let Some((kept, bytes)) = self.upload.get_value().filter(|(k, _)| *k == name) {
+                    let source = DataSource::Upload { file_name: kept };
+                    return self.load_data(DataChoice::Upload(name), source, None, Some(bytes));
+                }
+            }
+            Some(DataChoice::Bundled(id)) => return self.load_bundled(&id, None),
+            None => {}
+        }
         let (data, columns) = self.setup.with_untracked(|s| {
             let columns = match (&s.text_column, &s.label_column) {
                 (Some(t), Some(l)) => Some(ColumnChoice {
                     text: t.clone(),
                     text_pair: s.pair_column.clone(),
                     label: l.clone(),
+                    task: s.task,
                 }),
                 _ => None,
             };

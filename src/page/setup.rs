@@ -5,6 +5,7 @@
 //! it was (the default, for [`Setup::from_query`]) and adds a warning for the person who opened
 //! the link. Pure Rust (no web-sys), unit-tested natively.
 
+use ntk_lens_core::data::Task;
 use ntk_lens_core::experiment::SampleChoice;
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
 use ntk_lens_core::options::{
@@ -71,6 +72,8 @@ pub struct Setup {
     pub pair_column: Option<String>,
     /// The label column; `None` = guess from the names.
     pub label_column: Option<String>,
+    /// Classification or regression; `None` = the task the label column suggests.
+    pub task: Option<Task>,
     /// Fraction of every class held out for evaluation, in (0, 1).
     pub eval_fraction: f64,
     /// Seed of the train/eval split.
@@ -139,6 +142,7 @@ impl Default for Setup {
             text_column: None,
             pair_column: None,
             label_column: None,
+            task: None,
             eval_fraction: 0.2,
             split_seed: 0,
             sample: SampleMethod::Stratified,
@@ -314,6 +318,10 @@ impl Setup {
             "text" => self.text_column = non_empty(v).unwrap_or_default(),
             "pair" => self.pair_column = non_empty(v).unwrap_or_default(),
             "label" => self.label_column = non_empty(v).unwrap_or_default(),
+            "task" => match v.parse::<Task>() {
+                Ok(t) => self.task = Some(t),
+                Err(_) => return bad("classification or regression"),
+            },
             "eval" => match v.parse::<f64>() {
                 Ok(x) if x > 0.0 && x < 1.0 => self.eval_fraction = x,
                 _ => return bad("a number strictly between 0 and 1"),
@@ -411,6 +419,7 @@ impl Setup {
             ("text", opt(&self.text_column)),
             ("pair", opt(&self.pair_column)),
             ("label", opt(&self.label_column)),
+            ("task", self.task.map(|t| t.to_string()).unwrap_or_default()),
             ("eval", self.eval_fraction.to_string()),
             ("split_seed", self.split_seed.to_string()),
         ];
@@ -455,7 +464,9 @@ impl Setup {
     pub fn to_query(&self) -> String {
         self.pairs()
             .into_iter()
-            .filter(|(k, v)| !(v.is_empty() && matches!(*k, "text" | "pair" | "label" | "blocks")))
+            .filter(|(k, v)| {
+                !(v.is_empty() && matches!(*k, "text" | "pair" | "label" | "task" | "blocks"))
+            })
             .map(|(k, v)| format!("{k}={}", encode_component(&v)))
             .collect::<Vec<_>>()
             .join("&")
@@ -501,6 +512,7 @@ mod tests {
             text_column: Some("review text".into()),
             pair_column: Some("hypothesis".into()),
             label_column: Some("Sentiment".into()),
+            task: Some(Task::Regression),
             eval_fraction: 0.35,
             split_seed: 17,
             sample: SampleMethod::Picked,

@@ -56,6 +56,12 @@ pub struct NtkOutcome {
     pub labels: Vec<usize>,
     /// Eval labels.
     pub eval_labels: Vec<usize>,
+    /// Train scores, for regression.
+    #[serde(default)]
+    pub scores: Option<Vec<f64>>,
+    /// Eval scores, for regression.
+    #[serde(default)]
+    pub eval_scores: Option<Vec<f64>>,
     /// Class names.
     pub class_names: Vec<String>,
     /// The sample texts (for the table under the heatmap).

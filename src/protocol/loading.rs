@@ -4,7 +4,9 @@
 //! Byte payloads (an uploaded file, dropped model files) do not travel inside the JSON: the page
 //! posts `[json, bytes…]` with the buffers transferred, and the job says how many to expect.
 
-use ntk_lens_core::data::{ColumnChoice, Dataset, Format, LengthHistogram, LengthUnit, Table};
+use ntk_lens_core::data::{
+    ColumnChoice, Dataset, Format, LengthHistogram, LengthUnit, Table, Task,
+};
 use ntk_lens_core::lora::LoraConfig;
 use ntk_lens_core::model::{lora_parameter_count, Family, HeadKind, ModelConfig, ParameterCounts};
 use serde::{Deserialize, Serialize};
@@ -43,6 +45,9 @@ pub struct DataJob {
     pub source: DataSource,
     /// The columns; `None` = guess from the names.
     pub columns: Option<ColumnChoice>,
+    /// The task when the columns are guessed (chosen columns carry their own).
+    #[serde(default)]
+    pub task: Option<Task>,
     /// Evaluation fraction of the split.
     pub eval_fraction: f64,
     /// Seed of the split.
@@ -102,6 +107,31 @@ pub enum SplitSummary {
     Error(String),
 }
 
+/// The range and mean of a regression dataset's scores.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScoreSummary {
+    /// The smallest score.
+    pub min: f64,
+    /// The largest score.
+    pub max: f64,
+    /// The mean score.
+    pub mean: f64,
+}
+
+impl ScoreSummary {
+    /// Summarises `scores` (`None` when empty).
+    pub fn of(scores: &[f64]) -> Option<ScoreSummary> {
+        if scores.is_empty() {
+            return None;
+        }
+        Some(ScoreSummary {
+            min: scores.iter().copied().fold(f64::INFINITY, f64::min),
+            max: scores.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            mean: scores.iter().sum::<f64>() / scores.len() as f64,
+        })
+    }
+}
+
 /// What the Data tab shows of the active dataset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetSummary {
@@ -113,10 +143,16 @@ pub struct DatasetSummary {
     pub columns: ColumnChoice,
     /// Rows.
     pub rows: usize,
-    /// Class names by index.
+    /// Class names by index (the score column's name, for regression).
     pub label_names: Vec<String>,
     /// Rows per class.
     pub label_counts: Vec<usize>,
+    /// Classification, or regression on a numeric score.
+    #[serde(default)]
+    pub task: Task,
+    /// The scores' range and mean, for regression.
+    #[serde(default)]
+    pub scores: Option<ScoreSummary>,
     /// Text lengths in words (text + pair).
     pub histogram: LengthHistogram,
     /// The split.
@@ -144,6 +180,8 @@ impl DatasetSummary {
             rows: dataset.len(),
             label_names: dataset.label_names.clone(),
             label_counts: dataset.label_counts(),
+            task: dataset.task(),
+            scores: dataset.scores.as_deref().and_then(ScoreSummary::of),
             histogram: dataset.length_histogram(LengthUnit::Words, HISTOGRAM_BINS),
             split,
         }
@@ -307,6 +345,26 @@ mod tests {
         })
         .unwrap();
         assert!(json.contains(r#""dataset":{"Ok":"#), "{json:.300}");
+        assert_eq!(
+            (s_task(&d), ScoreSummary::of(&[])),
+            (Task::Classification, None)
+        );
+        let sts = "text,score\na,0.5\nb,4.5\nc,1.0\n";
+        let d = parse_dataset("sts.csv", sts.as_bytes(), None).unwrap();
+        let s = DatasetSummary::of(&d, 0.34, 1);
+        assert_eq!(s.task, Task::Regression);
+        assert_eq!(
+            s.scores,
+            Some(ScoreSummary {
+                min: 0.5,
+                max: 4.5,
+                mean: 2.0
+            })
+        );
+    }
+
+    fn s_task(d: &Dataset) -> Task {
+        DatasetSummary::of(d, 0.2, 1).task
     }
 
     #[test]

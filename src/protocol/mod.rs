@@ -208,6 +208,7 @@ mod tests {
                     file_name: "a.csv".into(),
                 },
                 columns: None,
+                task: Some(ntk_lens_core::data::Task::Regression),
                 eval_fraction: 0.2,
                 split_seed: 0,
             }),

@@ -81,7 +81,7 @@ pub async fn ntk(reporter: Reporter, job: NtkJob) -> Result<Option<JobResult>, W
     let mut report = NtkReport::new(
         &blocks,
         job.layout,
-        &prepared.train.labels,
+        &prepared.train.targets(prepared.classes),
         0.0,
         prepared.notes.clone(),
     )?;
@@ -93,6 +93,8 @@ pub async fn ntk(reporter: Reporter, job: NtkJob) -> Result<Option<JobResult>, W
         eval_rows: prepared.eval.rows.clone(),
         labels: prepared.train.labels.clone(),
         eval_labels: prepared.eval.labels.clone(),
+        scores: prepared.train.scores.clone(),
+        eval_scores: prepared.eval.scores.clone(),
         class_names: data.label_names.clone(),
         texts: rows.iter().map(|&r| data.texts[r].clone()).collect(),
         elapsed_ms: now_ms() - started,
@@ -151,6 +153,7 @@ fn analysis() -> Result<(Prepared, NtkBlocks), WorkerError> {
             rows: vec![],
             encoded: vec![],
             labels: vec![],
+            scores: prepared.eval.scores.as_ref().map(|_| vec![]),
         };
     }
     Ok((prepared, blocks))
@@ -199,7 +202,7 @@ async fn plain_blocks(
         ..NtkOptions::default()
     };
     let builder = NtkBuilder::new(&prepared.model, &prepared.train.encoded, &[], options)?;
-    Ok(drive(builder, reporter).await?)
+    drive(builder, reporter).await
 }
 
 /// The parameters the blocks were computed over.

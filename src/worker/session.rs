@@ -95,10 +95,11 @@ pub async fn load_dataset(
                 .ok_or_else(|| WorkerError::NotYet("no file has been read yet".into()))
         })?,
     };
-    let choice = job
-        .columns
-        .clone()
-        .or_else(|| guess_columns(&table.columns).choice());
+    let choice = job.columns.clone().or_else(|| {
+        guess_columns(&table.columns)
+            .choice()
+            .map(|c| c.with_task(job.task))
+    });
     let dataset = match choice {
         Some(choice) => Dataset::from_table(&name, &table, &choice).map_err(|e| e.to_string()),
         None => Err(format!(

@@ -215,3 +215,71 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     await browser.close();
   }
 });
+
+// STS-B-style sentence pairs with a similarity score: the page detects a regression task and
+// its NTK (one output per sample) equals the CLI's on the same file.
+const STS = [
+  ['A man is playing a guitar.', 'A man plays the guitar.', 4.8],
+  ['A woman is slicing an onion.', 'A man is driving a car.', 0.2],
+  ['The cat sits on the mat.', 'A cat is sitting on a rug.', 3.6],
+  ['Kids play in the park.', 'Children are playing outside.', 4.2],
+  ['The stock market fell today.', 'A dog runs on the beach.', 0],
+  ['He is cooking dinner.', 'A man prepares a meal.', 3.8],
+  ['It is raining heavily.', 'The sun is shining.', 1.4],
+  ['Two people are talking.', 'Two men converse.', 3.2],
+];
+const stsCsv = (rows) => 'sentence1,sentence2,score\n' +
+  rows.map(([a, b, s]) => `"${a}","${b}",${s}`).join('\n') + '\n';
+const STS_CSV = stsCsv(STS);
+
+test('regression: a score column is a one-output task; page NTK equals the CLI', async () => {
+  const browser = await launch([]);
+  try {
+    const { page } = await openExplorer(browser, `${server.url}?backend=cpu&n=6&sample=first`);
+    await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
+    await page.getByTestId('tab-data').click();
+    await page.getByTestId('data-file-input').setInputFiles({
+      name: 'sts.csv', mimeType: 'text/csv', buffer: Buffer.from(STS_CSV),
+    });
+    await waitText(page, 'data-status', /Active dataset: sts \(8 rows, regression on a score/);
+    assert.equal(await page.getByTestId('data-task').inputValue(), 'regression');
+    assert.match(await text(page, 'data-score-summary'), /column `score`.*from 0 to 4\.8, mean 2\.650/);
+    // Told it is classification, the fractional scores are refused; the regression dataset stays.
+    await page.getByTestId('data-task').selectOption('classification');
+    // (As classes, "4.8" is a word and "0" on line 6 an integer: mixed kinds.)
+    await waitText(page, 'data-error', /sts\.csv, line 6, column `score`: the label `0` is an integer/);
+    await waitText(page, 'data-status', /Active dataset: sts \(8 rows, regression/);
+    assert.equal(await page.getByTestId('data-task').inputValue(), 'regression');
+    await screenshot(page, 'data-regression');
+
+    await page.getByTestId('tab-ntk').click();
+    await page.getByTestId('ntk-run').click();
+    await waitText(page, 'ntk-kappa', /\d/);
+    assert.equal(await text(page, 'ntk-shape'), '6 × 1 (6 rows)');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('ntk-export-json').click()]);
+    const outcome = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+    assert.equal(outcome.report.task, 'regression');
+    // The first 6 rows of the training split (the rest are held out for evaluation).
+    const picked = outcome.rows.map((r) => STS[r]);
+    assert.deepEqual(outcome.report.scores, picked.map((row) => row[2]));
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-lens-e2e-'));
+    const model = path.join(dir, 'model');
+    fs.mkdirSync(model);
+    for (const f of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(MODEL, f), path.join(model, f));
+    fs.copyFileSync(path.join(MODEL, 'model.fp16.safetensors'), path.join(model, 'model.safetensors'));
+    fs.writeFileSync(path.join(dir, 'sts.csv'), stsCsv(picked));
+    const cli = JSON.parse(execFileSync(CLI, ['ntk', '--model', model, '--data', path.join(dir, 'sts.csv'),
+      '--n', '6', '--rank', '8', '--alpha', '8', '--targets', 'query,value', '--seed', '0'],
+    { maxBuffer: 1 << 26 }).toString());
+    assert.equal(cli.classes, 1);
+    close(num(await text(page, 'ntk-lmax')), cli.lambda_max, 1e-4, 'λ_max');
+    close(num(await text(page, 'ntk-kappa')), cli.condition_number, 1e-4, 'κ');
+    close(outcome.report.alignment, cli.alignment, 1e-4, 'alignment with the scores');
+
+    // The linearized model is scored by Pearson's r of output and score.
+    await page.getByTestId('tab-linearization').click();
+    await waitText(page, 'lin-train-acc', /\d/, 10_000);
+    assert.match(await page.getByTestId('linear-point').textContent(), /train Pearson r/);
+  } finally { await browser.close(); }
+});

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::builder::RangedU64ValueParser;
 use clap::Args;
-use ntk_lens_core::data::{parse_dataset, ColumnChoice, Dataset};
+use ntk_lens_core::data::{parse_dataset_as, ColumnChoice, Dataset, Task};
 use ntk_lens_core::device::BackendInfo;
 use ntk_lens_core::experiment::{prepare, LoraSetup, Prepared, SampleChoice};
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
@@ -36,6 +36,11 @@ pub struct AnalysisArgs {
     /// The label column (default: guessed, e.g. `label`).
     #[arg(long, value_name = "NAME", requires = "text_col")]
     pub label_col: Option<String>,
+    /// The task: `classification` (one output per class) or `regression` (one output fitted to
+    /// a numeric score, scored by Pearson/Spearman). Default: regression when every label is a
+    /// number and they are not a small set of integers (at most 10 distinct).
+    #[arg(long, value_name = "TASK")]
+    pub task: Option<Task>,
     /// Number of analysed samples.
     #[arg(long, value_name = "N", default_value_t = 32,
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_SAMPLES as u64))]
@@ -93,10 +98,15 @@ pub fn print_notes(notes: &[String]) {
     }
 }
 
-/// Reads a labelled data file; errors name the file, line and column.
-pub fn dataset(path: &std::path::Path, columns: Option<&ColumnChoice>) -> Result<Dataset, Failure> {
+/// Reads a labelled data file as `task` (`None`: suggested by the label column); errors name
+/// the file, line and column.
+pub fn dataset(
+    path: &std::path::Path,
+    columns: Option<&ColumnChoice>,
+    task: Option<Task>,
+) -> Result<Dataset, Failure> {
     let bytes = load::read(path)?;
-    parse_dataset(&path.display().to_string(), &bytes, columns)
+    parse_dataset_as(&path.display().to_string(), &bytes, columns, task)
         .map_err(|e| Failure::Input(e.to_string()))
 }
 
@@ -127,7 +137,7 @@ impl AnalysisArgs {
         };
         let tokenizer = load::tokenizer(dir, &model, self.tokens.max_len)?;
         let columns = self.columns();
-        let data = dataset(&self.data, columns.as_ref())?;
+        let data = dataset(&self.data, columns.as_ref(), self.task)?;
         let choice = SampleChoice::new(self.sample, self.n, self.sample_seed, &self.rows);
         let mut prepared = prepare(
             model,
@@ -140,7 +150,7 @@ impl AnalysisArgs {
         )
         .map_err(|e| Failure::input(self.data.display(), e))?;
         if let Some(path) = eval_file {
-            let eval = dataset(path, columns.as_ref())?;
+            let eval = dataset(path, columns.as_ref(), Some(data.task()))?;
             if eval.label_names != data.label_names {
                 return Err(Failure::file(
                     path,

@@ -26,6 +26,7 @@ pub mod readback;
 pub mod rng;
 pub mod selfcheck;
 pub mod spectrum;
+pub mod stats;
 pub mod steps;
 pub mod tokenize;
 pub mod train;

@@ -1,9 +1,11 @@
 //! The charts of each analysis report, built once for both shells (feature `reports`): the CLI
 //! writes them as SVG files, the page draws them on canvases.
 
+use ntk_lens_core::data::Task;
 use ntk_lens_core::experiment::{NtkReport, RadiusPoint, StudyReport, SweepReport};
 use ntk_lens_core::options::{OptimizerKind, StepRule};
 use ntk_lens_core::spectrum::{Layout, SpectrumKind, WeylReport};
+use ntk_lens_core::train::Quality;
 
 use crate::{
     Axis, BarChart, Chart, ColorScale, Correlation, Grouping, Heatmap, LegendPosition, LineChart,
@@ -127,26 +129,32 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<(&'static str, Chart)> {
         ],
         legend: LegendPosition::UpperRight,
     };
+    let (name, metric) = headline_metric(report.task);
+    let eval = |q: &Option<Quality>| q.as_ref().and_then(metric);
     let accuracy = LineChart {
-        title: "Accuracy".into(),
+        title: capitalised(name),
         x: Axis::log("λ (proximal strength)"),
-        y: Axis::linear("accuracy"),
+        y: Axis::linear(name),
         series: vec![
             Series::new(
                 "train, actual",
-                per_lambda(report, |p| Some(p.train_acc_actual)),
+                per_lambda(report, |p| metric(&p.train_quality_actual)),
             )
             .with_color(0),
             Series::new(
                 "train, linearized",
-                per_lambda(report, |p| Some(p.train_acc_linear)),
+                per_lambda(report, |p| metric(&p.train_quality_linear)),
             )
             .with_color(0)
             .dashed(),
-            Series::new("eval, actual", per_lambda(report, |p| p.eval_acc_actual)).with_color(1),
+            Series::new(
+                "eval, actual",
+                per_lambda(report, |p| eval(&p.eval_quality_actual)),
+            )
+            .with_color(1),
             Series::new(
                 "eval, linearized",
-                per_lambda(report, |p| p.eval_acc_linear),
+                per_lambda(report, |p| eval(&p.eval_quality_linear)),
             )
             .with_color(1)
             .dashed(),
@@ -188,7 +196,25 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<(&'static str, Chart)> {
     ]
 }
 
-/// The charts of a selection study: κ at init against final loss and eval accuracy.
+/// The headline quality measure of a task, with its name: accuracy for classes, Pearson's r
+/// for regression.
+fn headline_metric(task: Task) -> (&'static str, fn(&Quality) -> Option<f64>) {
+    match task {
+        Task::Classification => ("accuracy", |q| q.accuracy),
+        Task::Regression => ("Pearson r", |q| q.pearson),
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The charts of a selection study: κ at init against final loss and eval accuracy (eval
+/// Pearson's r for regression).
 pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
     let points = |f: &dyn Fn(&ntk_lens_core::experiment::Candidate) -> Option<f64>| {
         report
@@ -220,6 +246,7 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
         },
         _ => Correlation::None,
     };
+    let (name, metric) = headline_metric(report.task);
     let steps = match (report.config.training.optimizer, report.config.step_rule) {
         (OptimizerKind::Gd, StepRule::PerSubset) => "a step per candidate",
         _ => "one shared step",
@@ -239,10 +266,10 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
         (
             "kappa_vs_accuracy",
             Chart::Scatter(ScatterChart {
-                title: "κ at initialisation vs eval accuracy".into(),
+                title: format!("κ at initialisation vs eval {name}"),
                 x: Axis::log(format!("κ(K_S + λI) at init ({steps})")),
-                y: Axis::linear("eval accuracy"),
-                points: points(&|c| c.eval_acc),
+                y: Axis::linear(format!("eval {name}")),
+                points: points(&|c| c.eval_quality.as_ref().and_then(metric)),
                 fit_line: true,
                 correlation: given(&report.kappa_vs_accuracy),
             }),

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use ntk_lens_core::data::limits::{
     MAX_CLASSES, MAX_INPUT_BYTES, MAX_LINE_BYTES, MAX_ROWS, MAX_TEXT_CHARS,
 };
-use ntk_lens_core::data::{guess_columns, ColumnChoice};
+use ntk_lens_core::data::{guess_columns, ColumnChoice, Task};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -78,6 +78,7 @@ pub fn DataTab() -> impl IntoView {
                 text: g.text.or_else(|| table.columns.first().cloned())?,
                 text_pair: g.text_pair,
                 label: g.label.or_else(|| table.columns.last().cloned())?,
+                task: None,
             })
         })
     };
@@ -87,7 +88,12 @@ pub fn DataTab() -> impl IntoView {
         match role {
             "text" => c.text = value,
             "pair" => c.text_pair = (!value.is_empty()).then_some(value),
-            _ => c.label = value,
+            "task" => c.task = value.parse::<Task>().ok(),
+            _ => {
+                // Another label column: its own task is detected again.
+                c.label = value;
+                c.task = None;
+            }
         }
         compute.rechoose(Some(c));
     };
@@ -140,10 +146,13 @@ pub fn DataTab() -> impl IntoView {
         }
         match compute.dataset.get() {
             Some(d) => format!(
-                "Active dataset: {} ({} rows, {} classes, from {}){}",
+                "Active dataset: {} ({} rows, {}, from {}){}",
                 d.name,
                 thousands(d.rows),
-                d.label_names.len(),
+                match d.task {
+                    Task::Classification => format!("{} classes", d.label_names.len()),
+                    Task::Regression => "regression on a score".to_string(),
+                },
                 d.file,
                 compute
                     .data
@@ -158,6 +167,18 @@ pub fn DataTab() -> impl IntoView {
 
     let label_counts = move || {
         compute.dataset.get().map(|d| {
+            if let Some(sc) = d.scores {
+                let column = d.label_names.first().cloned().unwrap_or_default();
+                return view! {
+                    <p data-testid="data-score-summary">{format!(
+                        "Regression: column `{column}` holds a numeric score per row (from {} to {}, mean {:.3}). \
+                         The model gets one output fitted to the score under the squared loss, and is scored by \
+                         Pearson's and Spearman's correlation of output and score.",
+                        sc.min, sc.max, sc.mean
+                    )}</p>
+                }
+                .into_any();
+            }
             let total = d.rows.max(1);
             let train_counts = match &d.split {
                 SplitSummary::Sizes { train_counts, .. } => train_counts.clone(),
@@ -180,13 +201,17 @@ pub fn DataTab() -> impl IntoView {
                     }).collect_view()}
                 </table>
             }
+            .into_any()
         })
     };
 
     let split_line = move || {
         compute.dataset.get().map(|d| match d.split {
             SplitSummary::Sizes { train, eval, .. } => view! {
-                <p data-testid="data-split">{format!("Split: {train} rows for training, {eval} for evaluation (stratified by label).")}</p>
+                <p data-testid="data-split">{format!(
+                    "Split: {train} rows for training, {eval} for evaluation ({}).",
+                    match d.task { Task::Classification => "stratified by label", Task::Regression => "at random" }
+                )}</p>
             }.into_any(),
             SplitSummary::Error(e) => view! { <p class="error" data-testid="data-split">{e}</p> }.into_any(),
         })
@@ -259,6 +284,7 @@ pub fn DataTab() -> impl IntoView {
                         on:change=move |ev| {
                             let id = event_target_value(&ev);
                             if !id.is_empty() {
+                                setup.update(|s| s.task = None);
                                 compute.load_bundled(&id, None);
                             }
                         }
@@ -322,6 +348,23 @@ pub fn DataTab() -> impl IntoView {
                 <label>"Text " {column_select("text", "data-col-text", false)}</label>
                 <label>"Second text " {column_select("pair", "data-col-pair", true)}</label>
                 <label>"Label " {column_select("label", "data-col-label", false)}</label>
+                <label title="Detected from the label column: numbers that are not a few integers are a score (regression).">
+                    "Task "
+                    <select
+                        data-testid="data-task"
+                        on:change=move |ev| choose("task", event_target_value(&ev))
+                        prop:value=move || {
+                            // A refused choice (an error) shows the active dataset's task again.
+                            compute.data_error.track();
+                            compute.dataset.with(|d| d.as_ref().map(|d| d.task.to_string()).unwrap_or_default())
+                        }
+                    >
+                        {[Task::Classification, Task::Regression].map(|t| {
+                            let selected = move || compute.dataset.with(|d| d.as_ref().is_some_and(|d| d.task == t));
+                            view! { <option value=t.to_string() selected=selected>{t.to_string()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
             </div>
             <div class="controls">
                 <label>

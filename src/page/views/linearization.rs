@@ -13,13 +13,15 @@ use crate::page::jobs::sweep_job;
 use crate::page::setup::Setup;
 use crate::protocol::analysis::{ExportJob, NtkOutcome, RadiusJob};
 use crate::protocol::Job;
+use ntk_lens_core::data::Task;
 use ntk_lens_core::options::{LossKind, OptimizerKind};
 
-fn samples(rows: &[usize], labels: &[usize]) -> Samples {
+fn samples(rows: &[usize], labels: &[usize], scores: Option<&[f64]>) -> Samples {
     Samples {
         rows: rows.to_vec(),
         encoded: vec![],
         labels: labels.to_vec(),
+        scores: scores.map(<[f64]>::to_vec),
     }
 }
 
@@ -27,11 +29,12 @@ fn samples(rows: &[usize], labels: &[usize]) -> Samples {
 /// samples' kernels are in).
 fn linear_at(o: &NtkOutcome, blocks: &NtkBlocks, lambda: f64) -> Result<LinearPoint, String> {
     let eval = if blocks.n_eval == o.eval_rows.len() {
-        samples(&o.eval_rows, &o.eval_labels)
+        samples(&o.eval_rows, &o.eval_labels, o.eval_scores.as_deref())
     } else {
-        samples(&[], &[])
+        samples(&[], &[], o.eval_scores.as_ref().map(|_| &[][..]))
     };
-    linear_point(blocks, &samples(&o.rows, &o.labels), &eval, lambda).map_err(|e| e.to_string())
+    let train = samples(&o.rows, &o.labels, o.scores.as_deref());
+    linear_point(blocks, &train, &eval, lambda).map_err(|e| e.to_string())
 }
 
 fn parse_lambdas(v: &str) -> Result<Vec<f64>, String> {
@@ -70,6 +73,16 @@ pub fn LinearizationTab() -> impl IntoView {
             })
         })
     });
+    // The task's headline measure: accuracy, or Pearson's r of output and score.
+    let metric_name = move || {
+        compute
+            .ntk
+            .last
+            .with(|o| match o.as_ref().map(|o| o.report.task) {
+                Some(Task::Regression) => "Pearson r",
+                _ => "accuracy",
+            })
+    };
     let input_error = RwSignal::new(None::<String>);
     let lambdas_text = RwSignal::new(setup.with_untracked(|s| {
         s.lambdas
@@ -174,8 +187,8 @@ pub fn LinearizationTab() -> impl IntoView {
                 Some(Ok(p)) => view! {
                     <table class="results" data-testid="linear-point">
                         <tr><th>"train loss Σ½‖f − y‖²"</th><td data-testid="lin-train-loss">{num(p.train_loss, 5)}</td></tr>
-                        <tr><th>"train accuracy"</th><td data-testid="lin-train-acc">{num(p.train_acc, 3)}</td></tr>
-                        <tr><th>"eval accuracy"</th><td data-testid="lin-eval-acc">{p.eval_acc.map(|a| num(a, 3)).unwrap_or_else(|| if compute.eval_kernel.busy() { "computing…".into() } else { "–".into() })}</td></tr>
+                        <tr><th>{format!("train {}", metric_name())}</th><td data-testid="lin-train-acc">{p.train_quality.headline().map(|a| num(a, 3)).unwrap_or_else(|| "–".into())}</td></tr>
+                        <tr><th>{format!("eval {}", metric_name())}</th><td data-testid="lin-eval-acc">{p.eval_quality.as_ref().and_then(|q| q.headline()).map(|a| num(a, 3)).unwrap_or_else(|| if compute.eval_kernel.busy() { "computing…".into() } else { "–".into() })}</td></tr>
                         <tr><th>"‖θ − θ₀‖ of the linear model"</th><td data-testid="lin-distance">{num(p.param_distance, 4)}</td></tr>
                         <tr><th>"bound ‖r₀‖/(2√λ)"</th><td data-testid="lin-bound">{num(p.param_distance_bound, 4)}</td></tr>
                         <tr><th>"κ(K + λI)"</th><td data-testid="lin-kappa">{num(p.condition_number, 4)}</td></tr>
@@ -220,7 +233,7 @@ pub fn LinearizationTab() -> impl IntoView {
                     {o.report.results.iter().enumerate().map(|(i, p)| view! {
                         <tr data-testid=format!("sweep-row-{i}")>
                             <td>{num(p.lambda, 3)}</td><td data-testid=format!("sweep-gap-{i}")>{num(p.gap_train, 3)}</td>
-                            <td>{p.gap_eval.map(|g| num(g, 3)).unwrap_or_default()}</td><td>{num(p.agreement_train, 3)}</td>
+                            <td>{p.gap_eval.map(|g| num(g, 3)).unwrap_or_default()}</td><td>{p.agreement_train.map(|a| num(a, 3)).unwrap_or_else(|| "–".into())}</td>
                             <td>{num(p.train_loss_actual, 4)}</td><td>{num(p.train_loss_linear, 4)}</td>
                             <td>{num(p.param_distance_actual, 3)}</td><td>{num(p.param_distance_linear, 3)}</td><td>{num(p.param_distance_bound, 3)}</td>
                             {o.report.config.selective.then(|| view! { <td data-testid=format!("sweep-gate-{i}")>{format!("{} / {}", p.gate_steps_actual, p.gate_steps_linear.map(|g| g.to_string()).unwrap_or_else(|| "–".into()))}</td> })}
@@ -236,7 +249,7 @@ pub fn LinearizationTab() -> impl IntoView {
         <section class="panel charts" class:hidden=move || compute.sweep.last.with(|o| o.is_none())>
             <div><ChartCanvas id="sweep-gap" chart=chart(0) /><p class="explain">"Relative distance between the actual and the linearized model's logits. It falls as λ grows."</p></div>
             <div><ChartCanvas id="sweep-distance" chart=chart(1) /><p class="explain">"How far training moved the parameters, with the bound ‖r₀‖/(2√λ) on the linearized model (dashed)."</p></div>
-            <div><ChartCanvas id="sweep-accuracy" chart=chart(2) /><p class="explain">"Accuracy of both models on the training samples and on held-out samples."</p></div>
+            <div><ChartCanvas id="sweep-accuracy" chart=chart(2) /><p class="explain">"Accuracy of both models on the training samples and on held-out samples (Pearson’s r of output and score for a regression task)."</p></div>
             <div><ChartCanvas id="sweep-loss" chart=chart(3) /><p class="explain">"Loss per step: solid the actual model, dashed the linearized one, one colour per λ."</p></div>
         </section>
         <section class="panel" data-testid="radius">

@@ -53,7 +53,7 @@ pub fn run(args: NtkArgs) -> Result<(), Failure> {
     let report = NtkReport::new(
         &blocks,
         args.layout,
-        &prepared.train.labels,
+        &prepared.train.targets(prepared.classes),
         args.lambda,
         prepared.notes.clone(),
     )

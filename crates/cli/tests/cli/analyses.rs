@@ -220,3 +220,46 @@ fn bad_analysis_inputs_exit_two() {
         &["budget"],
     );
 }
+
+/// A numeric score column is a regression task: `ntk` reports one output per sample and the
+/// scores; `--task` overrides the detection, and what does not fit is an input error.
+#[test]
+fn regression_scores_give_one_output() {
+    let dir = scratch("regression");
+    let data = labelled_jsonl(&dir, &["0.5", "4.25", "2", "3.5", "1"]);
+    let model = fixtures().join("models/bert_base");
+    let (m, d) = (model.to_str().unwrap(), data.to_str().unwrap());
+    let json = run_json(&["ntk", "--model", m, "--data", d, "--n", "5"]);
+    assert_eq!(
+        (json["classes"].as_u64(), json["n"].as_u64()),
+        (Some(1), Some(5))
+    );
+    assert_eq!(json["task"], "regression");
+    assert_eq!(as_f64s(&json["scores"]), [0.5, 4.25, 2.0, 3.5, 1.0]);
+    assert_eq!(as_f64s(&json["kernel"]).len(), 25);
+    assert!(json["alignment_centred"].as_f64().is_some());
+    expect_input_error(
+        &["ntk", "--model", m, "--data", d, "--task", "classification"],
+        // As classes, the text "0.5" is a word and "2" an integer: mixed kinds.
+        &["labelled.jsonl", "line 3", "`2`"],
+    );
+    expect_input_error(
+        &[
+            "sweep", "--model", m, "--data", d, "--n", "5", "--loss", "ce",
+        ],
+        &["squared loss"],
+    );
+    let words = labelled_jsonl(&dir, &["a", "b", "a", "b", "a"]);
+    expect_input_error(
+        &[
+            "ntk",
+            "--model",
+            m,
+            "--data",
+            words.to_str().unwrap(),
+            "--task",
+            "regression",
+        ],
+        &["labelled.jsonl", "line 1", "finite number"],
+    );
+}

@@ -409,10 +409,10 @@ fn bad_inputs_exit_two_with_one_line_naming_the_file() {
     a[4] = missing.display().to_string();
     check(a, &[missing.to_str().unwrap(), "cannot read"]);
     let no_text = data.join("numbers.csv");
-    std::fs::write(&no_text, "id,score\n1,0.5\n2,0.7\n").unwrap();
+    std::fs::write(&no_text, "id,value\n1,0.5\n2,0.7\n").unwrap();
     let mut a = logits(&bert, &[]);
     a[4] = no_text.display().to_string();
-    check(a, &[no_text.to_str().unwrap(), "text", "id, score"]);
+    check(a, &[no_text.to_str().unwrap(), "text", "id, value"]);
 
     // A model without a head has no logits; LoRA flags that select no layer.
     let base = fixtures().join("models/bert_base");

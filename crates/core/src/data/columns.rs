@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::task::Task;
+
 /// The columns a dataset is built from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnChoice {
@@ -9,8 +11,11 @@ pub struct ColumnChoice {
     pub text: String,
     /// The column of the second text, for sentence-pair tasks.
     pub text_pair: Option<String>,
-    /// The column of the class label.
+    /// The column of the class label (or of the score, for regression).
     pub label: String,
+    /// The task; `None` takes the one the label column suggests ([`Task::suggest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
 }
 
 impl ColumnChoice {
@@ -20,6 +25,7 @@ impl ColumnChoice {
             text: text.to_string(),
             text_pair: None,
             label: label.to_string(),
+            task: None,
         }
     }
 
@@ -29,7 +35,13 @@ impl ColumnChoice {
             text: text.to_string(),
             text_pair: Some(text_pair.to_string()),
             label: label.to_string(),
+            task: None,
         }
+    }
+
+    /// The same columns with the task fixed (`None`: suggested by the label column).
+    pub fn with_task(self, task: Option<Task>) -> Self {
+        ColumnChoice { task, ..self }
     }
 }
 
@@ -51,6 +63,7 @@ impl ColumnGuess {
             text: self.text.clone()?,
             text_pair: self.text_pair.clone(),
             label: self.label.clone()?,
+            task: None,
         })
     }
 }
@@ -68,7 +81,7 @@ pub const PAIR_NAMES: &[(&str, &str)] = &[
 ];
 
 /// Label column names, in order of preference.
-pub const LABEL_NAMES: &[&str] = &["label", "class", "category", "sentiment", "y"];
+pub const LABEL_NAMES: &[&str] = &["label", "class", "category", "sentiment", "score", "y"];
 
 /// Guesses the text, text-pair and label columns from `columns`.
 ///
@@ -130,8 +143,14 @@ mod tests {
         let g = guess_columns(&cols(&["a", "b", "c"]));
         assert_eq!(g, ColumnGuess::default());
         assert_eq!(g.choice(), None);
-        let g = guess_columns(&cols(&["text", "score"]));
+        let g = guess_columns(&cols(&["text", "rating"]));
         assert_eq!(g.text.as_deref(), Some("text"));
         assert_eq!(g.choice(), None);
+        // A score column (STS-B style) is a label too.
+        let g = guess_columns(&cols(&["sentence1", "sentence2", "score"]));
+        assert_eq!(
+            g.choice(),
+            Some(ColumnChoice::pair("sentence1", "sentence2", "score"))
+        );
     }
 }

@@ -8,6 +8,7 @@ use super::format::Format;
 use super::labels::encode_labels;
 use super::limits::MAX_TEXT_CHARS;
 use super::table::{Cell, Table};
+use super::task::{score_values, Task};
 
 /// Where a dataset was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,7 +21,11 @@ pub struct DatasetSource {
     pub columns: ColumnChoice,
 }
 
-/// A labelled text-classification dataset: texts (or text pairs) with class indices.
+/// A labelled text dataset: texts (or text pairs) with class indices, or with real scores for
+/// regression.
+///
+/// A regression dataset has one output: one pseudo-class named after the score column, every
+/// label 0, and the scores in [`scores`](Dataset::scores).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dataset {
     /// A short name (the file name without its extension, or a bundled dataset's id).
@@ -33,6 +38,9 @@ pub struct Dataset {
     pub labels: Vec<usize>,
     /// The class names, by index (sorted: see [`labels`](super::labels)).
     pub label_names: Vec<String>,
+    /// The score of every example, for a regression task (`None` for classification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Vec<f64>>,
     /// Where the data came from.
     pub source: Option<DatasetSource>,
 }
@@ -48,7 +56,16 @@ impl Dataset {
         self.texts.is_empty()
     }
 
-    /// The number of classes.
+    /// The task: regression when the dataset has scores.
+    pub fn task(&self) -> Task {
+        if self.scores.is_some() {
+            Task::Regression
+        } else {
+            Task::Classification
+        }
+    }
+
+    /// The number of classes (the model's outputs: 1 for regression).
     pub fn num_classes(&self) -> usize {
         self.label_names.len()
     }
@@ -71,6 +88,7 @@ impl Dataset {
             i < self.texts.len()
                 && i < self.labels.len()
                 && self.text_pairs.as_ref().is_none_or(|p| i < p.len())
+                && self.scores.as_ref().is_none_or(|s| i < s.len())
         };
         let indices: Vec<usize> = indices.iter().copied().filter(|&i| in_range(i)).collect();
         Dataset {
@@ -82,6 +100,10 @@ impl Dataset {
                 .map(|pairs| indices.iter().map(|&i| pairs[i].clone()).collect()),
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
             label_names: self.label_names.clone(),
+            scores: self
+                .scores
+                .as_ref()
+                .map(|scores| indices.iter().map(|&i| scores[i]).collect()),
             source: self.source.clone(),
         }
     }
@@ -91,7 +113,9 @@ impl Dataset {
     /// Texts are kept verbatim; a text that is missing, null or blank is an error
     /// ([`DataError::MissingValue`]), as is one longer than [`MAX_TEXT_CHARS`]
     /// ([`DataError::TextTooLong`]); JSON numbers and booleans in a text column are taken as their
-    /// text. No row is ever skipped silently. See [`encode_labels`] for the label rules.
+    /// text. No row is ever skipped silently. See [`encode_labels`] for the label rules and
+    /// [`score_values`] for the scores of a regression task (the choice's task, or the one the
+    /// label column suggests).
     pub fn from_table(
         name: &str,
         table: &Table,
@@ -119,18 +143,37 @@ impl Dataset {
             Some(c) => Some(text_values(table, c, ColumnRole::TextPair)?),
             None => None,
         };
-        let labels = encode_labels(table, label_column)?;
+        let task = choice
+            .task
+            .unwrap_or_else(|| Task::suggest(table, label_column));
+        let label_name = table.columns[label_column].clone();
+        let (labels, label_names, scores) = match task {
+            Task::Classification => {
+                let labels = encode_labels(table, label_column)?;
+                (labels.indices, labels.names, None)
+            }
+            Task::Regression => {
+                let scores = score_values(table, label_column)?;
+                (
+                    vec![0; scores.len()],
+                    vec![label_name.clone()],
+                    Some(scores),
+                )
+            }
+        };
         let columns = ColumnChoice {
             text: table.columns[text_column].clone(),
             text_pair: pair_column.map(|c| table.columns[c].clone()),
-            label: table.columns[label_column].clone(),
+            label: label_name,
+            task: choice.task,
         };
         Ok(Dataset {
             name: name.to_string(),
             texts,
             text_pairs,
-            labels: labels.indices,
-            label_names: labels.names,
+            labels,
+            label_names,
+            scores,
             source: Some(DatasetSource {
                 file: table.file.clone(),
                 format: table.format,

@@ -284,6 +284,18 @@ pub enum DataError {
         /// The number of rows.
         rows: usize,
     },
+    /// Every row has the same regression score.
+    #[error("{file}, column `{column}`: all {rows} rows have the score {score}; expected scores that vary")]
+    ConstantScores {
+        /// The file name.
+        file: String,
+        /// The label (score) column.
+        column: String,
+        /// The only score.
+        score: f64,
+        /// The number of rows.
+        rows: usize,
+    },
     /// More distinct labels than [`MAX_CLASSES`](super::limits::MAX_CLASSES).
     #[error(
         "{file}, line {line}, column `{column}`: more than {limit} distinct labels; \

@@ -106,6 +106,7 @@ mod tests {
             text_pairs: pairs.map(|p| p.iter().map(|s| s.to_string()).collect()),
             labels: vec![0; texts.len()],
             label_names: vec!["x".into()],
+            scores: None,
             source: None,
         }
     }

@@ -19,6 +19,7 @@ pub mod labels;
 pub mod limits;
 pub mod sample;
 pub mod table;
+pub mod task;
 pub mod texts;
 
 pub use crate::rng::SplitMix64;
@@ -30,6 +31,7 @@ pub use format::Format;
 pub use histogram::{LengthHistogram, LengthUnit};
 pub use sample::SplitIndices;
 pub use table::{Cell, Row, Table};
+pub use task::Task;
 pub use texts::{texts_from_table, Texts};
 
 /// Reads `bytes` as a table, the format taken from `file_name` (see [`Format::detect`]).
@@ -63,6 +65,17 @@ pub fn parse_dataset(
     bytes: &[u8],
     columns: Option<&ColumnChoice>,
 ) -> Result<Dataset, DataError> {
+    parse_dataset_as(file_name, bytes, columns, None)
+}
+
+/// [`parse_dataset`] with the task fixed: `task`, else the choice's, else the one the label
+/// column suggests ([`Task::suggest`]).
+pub fn parse_dataset_as(
+    file_name: &str,
+    bytes: &[u8],
+    columns: Option<&ColumnChoice>,
+    task: Option<Task>,
+) -> Result<Dataset, DataError> {
     let table = read_table(file_name, bytes)?;
     let choice = match columns {
         Some(choice) => choice.clone(),
@@ -78,10 +91,12 @@ pub fn parse_dataset(
                 text: guess.text.ok_or_else(|| unknown(ColumnRole::Text))?,
                 text_pair: guess.text_pair,
                 label: guess.label.ok_or_else(|| unknown(ColumnRole::Label))?,
+                task: None,
             }
         }
     };
-    Dataset::from_table(&dataset_name(file_name), &table, &choice)
+    let task = task.or(choice.task);
+    Dataset::from_table(&dataset_name(file_name), &table, &choice.with_task(task))
 }
 
 /// The file name without directories and without its last extension.
@@ -175,6 +190,37 @@ mod tests {
             DataError::UnknownFormat {
                 file: "a.txt".into()
             }
+        );
+    }
+
+    #[test]
+    fn numeric_scores_are_a_regression_task_unless_told_otherwise() {
+        let csv =
+            "sentence1,sentence2,score\nA man plays,A man is playing,4.6\nA cat,A dog,0.4\nA,B,2\n";
+        let d = parse_dataset("sts.csv", csv.as_bytes(), None).unwrap();
+        assert_eq!(d.task(), Task::Regression);
+        assert_eq!(d.scores, Some(vec![4.6, 0.4, 2.0]));
+        assert_eq!((d.num_classes(), d.labels.clone()), (1, vec![0, 0, 0]));
+        assert_eq!(d.label_names, ["score"]);
+        assert_eq!(d.text_pairs.as_ref().map(Vec::len), Some(3));
+        assert_eq!(d.subset(&[2, 0]).scores, Some(vec![2.0, 4.6]));
+        // Told it is classification, the texts "4.6" and "0.4" are words and "2" an integer.
+        let e = parse_dataset_as("sts.csv", csv.as_bytes(), None, Some(Task::Classification));
+        assert!(
+            matches!(e, Err(DataError::MixedLabels { line: 4, .. })),
+            "{e:?}"
+        );
+        // Few integers stay classes unless regression is asked for.
+        let stars = "text,label\na,1\nb,5\nc,3\n";
+        let d = parse_dataset("s.csv", stars.as_bytes(), None).unwrap();
+        assert_eq!((d.task(), d.num_classes()), (Task::Classification, 3));
+        let d = parse_dataset_as("s.csv", stars.as_bytes(), None, Some(Task::Regression)).unwrap();
+        assert_eq!(d.scores, Some(vec![1.0, 5.0, 3.0]));
+        let words = "text,label\na,pos\nb,neg\n";
+        let e = parse_dataset_as("w.csv", words.as_bytes(), None, Some(Task::Regression));
+        assert!(
+            matches!(e, Err(DataError::WrongType { line: 2, .. })),
+            "{e:?}"
         );
     }
 

@@ -168,6 +168,7 @@ mod tests {
             text_pairs: None,
             labels,
             label_names: vec!["a".into(), "b".into(), "c".into()],
+            scores: None,
             source: None,
         }
     }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::stats::{pearson, ranks, spearman};
+
 /// A correlation between two measured quantities (serde result).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Correlation {
@@ -11,46 +13,6 @@ pub struct Correlation {
     pub pearson: Option<f64>,
     /// Spearman's ρ (Pearson on average ranks); `None` likewise.
     pub spearman: Option<f64>,
-}
-
-/// Pearson's r of `x` and `y` (equal lengths); `None` if `n < 3` or either is constant.
-pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
-    let n = x.len();
-    if n < 3 || y.len() != n {
-        return None;
-    }
-    let mx = x.iter().sum::<f64>() / n as f64;
-    let my = y.iter().sum::<f64>() / n as f64;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in x.iter().zip(y) {
-        sxy += (a - mx) * (b - my);
-        sxx += (a - mx).powi(2);
-        syy += (b - my).powi(2);
-    }
-    if sxx <= 0.0 || syy <= 0.0 {
-        return None;
-    }
-    Some((sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
-}
-
-/// Average ranks (1-based; ties share the mean of their ranks).
-pub fn ranks(x: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..x.len()).collect();
-    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
-    let mut out = vec![0.0; x.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
-            j += 1;
-        }
-        let rank = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            out[k] = rank;
-        }
-        i = j + 1;
-    }
-    out
 }
 
 /// Pearson and Spearman of the pairs whose values are both present and finite.
@@ -66,7 +28,7 @@ pub fn correlate(x: &[Option<f64>], y: &[Option<f64>]) -> Correlation {
     Correlation {
         n: a.len(),
         pearson: pearson(&a, &b),
-        spearman: pearson(&ranks(&a), &ranks(&b)),
+        spearman: spearman(&a, &b),
     }
 }
 

@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::Task;
 use crate::ntk::{KernelKind, NtkBlocks};
-use crate::spectrum::{label_alignment, Kernel, Layout, SpectrumKind, SpectrumOptions};
+use crate::spectrum::{target_alignment, Kernel, Layout, SpectrumKind, SpectrumOptions};
+use crate::train::Targets;
 use crate::CoreError;
 
 /// One block's share of the kernel.
@@ -48,7 +50,7 @@ pub struct NtkReport {
     pub lambda_min: f64,
     /// Entropy effective rank `exp(H(p))`, `p ∝ μ`.
     pub effective_rank: f64,
-    /// Kernel-target alignment with one-hot labels.
+    /// Kernel-target alignment with the targets (one-hot labels, or the scores).
     pub alignment: f64,
     /// The centred alignment `A(HKH, HTH)` (`H = I − 11ᵀ/d`), which discounts the large
     /// constant part every NTK and every one-hot target share; `None` when a centred matrix is
@@ -61,8 +63,14 @@ pub struct NtkReport {
     pub block_summary: Vec<BlockSummary>,
     /// Total parameter count of the Jacobian.
     pub params: usize,
-    /// Label of each sample (for grouping the heatmap).
+    /// Label of each sample (for grouping the heatmap; 0 for regression).
     pub labels: Vec<usize>,
+    /// The task: classification, or regression (one output, `scores` set).
+    #[serde(default)]
+    pub task: Task,
+    /// The score of each sample, for regression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Vec<f64>>,
     /// Initial logits `f0`, one row per sample.
     pub logits: Vec<Vec<f64>>,
     /// Plain-language notes (initialisation, near-singularity).
@@ -86,7 +94,7 @@ impl NtkReport {
     pub fn new(
         ntk: &NtkBlocks,
         layout: Layout,
-        labels: &[usize],
+        targets: &Targets,
         lambda: f64,
         mut notes: Vec<String>,
     ) -> Result<NtkReport, CoreError> {
@@ -97,7 +105,14 @@ impl NtkReport {
         };
         let spec = total.spectrum(&options)?;
         let cond = total.conditioning(lambda, &options)?;
-        let alignment = label_alignment(&total, labels)?;
+        if targets.len() != ntk.n || targets.outputs() != ntk.classes {
+            return Err(CoreError::mismatch(
+                "targets",
+                ntk.n * ntk.classes,
+                targets.len() * targets.outputs(),
+            ));
+        }
+        let alignment = target_alignment(&total, &targets.matrix())?;
         let trace_total = total.trace();
         let mut blocks = std::collections::BTreeMap::new();
         let mut block_summary = Vec::new();
@@ -159,7 +174,14 @@ impl NtkReport {
             blocks,
             block_summary,
             params: ntk.params(),
-            labels: labels.to_vec(),
+            labels: targets
+                .labels()
+                .map_or_else(|| vec![0; ntk.n], <[usize]>::to_vec),
+            task: targets.task(),
+            scores: match targets {
+                Targets::Scores(s) => Some(s.clone()),
+                Targets::Classes { .. } => None,
+            },
             logits: ntk.f0_train.chunks(c).map(<[f64]>::to_vec).collect(),
             notes,
         })

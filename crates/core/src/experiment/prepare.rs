@@ -7,6 +7,7 @@ use crate::lora::LoraConfig;
 use crate::model::{Family, HeadKind, Model};
 use crate::options::{SampleMethod, MAX_SAMPLES};
 use crate::tokenize::{Encoded, TextTokenizer};
+use crate::train::Targets;
 use crate::CoreError;
 
 /// How the analysed (train) samples are chosen from the dataset's train split.
@@ -123,8 +124,11 @@ pub struct Samples {
     pub rows: Vec<usize>,
     /// Token ids per sample.
     pub encoded: Vec<Encoded>,
-    /// Class index per sample.
+    /// Class index per sample (0 for regression).
     pub labels: Vec<usize>,
+    /// Score per sample, for regression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Vec<f64>>,
 }
 
 impl Samples {
@@ -136,6 +140,7 @@ impl Samples {
     ) -> Result<Samples, CoreError> {
         let mut encoded = Vec::with_capacity(rows.len());
         let mut labels = Vec::with_capacity(rows.len());
+        let mut scores = data.scores.as_ref().map(|_| Vec::with_capacity(rows.len()));
         for &r in rows {
             let text = data.texts.get(r).ok_or_else(|| {
                 CoreError::invalid("samples", format!("row {r} is not in the dataset"))
@@ -143,11 +148,15 @@ impl Samples {
             let pair = data.text_pairs.as_ref().and_then(|p| p.get(r));
             encoded.push(tokenizer.encode(text, pair.map(String::as_str), r)?);
             labels.push(data.labels[r]);
+            if let (Some(out), Some(all)) = (scores.as_mut(), data.scores.as_ref()) {
+                out.push(all[r]);
+            }
         }
         Ok(Samples {
             rows: rows.to_vec(),
             encoded,
             labels,
+            scores,
         })
     }
 
@@ -161,13 +170,15 @@ impl Samples {
         self.rows.is_empty()
     }
 
-    /// One-hot targets, `nC`, sample-major.
-    pub fn one_hot(&self, classes: usize) -> Vec<f64> {
-        let mut y = vec![0.0; self.len() * classes];
-        for (i, &l) in self.labels.iter().enumerate() {
-            y[i * classes + l] = 1.0;
+    /// The targets: the scores for regression, else the labels over `classes` classes.
+    pub fn targets(&self, classes: usize) -> Targets {
+        match &self.scores {
+            Some(scores) => Targets::Scores(scores.clone()),
+            None => Targets::Classes {
+                labels: self.labels.clone(),
+                classes,
+            },
         }
-        y
     }
 }
 
@@ -187,7 +198,8 @@ pub struct Prepared {
     pub notes: Vec<String>,
 }
 
-/// Prepares `model` for `data`: gives it a seeded head for `data`'s classes when it has none
+/// Prepares `model` for `data`: gives it a seeded head for `data`'s classes (one output for a
+/// regression dataset) when it has none
 /// (errors when its own head has another class count), attaches fresh LoRA from `lora` unless
 /// adapters are already loaded (`lora = None`), and tokenizes the chosen train samples and the
 /// eval rows.
@@ -201,7 +213,7 @@ pub fn prepare(
     head_seed: u64,
 ) -> Result<Prepared, CoreError> {
     let classes = data.num_classes();
-    if classes < 2 {
+    if classes < 2 && data.scores.is_none() {
         return Err(CoreError::invalid(
             "labels",
             format!(

@@ -10,15 +10,14 @@ use serde::{Deserialize, Serialize};
 
 use super::correlation::{correlate, Correlation};
 use super::prepare::Samples;
+use crate::data::Task;
 use crate::lora::LoraSite;
 use crate::model::Model;
 use crate::ntk::{KernelKind, NtkBlocks};
 use crate::spectrum::{BlockSet, Conditioning, Objective, Selection, SpectrumOptions};
 use crate::steps::{self, Stepwise};
 use crate::train::trainer::logits_of;
-use crate::train::{
-    default_gd_lr, metrics, LossKind, OptimizerKind, StepRecord, TrainConfig, Trainer,
-};
+use crate::train::{default_gd_lr, OptimizerKind, Quality, StepRecord, TrainConfig, Trainer};
 use crate::CoreError;
 
 pub use crate::options::{StepRule, Strategy};
@@ -49,10 +48,16 @@ pub struct Candidate {
     pub lambda_max: f64,
     /// Final train data loss after fine-tuning (None until trained).
     pub train_loss: Option<f64>,
-    /// Final train accuracy.
+    /// Final train accuracy (None for regression).
     pub train_acc: Option<f64>,
-    /// Final eval accuracy (None without eval samples).
+    /// Final eval accuracy (None without eval samples, or for regression).
     pub eval_acc: Option<f64>,
+    /// Final train quality: accuracy and MCC, or Pearson and Spearman for regression.
+    #[serde(default)]
+    pub train_quality: Option<Quality>,
+    /// Final eval quality (None without eval samples).
+    #[serde(default)]
+    pub eval_quality: Option<Quality>,
 }
 
 /// Settings of a selection study.
@@ -131,8 +136,11 @@ pub struct StudyReport {
     pub candidates: Vec<Candidate>,
     /// log10 κ against final train loss.
     pub kappa_vs_loss: Correlation,
-    /// log10 κ against eval accuracy.
+    /// log10 κ against eval accuracy (against eval Pearson's r for regression: see `task`).
     pub kappa_vs_accuracy: Correlation,
+    /// The task: classification (accuracy) or regression (Pearson's r as the eval metric).
+    #[serde(default)]
+    pub task: Task,
     /// Plain-language notes (e.g. a weak correlation).
     pub notes: Vec<String>,
     /// How the candidates' steps were chosen, in words (also on the page's chart).
@@ -143,6 +151,8 @@ pub struct StudyReport {
 /// The selection study, one training step per [`Study::step`].
 pub struct Study {
     model: Model,
+    /// The model's outputs `C`.
+    classes: usize,
     train: Samples,
     eval: Samples,
     config: StudyConfig,
@@ -310,6 +320,8 @@ impl Study {
                 train_loss: None,
                 train_acc: None,
                 eval_acc: None,
+                train_quality: None,
+                eval_quality: None,
             });
         }
         if config.train {
@@ -321,8 +333,14 @@ impl Study {
                 .validate()?;
             }
         }
+        if config.train {
+            train
+                .targets(ntk.classes)
+                .check(train.len(), ntk.classes, config.training.loss)?;
+        }
         Ok(Study {
             model: model.clone(),
+            classes: ntk.classes,
             train,
             eval,
             index: if config.train { 0 } else { candidates.len() },
@@ -361,7 +379,7 @@ impl Study {
             self.trainer = Some(Trainer::new(
                 &m,
                 &self.train.encoded,
-                &self.train.labels,
+                &self.train.targets(self.classes),
                 cfg,
             )?);
         }
@@ -373,17 +391,20 @@ impl Study {
         if trainer.is_done() {
             if let Some(t) = self.trainer.take() {
                 let model = t.model()?;
-                let classes = model.head.as_ref().map_or(0, |h| h.num_classes());
+                let classes = self.classes;
                 let chunk = self.config.training.chunk_size;
                 let tr = logits_of(&model, &self.train.encoded, chunk).await?;
                 let ev = logits_of(&model, &self.eval.encoded, chunk).await?;
+                let targets = self.train.targets(classes);
+                let train_quality = targets.quality(&tr);
+                let eval_quality =
+                    (!self.eval.is_empty()).then(|| self.eval.targets(classes).quality(&ev));
                 let cand = &mut self.candidates[self.index];
-                cand.train_loss = Some(match self.config.training.loss {
-                    LossKind::Mse => metrics::mse_loss(&tr, &self.train.labels, classes),
-                    LossKind::Ce => metrics::ce_loss(&tr, &self.train.labels, classes),
-                });
-                cand.train_acc = metrics::accuracy(&tr, &self.train.labels, classes);
-                cand.eval_acc = metrics::accuracy(&ev, &self.eval.labels, classes);
+                cand.train_loss = Some(targets.loss(self.config.training.loss, &tr));
+                cand.train_acc = train_quality.accuracy;
+                cand.eval_acc = eval_quality.as_ref().and_then(|q| q.accuracy);
+                cand.train_quality = Some(train_quality);
+                cand.eval_quality = eval_quality;
             }
             self.index += 1;
         }
@@ -398,7 +419,11 @@ impl Study {
             .map(|c| c.kappa.map(f64::log10))
             .collect();
         let loss: Vec<Option<f64>> = self.candidates.iter().map(|c| c.train_loss).collect();
-        let acc: Vec<Option<f64>> = self.candidates.iter().map(|c| c.eval_acc).collect();
+        let acc: Vec<Option<f64>> = self
+            .candidates
+            .iter()
+            .map(|c| c.eval_quality.as_ref().and_then(Quality::headline))
+            .collect();
         let kappa_vs_loss = correlate(&log_kappa, &loss);
         let kappa_vs_accuracy = correlate(&log_kappa, &acc);
         let mut notes = Vec::new();
@@ -442,6 +467,7 @@ impl Study {
             }
         }
         StudyReport {
+            task: self.train.targets(self.classes).task(),
             steps: self.config.step_description(),
             config: self.config,
             selected: self.selected,

@@ -13,6 +13,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::prepare::Samples;
+use crate::data::Task;
 use crate::linear::{GdStep, KernelRidge};
 use crate::model::Model;
 use crate::ntk::{KernelKind, NtkBlocks};
@@ -21,7 +22,7 @@ use crate::spectrum::SpectrumOptions;
 use crate::steps::Stepwise;
 use crate::train::trainer::logits_of;
 use crate::train::{
-    default_gd_lr, metrics, LossKind, OptimizerKind, Run, StepRecord, TrainConfig, Trainer,
+    default_gd_lr, metrics, LossKind, OptimizerKind, Quality, Run, StepRecord, TrainConfig, Trainer,
 };
 use crate::CoreError;
 
@@ -119,10 +120,14 @@ pub struct LinearPoint {
     pub eval_logits: Vec<Vec<f64>>,
     /// `Σ ½‖f̄ − y‖²` on train.
     pub train_loss: f64,
-    /// Train accuracy.
-    pub train_acc: f64,
-    /// Eval accuracy (`None` without eval samples).
+    /// Train accuracy (`None` for regression).
+    pub train_acc: Option<f64>,
+    /// Eval accuracy (`None` without eval samples, or for regression).
     pub eval_acc: Option<f64>,
+    /// Train quality: accuracy and MCC, or Pearson and Spearman for regression.
+    pub train_quality: Quality,
+    /// Eval quality (`None` without eval samples).
+    pub eval_quality: Option<Quality>,
     /// `‖θ̄ − θ0‖`.
     pub param_distance: f64,
     /// `‖r0‖ / (2√λ)`.
@@ -142,26 +147,40 @@ pub struct SweepPoint {
     pub gap_train: f64,
     /// The same on eval.
     pub gap_eval: Option<f64>,
-    /// Mean `KL(softmax f_actual ‖ softmax f_lin)` on train.
-    pub kl_train: f64,
+    /// Mean `KL(softmax f_actual ‖ softmax f_lin)` on train (`None` for regression, where
+    /// there is no softmax).
+    pub kl_train: Option<f64>,
     /// The same on eval.
     pub kl_eval: Option<f64>,
-    /// Fraction of train samples where both predict the same class.
-    pub agreement_train: f64,
+    /// Fraction of train samples where both predict the same class (`None` for regression).
+    pub agreement_train: Option<f64>,
     /// The same on eval.
     pub agreement_eval: Option<f64>,
     /// Final train data loss of the actual model (`Σ ½‖f − y‖²`, or Σ CE with `--loss ce`).
     pub train_loss_actual: f64,
     /// Final train data loss `Σ ½‖f̄ − y‖²` of the linearized model.
     pub train_loss_linear: f64,
-    /// Train accuracy, actual.
-    pub train_acc_actual: f64,
-    /// Train accuracy, linearized.
-    pub train_acc_linear: f64,
+    /// Train accuracy, actual (`None` for regression).
+    pub train_acc_actual: Option<f64>,
+    /// Train accuracy, linearized (`None` for regression).
+    pub train_acc_linear: Option<f64>,
     /// Eval accuracy, actual.
     pub eval_acc_actual: Option<f64>,
     /// Eval accuracy, linearized.
     pub eval_acc_linear: Option<f64>,
+    /// Train quality of the actual model: accuracy and MCC, or Pearson and Spearman for
+    /// regression.
+    #[serde(default)]
+    pub train_quality_actual: Quality,
+    /// The same for the linearized model.
+    #[serde(default)]
+    pub train_quality_linear: Quality,
+    /// Eval quality of the actual model (`None` without eval samples).
+    #[serde(default)]
+    pub eval_quality_actual: Option<Quality>,
+    /// The same for the linearized model.
+    #[serde(default)]
+    pub eval_quality_linear: Option<Quality>,
     /// `‖θ_T − θ0‖`, actual.
     pub param_distance_actual: f64,
     /// `‖θ̄_T − θ0‖`, linearized.
@@ -211,8 +230,11 @@ pub struct SweepReport {
     pub n: usize,
     /// Number of eval samples.
     pub n_eval: usize,
-    /// Classes.
+    /// Classes (model outputs; 1 for regression).
     pub classes: usize,
+    /// The task (classification or regression).
+    #[serde(default)]
+    pub task: Task,
     /// The settings.
     pub config: SweepConfig,
     /// What the linear side is, and other notes.
@@ -232,20 +254,25 @@ pub fn linear_point(
     let kernel = ntk.total()?;
     let c = ntk.classes;
     let opts = SpectrumOptions::for_f32(kernel.dim());
-    let ridge = KernelRidge::fit(&kernel, &ntk.f0_train, &train.one_hot(c), lambda, &opts)?;
+    let targets = train.targets(c);
+    let ridge = KernelRidge::fit(&kernel, &ntk.f0_train, &targets.matrix(), lambda, &opts)?;
     let tr = ridge.train_predictions();
     let ev = if eval.is_empty() {
         Vec::new()
     } else {
         ridge.predict(&ntk.cross_total(), &ntk.f0_eval)?
     };
+    let train_quality = targets.quality(&tr);
+    let eval_quality = (!eval.is_empty()).then(|| eval.targets(c).quality(&ev));
     Ok(LinearPoint {
         lambda,
         train_logits: tr.chunks(c).map(<[f64]>::to_vec).collect(),
         eval_logits: ev.chunks(c).map(<[f64]>::to_vec).collect(),
-        train_loss: metrics::mse_loss(&tr, &train.labels, c),
-        train_acc: metrics::accuracy(&tr, &train.labels, c).unwrap_or(0.0),
-        eval_acc: metrics::accuracy(&ev, &eval.labels, c),
+        train_loss: targets.loss(LossKind::Mse, &tr),
+        train_acc: train_quality.accuracy,
+        eval_acc: eval_quality.as_ref().and_then(|q| q.accuracy),
+        train_quality,
+        eval_quality,
         param_distance: ridge.param_distance_sq().sqrt(),
         param_distance_bound: ridge.param_distance_bound(),
         condition_number: ridge.condition_number(),
@@ -341,6 +368,9 @@ impl Sweep {
         if ntk.n != train.len() || ntk.n_eval != eval.len() {
             return Err(CoreError::mismatch("NTK samples", train.len(), ntk.n));
         }
+        train
+            .targets(ntk.classes)
+            .check(train.len(), ntk.classes, config.loss)?;
         let train_head = ntk.train.names().iter().any(|n| n == "head");
         let spec = ntk
             .total()?
@@ -427,7 +457,7 @@ impl Sweep {
             self.trainer = Some(Trainer::batched(
                 &self.model,
                 &self.train.encoded,
-                &self.train.labels,
+                &self.train.targets(self.ntk.classes),
                 self.train_config(lambdas[0])?,
                 &runs,
             )?);
@@ -465,18 +495,14 @@ impl Sweep {
         let act_eval = logits_of(model, &self.eval.encoded, chunk).await?;
         let kernel = self.ntk.total()?;
         let opts = SpectrumOptions::for_f32(kernel.dim());
-        let ridge = KernelRidge::fit(
-            &kernel,
-            &self.ntk.f0_train,
-            &self.train.one_hot(c),
-            lambda,
-            &opts,
-        )?;
+        let targets = self.train.targets(c);
+        let eval_targets = self.eval.targets(c);
+        let y = targets.matrix();
+        let ridge = KernelRidge::fit(&kernel, &self.ntk.f0_train, &y, lambda, &opts)?;
         let lr = self.lr_for(lambda);
         let steps = self.config.steps as u64;
         let same_dynamics = self.config.linear_side_follows_steps();
         let has_eval = !self.eval.is_empty();
-        let y = self.train.one_hot(c);
         let lin = if same_dynamics && self.config.selective {
             let run = ridge.gated_trajectory(lr, steps)?;
             let beta = &run.dual;
@@ -511,13 +537,14 @@ impl Sweep {
                 gate_steps: None,
             }
         };
-        let labels = &self.train.labels;
-        let eval_labels = &self.eval.labels;
-        let train_loss_actual = match self.config.loss {
-            LossKind::Mse => metrics::mse_loss(&act_train, labels, c),
-            LossKind::Ce => metrics::ce_loss(&act_train, labels, c),
-        };
+        let train_loss_actual = targets.loss(self.config.loss, &act_train);
         let opt = |v: f64| has_eval.then_some(v);
+        let classes = targets.labels().is_some();
+        let train_quality_actual = targets.quality(&act_train);
+        let train_quality_linear = targets.quality(&lin.train);
+        let eval_quality_actual = has_eval.then(|| eval_targets.quality(&act_eval));
+        let eval_quality_linear = has_eval.then(|| eval_targets.quality(&lin.eval));
+        let acc = |q: &Option<Quality>| q.as_ref().and_then(|q| q.accuracy);
         // R(θ_t) for t = 0..T: the records' losses, then the final model's.
         let mut actual_data_losses: Vec<f64> = history.iter().map(|r| r.data_loss).collect();
         actual_data_losses.push(train_loss_actual);
@@ -526,16 +553,20 @@ impl Sweep {
             lr,
             gap_train: metrics::relative_l2(&act_train, &lin.train),
             gap_eval: opt(metrics::relative_l2(&act_eval, &lin.eval)),
-            kl_train: metrics::mean_kl(&act_train, &lin.train, c),
-            kl_eval: opt(metrics::mean_kl(&act_eval, &lin.eval, c)),
-            agreement_train: metrics::agreement(&act_train, &lin.train, c).unwrap_or(0.0),
-            agreement_eval: metrics::agreement(&act_eval, &lin.eval, c),
+            kl_train: classes.then(|| metrics::mean_kl(&act_train, &lin.train, c)),
+            kl_eval: opt(metrics::mean_kl(&act_eval, &lin.eval, c)).filter(|_| classes),
+            agreement_train: metrics::agreement(&act_train, &lin.train, c).filter(|_| classes),
+            agreement_eval: metrics::agreement(&act_eval, &lin.eval, c).filter(|_| classes),
             train_loss_actual,
-            train_loss_linear: metrics::mse_loss(&lin.train, labels, c),
-            train_acc_actual: metrics::accuracy(&act_train, labels, c).unwrap_or(0.0),
-            train_acc_linear: metrics::accuracy(&lin.train, labels, c).unwrap_or(0.0),
-            eval_acc_actual: metrics::accuracy(&act_eval, eval_labels, c),
-            eval_acc_linear: metrics::accuracy(&lin.eval, eval_labels, c),
+            train_loss_linear: targets.loss(LossKind::Mse, &lin.train),
+            train_acc_actual: train_quality_actual.accuracy,
+            train_acc_linear: train_quality_linear.accuracy,
+            eval_acc_actual: acc(&eval_quality_actual),
+            eval_acc_linear: acc(&eval_quality_linear),
+            train_quality_actual,
+            train_quality_linear,
+            eval_quality_actual,
+            eval_quality_linear,
             param_distance_actual: param_distance,
             param_distance_linear: lin.distance,
             param_distance_bound: ridge.param_distance_bound(),
@@ -642,6 +673,7 @@ impl Stepwise for Sweep {
             n: self.train.len(),
             n_eval: self.eval.len(),
             classes: self.ntk.classes,
+            task: self.train.targets(self.ntk.classes).task(),
             results: self.results,
             config: self.config,
             notes,

@@ -49,6 +49,24 @@ pub fn label_alignment(kernel: &Kernel, labels: &[usize]) -> Result<Alignment, C
     alignment_with(kernel.matrix(), &target)
 }
 
+/// Alignment of `kernel` with targets `Y` (`n × C` sample-major: one-hot rows, or one score
+/// per sample): `T = vec(Y) vec(Y)ᵀ` in the full layout, `T = YYᵀ` in the trace layout. With
+/// one-hot rows this is [`label_alignment`].
+pub fn target_alignment(kernel: &Kernel, y: &[f64]) -> Result<Alignment, CoreError> {
+    let (n, c) = (kernel.samples(), kernel.classes());
+    if y.len() != n * c {
+        return Err(CoreError::mismatch("targets", n * c, y.len()));
+    }
+    check_finite_slice("targets", y)?;
+    let target = match kernel.layout() {
+        Layout::Full => Mat::from_fn(n * c, n * c, |r, s| y[r] * y[s]),
+        Layout::Trace => Mat::from_fn(n, n, |i, j| {
+            (0..c).map(|a| y[i * c + a] * y[j * c + a]).sum::<f64>()
+        }),
+    };
+    alignment_with(kernel.matrix(), &target)
+}
+
 /// Alignment of `kernel` with `T = yyᵀ` for a real target vector `y` in the kernel's index
 /// (length `dim`), e.g. a residual `r0 = Y − f0(X)`.
 pub fn vector_alignment(kernel: &Kernel, y: &[f64]) -> Result<Alignment, CoreError> {

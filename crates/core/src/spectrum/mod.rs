@@ -19,7 +19,9 @@ mod weyl;
 #[cfg(test)]
 mod tests;
 
-pub use alignment::{label_alignment, one_hot_target, vector_alignment, Alignment};
+pub use alignment::{
+    label_alignment, one_hot_target, target_alignment, vector_alignment, Alignment,
+};
 pub use blocks::BlockSet;
 pub use decompose::ClampReport;
 pub use kernel::{Kernel, Layout};

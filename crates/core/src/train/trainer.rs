@@ -6,8 +6,8 @@ use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
 use super::config::{LossKind, OptimizerKind, TrainConfig};
-use super::metrics;
 use super::params::Params;
+use super::targets::Targets;
 use crate::model::{Model, TokenBatch};
 use crate::readback::read_f32;
 use crate::steps::{self, Stepwise};
@@ -31,8 +31,8 @@ pub struct StepRecord {
     pub loss: f64,
     /// `‖θ_t − θ0‖`.
     pub param_distance: f64,
-    /// Train accuracy at `θ_t`.
-    pub accuracy: f64,
+    /// Train accuracy at `θ_t` (`None` for regression).
+    pub accuracy: Option<f64>,
     /// `⟨∇Σℓ(θ_t), θ_t − θ0⟩`, the quantity the selective gate looks at.
     pub grad_dot_displacement: f64,
     /// Whether the proximal gradient was applied in this step's update (always true unless
@@ -88,7 +88,7 @@ pub struct Trainer {
     chunks: Vec<(TokenBatch, Tensor<2>)>,
     /// `order[k]` = the caller's index of the `k`-th sample in chunk order (sorted by length).
     order: Vec<usize>,
-    labels: Vec<usize>,
+    targets: Targets,
     classes: usize,
     step: usize,
     history: Vec<Vec<StepRecord>>,
@@ -123,18 +123,18 @@ pub async fn logits_of(
 
 impl Trainer {
     /// Prepares fine-tuning of `model`'s LoRA (and head, if configured) on `samples` with
-    /// class indices `labels`; `θ0` is the model's current value.
+    /// `targets`; `θ0` is the model's current value.
     pub fn new(
         model: &Model,
         samples: &[Encoded],
-        labels: &[usize],
+        targets: &Targets,
         config: TrainConfig,
     ) -> Result<Trainer, CoreError> {
         let run = Run {
             lambda: config.lambda,
             lr: config.lr,
         };
-        Trainer::batched(model, samples, labels, config, &[run])
+        Trainer::batched(model, samples, targets, config, &[run])
     }
 
     /// Prepares the `runs` side by side (`config.lambda` and `config.lr` are ignored; each run
@@ -142,7 +142,7 @@ impl Trainer {
     pub fn batched(
         model: &Model,
         samples: &[Encoded],
-        labels: &[usize],
+        targets: &Targets,
         config: TrainConfig,
         runs: &[Run],
     ) -> Result<Trainer, CoreError> {
@@ -175,15 +175,7 @@ impl Trainer {
                 "training needs at least one sample",
             ));
         }
-        if labels.len() != samples.len() {
-            return Err(CoreError::mismatch("labels", samples.len(), labels.len()));
-        }
-        if let Some(&bad) = labels.iter().find(|&&l| l >= classes) {
-            return Err(CoreError::invalid(
-                "labels",
-                format!("label {bad} is out of range for {classes} classes"),
-            ));
-        }
+        targets.check(samples.len(), classes, config.loss)?;
         let mut model = model.clone();
         if replicas > 1 {
             for site in model.lora_sites() {
@@ -198,17 +190,19 @@ impl Trainer {
         // chunk holds its samples once per run (run-major), all through one pass.
         let order = length_order(samples);
         let sorted: Vec<Encoded> = order.iter().map(|&i| samples[i].clone()).collect();
-        let sorted_labels: Vec<usize> = order.iter().map(|&i| labels[i]).collect();
+        let sorted_y: Vec<f32> = targets
+            .reordered(&order)
+            .matrix()
+            .into_iter()
+            .map(|v| v as f32)
+            .collect();
         let mut chunks = Vec::new();
         for (part, ys) in sorted
             .chunks(config.chunk_size)
-            .zip(sorted_labels.chunks(config.chunk_size))
+            .zip(sorted_y.chunks(config.chunk_size * classes))
         {
-            let mut y = vec![0f32; part.len() * classes];
-            for (i, &l) in ys.iter().enumerate() {
-                y[i * classes + l] = 1.0;
-            }
-            let y = Tensor::<2>::from_data(TensorData::new(y, [part.len(), classes]), &device);
+            let y = TensorData::new(ys.to_vec(), [part.len(), classes]);
+            let y = Tensor::<2>::from_data(y, &device);
             let all: Vec<Encoded> = (0..replicas).flat_map(|_| part.iter().cloned()).collect();
             chunks.push((batch_of(&model, &all)?, Tensor::cat(vec![y; replicas], 0)));
         }
@@ -236,7 +230,7 @@ impl Trainer {
             run_scalars,
             chunks,
             order,
-            labels: labels.to_vec(),
+            targets: targets.clone(),
             classes,
             step: 0,
             history: vec![Vec::new(); replicas],
@@ -404,10 +398,7 @@ impl Trainer {
         let (grad, logits) = self.data_gradient().await?;
         let data_loss: Vec<f64> = logits
             .iter()
-            .map(|l| match self.config.loss {
-                LossKind::Mse => metrics::mse_loss(l, &self.labels, self.classes),
-                LossKind::Ce => metrics::ce_loss(l, &self.labels, self.classes),
-            })
+            .map(|l| self.targets.loss(self.config.loss, l))
             .collect();
         if let Some(k) = data_loss.iter().position(|l| !l.is_finite()) {
             return Err(CoreError::NonFinite(format!(
@@ -481,7 +472,7 @@ impl Trainer {
                 proximal_loss,
                 loss: data_loss[k] + proximal_loss,
                 param_distance: dist_sq[k].sqrt(),
-                accuracy: metrics::accuracy(&logits[k], &self.labels, self.classes).unwrap_or(0.0),
+                accuracy: self.targets.quality(&logits[k]).accuracy,
                 grad_dot_displacement: inner[k],
                 proximal_on: proximal_on[k],
             };

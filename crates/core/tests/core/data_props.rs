@@ -145,6 +145,7 @@ proptest! {
             text_pairs: None,
             labels: labels.clone(),
             label_names: (0..4).map(|c| c.to_string()).collect(),
+            scores: None,
             source: None,
         };
         if let Ok(split) = d.split_indices(fraction, seed) {

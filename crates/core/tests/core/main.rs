@@ -11,6 +11,7 @@ mod data_bad_inputs;
 mod data_props;
 mod fp16_weights;
 mod lora_jacobian;
+mod metrics_fixture;
 mod model_fixtures;
 mod ntk_fixtures;
 mod select_fixture;

@@ -42,11 +42,13 @@ fn setup() -> (Model, Samples, Samples) {
         rows: vec![0, 1, 2, 3],
         encoded: (0..4).map(enc).collect(),
         labels: vec![0, 1, 1, 0],
+        scores: None,
     };
     let eval = Samples {
         rows: vec![4],
         encoded: vec![enc(4)],
         labels: vec![1],
+        scores: None,
     };
     (model, train, eval)
 }

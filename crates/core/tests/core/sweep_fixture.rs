@@ -9,12 +9,14 @@
 
 use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
+use ntk_lens_core::data::Task;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::experiment::{linear_point, Samples, Sweep, SweepConfig};
 use ntk_lens_core::linear::KernelRidge;
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
-use ntk_lens_core::model::Model;
+use ntk_lens_core::model::{HeadKind, Model};
 use ntk_lens_core::ntk::{KernelKind, NtkBlocks, NtkBuilder, NtkOptions};
+use ntk_lens_core::options::LossKind;
 use ntk_lens_core::spectrum::SpectrumOptions;
 use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
@@ -35,6 +37,7 @@ fn samples(range: std::ops::Range<usize>, labels: &[usize]) -> Samples {
         rows: range.collect(),
         encoded,
         labels: labels.to_vec(),
+        scores: None,
     }
 }
 
@@ -241,8 +244,14 @@ fn selective_sweep_gates_the_linear_side_too() {
     let kernel = ntk.total().unwrap();
     let opts = SpectrumOptions::for_f32(kernel.dim());
     for p in &report.results {
-        let ridge =
-            KernelRidge::fit(&kernel, &ntk.f0_train, &train.one_hot(3), p.lambda, &opts).unwrap();
+        let ridge = KernelRidge::fit(
+            &kernel,
+            &ntk.f0_train,
+            &train.targets(3).matrix(),
+            p.lambda,
+            &opts,
+        )
+        .unwrap();
         let gated = ridge.gated_trajectory(p.lr, steps as u64).unwrap();
         assert_eq!(p.gate_steps_linear, Some(gated.gate_steps()));
         assert!(p.gate_steps_actual <= steps);
@@ -286,4 +295,74 @@ fn selective_sweep_gates_the_linear_side_too() {
             (steps, Some(steps))
         );
     }
+}
+
+/// A regression task on the tiny BERT: a new one-output head fitted to four scores. The NTK
+/// has one output per sample, the sweep trains with the squared loss on the scores, and the
+/// report scores both models by Pearson/Spearman (accuracy, agreement and KL do not apply).
+#[test]
+fn regression_sweep_fits_scores_with_one_output() {
+    let (mut model, mut train, mut eval, _) = qv_model_with_ntk();
+    model.set_new_head(HeadKind::Bert, 1, 11).unwrap();
+    train.scores = Some(vec![0.2, 4.6, 2.4, 3.8]);
+    eval.scores = Some(vec![1.0]);
+    let ntk = block_on(
+        NtkBuilder::new(&model, &train.encoded, &eval.encoded, NtkOptions::default())
+            .unwrap()
+            .run(),
+    )
+    .unwrap();
+    assert_eq!((ntk.classes, ntk.total().unwrap().dim()), (1, 4));
+    let config = SweepConfig {
+        lambdas: vec![0.01, 100.0],
+        steps: 40,
+        ..SweepConfig::default()
+    };
+    let ce = SweepConfig {
+        loss: LossKind::Ce,
+        ..config.clone()
+    };
+    let refused = Sweep::new(&model, train.clone(), eval.clone(), ntk.clone(), ce);
+    assert!(refused.err().unwrap().to_string().contains("squared loss"));
+    let report = block_on(
+        Sweep::new(&model, train.clone(), eval.clone(), ntk.clone(), config)
+            .unwrap()
+            .run(),
+    )
+    .unwrap()
+    .report;
+    assert_eq!((report.task, report.classes), (Task::Regression, 1));
+    let y = [0.2, 4.6, 2.4, 3.8];
+    let r0: f64 = 0.5
+        * ntk
+            .f0_train
+            .iter()
+            .zip(y)
+            .map(|(f, y)| (f - y).powi(2))
+            .sum::<f64>();
+    for p in &report.results {
+        assert_eq!(
+            (p.train_acc_actual, p.agreement_train, p.kl_train),
+            (None, None, None)
+        );
+        assert!(p.train_quality_actual.mcc.is_none());
+        assert!(p.eval_quality_actual.as_ref().unwrap().pearson.is_none()); // 1 eval sample
+                                                                            // Step 0 is θ0 on both sides: the loss is ½‖f0 − y‖² of the scores.
+        assert!((p.loss_curve_linear[0] - r0).abs() <= 1e-6 * r0, "{p:?}");
+        assert!((p.loss_curve_actual[0] - r0).abs() <= 1e-4 * r0, "{p:?}");
+    }
+    // At small λ both models move towards the scores: the linearized model's loss falls
+    // monotonically (GD on a convex quadratic with a stable step) to under half its start, the
+    // actual model's falls too; at large λ both stay near θ0, where they agree to first order.
+    let (small, large) = (&report.results[0], &report.results[1]);
+    assert!(small.loss_increases_linear.is_empty(), "{small:?}");
+    assert!(small.train_loss_linear < 0.5 * r0, "{small:?}");
+    assert!(small.train_loss_actual < 0.95 * r0, "{small:?}");
+    assert!(small.train_quality_actual.pearson.is_some());
+    assert!(small.train_quality_linear.spearman.is_some());
+    assert!(large.gap_train < 0.1 * small.gap_train, "{report:?}");
+    // The linearized side is the same ridge the page's slider fits.
+    let lin = linear_point(&ntk, &train, &eval, 100.0).unwrap();
+    assert_eq!(lin.train_acc, None);
+    assert!(lin.train_quality.pearson.is_some());
 }

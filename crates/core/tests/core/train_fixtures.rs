@@ -15,7 +15,7 @@ use ntk_lens_core::model::Model;
 use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
 use ntk_lens_core::train::trainer::logits_of;
-use ntk_lens_core::train::{metrics, LossKind, OptimizerKind, TrainConfig, Trainer};
+use ntk_lens_core::train::{metrics, LossKind, OptimizerKind, Targets, TrainConfig, Trainer};
 
 const N: usize = 5;
 
@@ -42,6 +42,14 @@ fn setup() -> (Model, Vec<Encoded>, Vec<usize>, Expected) {
     (m, samples, labels, exp)
 }
 
+/// The fixture's labels as targets over its 3 classes.
+fn classes(labels: &[usize]) -> Targets {
+    Targets::Classes {
+        labels: labels.to_vec(),
+        classes: 3,
+    }
+}
+
 fn gd(lambda: f64, lr: f64, steps: usize, selective: bool) -> TrainConfig {
     TrainConfig {
         lambda,
@@ -59,7 +67,13 @@ fn gd(lambda: f64, lr: f64, steps: usize, selective: bool) -> TrainConfig {
 fn five_proximal_gd_steps_match_pytorch() {
     let (m, samples, labels, exp) = setup();
     let n = N as f64;
-    let mut tr = Trainer::new(&m, &samples, &labels, gd(0.1 * n, 0.05 / n, 5, false)).unwrap();
+    let mut tr = Trainer::new(
+        &m,
+        &samples,
+        &classes(&labels),
+        gd(0.1 * n, 0.05 / n, 5, false),
+    )
+    .unwrap();
     let want_loss = exp.f32("loss");
     for (t, want) in want_loss.iter().take(5).enumerate() {
         let rec = block_on(tr.step()).unwrap();
@@ -98,7 +112,7 @@ fn proximal_gradient_matches_finite_differences() {
     let (m, samples, labels, _) = setup();
     let lambda = 3.0;
     let lr = 0.01;
-    let mut tr = Trainer::new(&m, &samples, &labels, gd(lambda, lr, 2, false)).unwrap();
+    let mut tr = Trainer::new(&m, &samples, &classes(&labels), gd(lambda, lr, 2, false)).unwrap();
     block_on(tr.step()).unwrap();
     let theta1 = block_on(tr.parameters()).unwrap();
     let at1 = tr.model().unwrap();
@@ -115,7 +129,7 @@ fn proximal_gradient_matches_finite_differences() {
                 .collect()
         })
         .collect();
-    let theta0 = Trainer::new(&m, &samples, &labels, gd(lambda, lr, 1, false))
+    let theta0 = Trainer::new(&m, &samples, &classes(&labels), gd(lambda, lr, 1, false))
         .map(|t| block_on(t.parameters()).unwrap())
         .unwrap();
     // Direction: θ1 − θ0 (non-zero only through the first step), normalised.
@@ -175,7 +189,13 @@ fn proximal_gradient_matches_finite_differences() {
 fn selective_gate_switches_as_specified() {
     let (m, samples, labels, _) = setup();
     let run = |lambda: f64, selective: bool| {
-        let mut tr = Trainer::new(&m, &samples, &labels, gd(lambda, 0.01, 6, selective)).unwrap();
+        let mut tr = Trainer::new(
+            &m,
+            &samples,
+            &classes(&labels),
+            gd(lambda, 0.01, 6, selective),
+        )
+        .unwrap();
         for _ in 0..6 {
             block_on(tr.step()).unwrap();
         }
@@ -218,7 +238,7 @@ fn adam_and_cross_entropy_reduce_the_loss() {
         steps: 20,
         ..gd(0.0, 1.0, 1, false)
     };
-    let mut tr = Trainer::new(&m, &samples, &labels, cfg).unwrap();
+    let mut tr = Trainer::new(&m, &samples, &classes(&labels), cfg).unwrap();
     let first = block_on(tr.step()).unwrap().data_loss;
     let mut last = first;
     while !tr.is_done() {
@@ -236,8 +256,11 @@ fn bad_settings_are_errors() {
         gd(0.1, f64::NAN, 1, false),
         gd(0.1, 0.1, 0, false),
     ] {
-        assert!(Trainer::new(&m, &samples, &labels, cfg).is_err(), "{cfg:?}");
+        assert!(
+            Trainer::new(&m, &samples, &classes(&labels), cfg).is_err(),
+            "{cfg:?}"
+        );
     }
-    assert!(Trainer::new(&m, &samples, &labels[..2], gd(0.1, 0.1, 1, false)).is_err());
-    assert!(Trainer::new(&m, &samples, &[9; N], gd(0.1, 0.1, 1, false)).is_err());
+    assert!(Trainer::new(&m, &samples, &classes(&labels[..2]), gd(0.1, 0.1, 1, false)).is_err());
+    assert!(Trainer::new(&m, &samples, &classes(&[9; N]), gd(0.1, 0.1, 1, false)).is_err());
 }
