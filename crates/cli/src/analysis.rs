@@ -24,9 +24,10 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "rank")]
     pub adapter: Option<PathBuf>,
     /// Labelled data: JSONL/JSON (fields `text`, `label`; `text_pair` for pairs) or CSV/TSV
-    /// with a header (columns guessed unless --text-col/--label-col are given).
-    #[arg(long, value_name = "FILE")]
-    pub data: PathBuf,
+    /// with a header (columns guessed unless --text-col/--label-col are given). `select` takes
+    /// several (repeat the flag) and pools their studies.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub data: Vec<PathBuf>,
     /// The text column (default: guessed, e.g. `text`, `sentence`).
     #[arg(long, value_name = "NAME", requires = "label_col")]
     pub text_col: Option<String>,
@@ -70,9 +71,10 @@ pub struct AnalysisArgs {
 /// Eval data and outputs of `sweep` and `select`.
 #[derive(Debug, Args)]
 pub struct EvalOutputArgs {
-    /// Eval data (same format and classes as --data).
+    /// Eval data (same format and classes as --data). `select` with several --data takes one
+    /// --eval per --data, in the same order.
     #[arg(long, value_name = "FILE")]
-    pub eval: Option<PathBuf>,
+    pub eval: Vec<PathBuf>,
     /// Use the first N rows of --eval.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub eval_n: usize,
@@ -82,6 +84,19 @@ pub struct EvalOutputArgs {
     /// Write SVG charts into this directory.
     #[arg(long, value_name = "DIR")]
     pub plots: Option<PathBuf>,
+}
+
+impl EvalOutputArgs {
+    /// The eval file of the `k`-th of `data_files` data files: none, or one per data file.
+    pub fn eval_for(&self, k: usize, data_files: usize) -> Result<Option<&PathBuf>, Failure> {
+        match self.eval.len() {
+            0 => Ok(None),
+            n if n == data_files => Ok(self.eval.get(k)),
+            n => Err(Failure::Input(format!(
+                "--eval: give one eval file per --data file ({data_files}), not {n}"
+            ))),
+        }
+    }
 }
 
 /// The default LoRA when neither --adapter nor --rank is given: r = 8, alpha = 8 (scale 1, the
@@ -119,9 +134,30 @@ impl AnalysisArgs {
         })
     }
 
-    /// Loads everything and prepares the experiment; `eval` rows come from `eval_file` (its first
-    /// `eval_n` rows) when given. Every problem with the inputs is an input failure (exit 2).
+    /// The one data file (`--data` given once; only `select` pools several).
+    pub fn single_data(&self) -> Result<&PathBuf, Failure> {
+        match self.data.as_slice() {
+            [one] => Ok(one),
+            _ => Err(Failure::Input(
+                "--data: give one file (only `select` pools several datasets)".into(),
+            )),
+        }
+    }
+
+    /// [`AnalysisArgs::prepare_data`] on the one `--data` file.
     pub fn prepare(&self, eval_file: Option<&PathBuf>, eval_n: usize) -> Result<Prepared, Failure> {
+        self.prepare_data(self.single_data()?, eval_file, eval_n)
+    }
+
+    /// Loads everything and prepares the experiment on `data`; `eval` rows come from
+    /// `eval_file` (its first `eval_n` rows) when given. Every problem with the inputs is an
+    /// input failure (exit 2).
+    pub fn prepare_data(
+        &self,
+        data_file: &std::path::Path,
+        eval_file: Option<&PathBuf>,
+        eval_n: usize,
+    ) -> Result<Prepared, Failure> {
         let dir = &self.model.model;
         let (device, backend) = crate::backend::device(self.backend)?;
         let mut model = load::model(dir, &device)?;
@@ -137,7 +173,7 @@ impl AnalysisArgs {
         };
         let tokenizer = load::tokenizer(dir, &model, self.tokens.max_len)?;
         let columns = self.columns();
-        let data = dataset(&self.data, columns.as_ref(), self.task)?;
+        let data = dataset(data_file, columns.as_ref(), self.task)?;
         let choice = SampleChoice::new(self.sample, self.n, self.sample_seed, &self.rows);
         let mut prepared = prepare(
             model,
@@ -148,7 +184,7 @@ impl AnalysisArgs {
             lora.as_ref(),
             self.seed,
         )
-        .map_err(|e| Failure::input(self.data.display(), e))?;
+        .map_err(|e| Failure::input(data_file.display(), e))?;
         if let Some(path) = eval_file {
             let eval = dataset(path, columns.as_ref(), Some(data.task()))?;
             if eval.label_names != data.label_names {

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use ntk_lens_core::experiment::{StudyReport, SweepReport};
-use ntk_lens_plots::reports::{study_charts, sweep_charts};
+use ntk_lens_core::experiment::{PooledReport, StudyReport, SweepReport};
+use ntk_lens_plots::reports::{pooled_charts, study_charts, sweep_charts};
 use ntk_lens_plots::{svg_string, Chart, Theme};
 
 use crate::error::Failure;
@@ -33,4 +33,9 @@ pub fn sweep(report: &SweepReport, dir: &Path) -> Result<(), Failure> {
 /// Charts of a selection study: κ at init vs loss and vs accuracy.
 pub fn select(report: &StudyReport, dir: &Path) -> Result<(), Failure> {
     write_all(&study_charts(report), dir)
+}
+
+/// The pooled scatter of several studies (`select` with several `--data`).
+pub fn pooled(report: &PooledReport, dir: &Path) -> Result<(), Failure> {
+    write_all(&pooled_charts(report), dir)
 }

@@ -2,7 +2,9 @@
 //! writes them as SVG files, the page draws them on canvases.
 
 use ntk_lens_core::data::Task;
-use ntk_lens_core::experiment::{NtkReport, RadiusPoint, StudyReport, SweepReport};
+use ntk_lens_core::experiment::{
+    Candidate, NtkReport, PooledReport, RadiusPoint, StudyReport, SweepReport,
+};
 use ntk_lens_core::options::{OptimizerKind, StepRule};
 use ntk_lens_core::spectrum::{Layout, SpectrumKind, WeylReport};
 use ntk_lens_core::train::Quality;
@@ -275,6 +277,37 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
             }),
         ),
     ]
+}
+
+/// The charts of pooled studies: every study's candidates in one scatter (labelled
+/// `dataset: candidate`), with the pooled correlations.
+pub fn pooled_charts(report: &PooledReport) -> Vec<(&'static str, Chart)> {
+    let Some(first) = report.studies.first() else {
+        return Vec::new();
+    };
+    let candidates = report
+        .studies
+        .iter()
+        .flat_map(|s| {
+            s.report.candidates.iter().map(|c| {
+                let name = if c.label == "single" {
+                    c.blocks.join("+").replace("block.", "")
+                } else {
+                    c.label.clone()
+                };
+                Candidate {
+                    label: format!("{}: {name}", s.dataset),
+                    ..c.clone()
+                }
+            })
+        })
+        .collect();
+    study_charts(&StudyReport {
+        candidates,
+        kappa_vs_loss: report.kappa_vs_loss.clone(),
+        kappa_vs_accuracy: report.kappa_vs_accuracy.clone(),
+        ..first.report.clone()
+    })
 }
 
 /// Eigenvalues of `K_S`, `K_S + K_l` and Weyl's bounds when block `l` is added.

@@ -3,7 +3,8 @@
 
 use clap::Args;
 use ntk_lens_core::block_on;
-use ntk_lens_core::experiment::{Study, StudyConfig, StudyReport};
+use ntk_lens_core::data::dataset_name;
+use ntk_lens_core::experiment::{pool, PooledStudy, Study, StudyConfig, StudyReport};
 use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder, NtkOptions};
 use ntk_lens_core::options::{StepRule, Strategy};
 use ntk_lens_core::spectrum::{weyl, SpectrumOptions};
@@ -45,11 +46,45 @@ pub struct SelectArgs {
     pub io: EvalOutputArgs,
 }
 
-/// Runs the study and writes the report.
+/// Runs the study on each `--data` file and writes the report: the study itself for one file,
+/// the studies and their pooled correlations ([`PooledReport`]) for several.
 pub fn run(args: SelectArgs) -> Result<(), Failure> {
-    let prepared = args
-        .analysis
-        .prepare(args.io.eval.as_ref(), args.io.eval_n)?;
+    if let [data] = args.analysis.data.as_slice() {
+        let report = study_on(&args, data, args.io.eval_for(0, 1)?)?;
+        if let Some(dir) = &args.io.plots {
+            crate::plots::select(&report, dir)?;
+        }
+        write_json(&report, args.io.out.as_deref())?;
+        crate::analysis::print_notes(&report.notes);
+        return Ok(());
+    }
+    let mut studies = Vec::new();
+    let files = args.analysis.data.len();
+    args.io.eval_for(0, files)?;
+    for (k, data) in args.analysis.data.iter().enumerate() {
+        eprintln!("study on {}", data.display());
+        let report = study_on(&args, data, args.io.eval_for(k, files)?)?;
+        studies.push(PooledStudy {
+            dataset: dataset_name(&data.display().to_string()),
+            report,
+        });
+    }
+    let pooled = pool(studies).map_err(|e| Failure::input("--data", e))?;
+    if let Some(dir) = &args.io.plots {
+        crate::plots::pooled(&pooled, dir)?;
+    }
+    write_json(&pooled, args.io.out.as_deref())?;
+    crate::analysis::print_notes(&pooled.notes);
+    Ok(())
+}
+
+/// The study on one data file (the Weyl bounds of its greedy steps on stderr).
+fn study_on(
+    args: &SelectArgs,
+    data: &std::path::Path,
+    eval: Option<&std::path::PathBuf>,
+) -> Result<StudyReport, Failure> {
+    let prepared = args.analysis.prepare_data(data, eval, args.io.eval_n)?;
     let ntk = block_on(
         NtkBuilder::new(
             &prepared.model,
@@ -107,12 +142,7 @@ pub fn run(args: SelectArgs) -> Result<(), Failure> {
         }
     })?;
     print_weyl_steps(&report, &ntk)?;
-    if let Some(dir) = &args.io.plots {
-        crate::plots::select(&report, dir)?;
-    }
-    write_json(&report, args.io.out.as_deref())?;
-    crate::analysis::print_notes(&report.notes);
-    Ok(())
+    Ok(report)
 }
 
 /// For each greedy step after the first, the Weyl bounds of adding its block to the blocks

@@ -78,7 +78,7 @@ fn ntk_params(train_head: bool) -> ParamSet {
 pub fn run(args: SweepArgs) -> Result<(), Failure> {
     let prepared = args
         .analysis
-        .prepare(args.io.eval.as_ref(), args.io.eval_n)?;
+        .prepare(args.io.eval_for(0, 1)?, args.io.eval_n)?;
     let notes = prepared.notes.clone();
     let options = NtkOptions {
         params: ntk_params(args.train_head),

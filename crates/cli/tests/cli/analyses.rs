@@ -263,3 +263,73 @@ fn regression_scores_give_one_output() {
         &["labelled.jsonl", "line 1", "finite number"],
     );
 }
+
+/// `select` with two datasets pools their studies: one correlation over both studies'
+/// candidates (recomputed here from the candidates), and one --eval per --data or none.
+#[test]
+fn select_pools_studies_over_several_datasets() {
+    let dir = scratch("pool");
+    let a = dir.join("three.jsonl");
+    std::fs::rename(labelled_jsonl(&dir, &["x", "y", "z", "x", "y"]), &a).unwrap();
+    let b = dir.join("two.jsonl");
+    std::fs::rename(labelled_jsonl(&dir, &["p", "q", "r", "r", "q"]), &b).unwrap();
+    let model = fixtures().join("models/bert_cls");
+    let (m, a, b) = (
+        model.to_str().unwrap(),
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    );
+    let args = [
+        "select",
+        "--model",
+        m,
+        "--data",
+        a,
+        "--data",
+        b,
+        "--n",
+        "5",
+        "--rank",
+        "2",
+        "--budget",
+        "2",
+        "--kappa-lambda",
+        "1e-3",
+        "--train",
+        "--steps",
+        "2",
+    ];
+    let json = run_json(&args);
+    let studies = json["studies"].as_array().unwrap();
+    assert_eq!(studies.len(), 2);
+    assert_eq!(studies[0]["dataset"], "three");
+    assert_eq!(studies[1]["dataset"], "two");
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for s in studies {
+        for c in s["report"]["candidates"].as_array().unwrap() {
+            x.push(c["kappa"].as_f64().unwrap().log10());
+            y.push(c["train_loss"].as_f64().unwrap());
+        }
+    }
+    assert_eq!(
+        json["kappa_vs_loss"]["n"].as_u64().unwrap() as usize,
+        x.len()
+    );
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (mx, my) = (mean(&x), mean(&y));
+    let sxy: f64 = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    let pearson = json["kappa_vs_loss"]["pearson"].as_f64().unwrap();
+    assert!(
+        (pearson - sxy / (sxx * syy).sqrt()).abs() < 1e-9,
+        "{pearson}"
+    );
+    let mut with_eval = args.to_vec();
+    with_eval.extend(["--eval", a]);
+    expect_input_error(&with_eval, &["--eval", "one eval file per --data"]);
+    expect_input_error(
+        &["ntk", "--model", m, "--data", a, "--data", b],
+        &["--data", "only `select`"],
+    );
+}

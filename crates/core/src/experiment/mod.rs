@@ -4,6 +4,7 @@
 
 pub mod correlation;
 pub mod ntk_report;
+pub mod pooled;
 pub mod prepare;
 pub mod radius;
 pub mod study;
@@ -11,9 +12,12 @@ pub mod sweep;
 
 pub use correlation::Correlation;
 pub use ntk_report::{BlockSummary, NtkReport};
+pub use pooled::{pool, PooledReport, PooledStudy};
 pub use prepare::{default_head_kind, prepare, LoraSetup, Prepared, SampleChoice, Samples};
 pub use radius::{RadiusConfig, RadiusPoint, RadiusProbe};
-pub use study::{Candidate, StepRule, Strategy, Study, StudyConfig, StudyReport};
+pub use study::{
+    kappa_correlations, Candidate, StepRule, Strategy, Study, StudyConfig, StudyReport,
+};
 pub use sweep::{
     linear_point, FinishedSweep, LinearPoint, Sweep, SweepConfig, SweepPoint, SweepReport,
 };

@@ -148,6 +148,20 @@ pub struct StudyReport {
     pub steps: String,
 }
 
+/// log10 κ against the final train loss and against the eval headline measure (accuracy, or
+/// Pearson's r for regression), over the candidates that have both.
+pub fn kappa_correlations<'a>(
+    candidates: impl Iterator<Item = &'a Candidate>,
+) -> (Correlation, Correlation) {
+    let (mut log_kappa, mut loss, mut eval) = (Vec::new(), Vec::new(), Vec::new());
+    for c in candidates {
+        log_kappa.push(c.kappa.map(f64::log10));
+        loss.push(c.train_loss);
+        eval.push(c.eval_quality.as_ref().and_then(Quality::headline));
+    }
+    (correlate(&log_kappa, &loss), correlate(&log_kappa, &eval))
+}
+
 /// The selection study, one training step per [`Study::step`].
 pub struct Study {
     model: Model,
@@ -413,19 +427,7 @@ impl Study {
 
     /// The report with the correlations over the trained candidates.
     fn report(self) -> StudyReport {
-        let log_kappa: Vec<Option<f64>> = self
-            .candidates
-            .iter()
-            .map(|c| c.kappa.map(f64::log10))
-            .collect();
-        let loss: Vec<Option<f64>> = self.candidates.iter().map(|c| c.train_loss).collect();
-        let acc: Vec<Option<f64>> = self
-            .candidates
-            .iter()
-            .map(|c| c.eval_quality.as_ref().and_then(Quality::headline))
-            .collect();
-        let kappa_vs_loss = correlate(&log_kappa, &loss);
-        let kappa_vs_accuracy = correlate(&log_kappa, &acc);
+        let (kappa_vs_loss, kappa_vs_accuracy) = kappa_correlations(self.candidates.iter());
         let mut notes = Vec::new();
         let bounded = self
             .candidates
