@@ -74,6 +74,7 @@ pub fn study_job(setup: &Setup, budget: usize) -> StudyJob {
                 selective: setup.selective,
                 train_head: false,
                 chunk_size: CHUNK,
+                ..TrainConfig::default()
             },
             step_rule: if lr.is_some() {
                 StepRule::Shared
@@ -81,6 +82,7 @@ pub fn study_job(setup: &Setup, budget: usize) -> StudyJob {
                 StepRule::PerSubset
             },
             lr,
+            recipe: setup.recipe,
         },
         user: if setup.blocks.is_empty() {
             vec![]

@@ -9,7 +9,7 @@ use ntk_lens_core::data::Task;
 use ntk_lens_core::experiment::SampleChoice;
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
 use ntk_lens_core::options::{
-    BackendChoice, KernelKind, Layout, LossKind, OptimizerKind, ParamSet, SampleMethod,
+    BackendChoice, KernelKind, Layout, LossKind, OptimizerKind, ParamSet, Recipe, SampleMethod,
     UnknownValue, MAX_SAMPLES,
 };
 use ntk_lens_core::tokenize::{DEFAULT_MAX_LEN, MAX_LEN_LIMIT};
@@ -118,6 +118,9 @@ pub struct Setup {
     pub selective: bool,
     /// Step size; 0 = the default (GD: 0.05/(μ_max + λ) from the NTK, Adam: 1e-3).
     pub learning_rate: f64,
+    /// How the layer study trains each candidate: the theory's full batch or the paper's
+    /// recipe.
+    pub recipe: Recipe,
     /// Chosen kernel blocks, e.g. `block.1.value`.
     pub blocks: Vec<String>,
     /// Where the worker computes: auto (a hardware GPU that agrees with the CPU), WebGPU or
@@ -167,6 +170,7 @@ impl Default for Setup {
             loss: LossKind::Mse,
             selective: false,
             learning_rate: 0.0,
+            recipe: Recipe::Theory,
             blocks: Vec::new(),
             backend: BackendChoice::Auto,
         }
@@ -380,6 +384,7 @@ impl Setup {
                 self.steps = in_range(v, 1, MAX_STEPS).ok_or(format!("expected 1..={MAX_STEPS}"))?
             }
             "opt" => self.optimizer = option(v)?,
+            "recipe" => self.recipe = option(v)?,
             "loss" => self.loss = option(v)?,
             "selective" => match v {
                 "1" | "true" | "yes" => self.selective = true,
@@ -453,6 +458,7 @@ impl Setup {
             ("loss", self.loss.to_string()),
             ("selective", if self.selective { "1" } else { "0" }.into()),
             ("lr", self.learning_rate.to_string()),
+            ("recipe", self.recipe.to_string()),
             ("blocks", self.blocks.join(",")),
             ("backend", self.backend.to_string()),
         ]);
@@ -535,6 +541,7 @@ mod tests {
             loss: LossKind::Ce,
             selective: true,
             learning_rate: 2.5e-4,
+            recipe: Recipe::Paper,
             blocks: vec!["block.1.value".into(), "block.0.query".into()],
             backend: BackendChoice::Cpu,
         };

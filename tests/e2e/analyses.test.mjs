@@ -155,6 +155,10 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     assert.notEqual(await text(page, 'layers-kappa'), kAll);
     const ms = parseFloat(await text(page, 'layers-ms'));
     console.log(`layer toggle recomputed the spectrum in ${ms} ms (n = 8, CPU)`);
+    // The study's training: the paper's recipe is offered and kept in the address.
+    await page.getByTestId('layers-recipe').selectOption('paper');
+    await page.waitForFunction(() => /recipe=paper/.test(location.search), null, { timeout: 5_000 });
+    await page.getByTestId('layers-recipe').selectOption('theory');
     await page.getByTestId('layers-budget').fill('3');
     await page.getByTestId('layers-budget').dispatchEvent('change');
     await page.getByTestId('layers-suggest').click();

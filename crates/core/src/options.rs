@@ -227,6 +227,36 @@ named_options!(StepRule, "step-rule", {
     Shared => "shared": "one step for every candidate (0.05/(μ_max(K_all) + λ) or --lr)",
 });
 
+/// How the layer study trains each candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recipe {
+    /// The theory's setting: full-batch steps of the configured optimizer on LoRA alone; the
+    /// final model counts.
+    #[default]
+    Theory,
+    /// The paper's code's recipe, scaled to the analysed samples: Adam at 4e-3 (or the given
+    /// rate), minibatches of [`PAPER_BATCH`], [`PAPER_EPOCHS`] epochs, a linear schedule with
+    /// 6 % warm-up, cross-entropy for classes, the head trained too (it stays out of the NTK and
+    /// of κ), and the epoch with the lowest eval loss counts.
+    Paper,
+}
+
+named_options!(Recipe, "recipe", {
+    Theory => "theory": "full-batch steps on LoRA alone, the final model (the theory's setting)",
+    Paper => "paper": "minibatch Adam 4e-3, 10 epochs, 6 % warm-up, head trained, best epoch",
+});
+
+/// Minibatch size of [`Recipe::Paper`] (the paper's 16 per device, halved for a few dozen
+/// analysed samples so that an epoch has several steps).
+pub const PAPER_BATCH: usize = 8;
+/// Epochs of [`Recipe::Paper`] (the paper's 10).
+pub const PAPER_EPOCHS: usize = 10;
+/// Learning rate of [`Recipe::Paper`] unless one is given (the paper's 4e-3).
+pub const PAPER_LR: f64 = 4e-3;
+/// Warm-up fraction of [`Recipe::Paper`] (the paper's 6 %).
+pub const PAPER_WARMUP: f64 = 0.06;
+
 /// Where the computations run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

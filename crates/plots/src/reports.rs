@@ -5,7 +5,7 @@ use ntk_lens_core::data::Task;
 use ntk_lens_core::experiment::{
     Candidate, NtkReport, PooledReport, RadiusPoint, StudyReport, SweepReport,
 };
-use ntk_lens_core::options::{OptimizerKind, StepRule};
+use ntk_lens_core::options::{OptimizerKind, Recipe, StepRule};
 use ntk_lens_core::spectrum::{Layout, SpectrumKind, WeylReport};
 use ntk_lens_core::train::Quality;
 
@@ -249,8 +249,13 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
         _ => Correlation::None,
     };
     let (name, metric) = headline_metric(report.task);
-    let steps = match (report.config.training.optimizer, report.config.step_rule) {
-        (OptimizerKind::Gd, StepRule::PerSubset) => "a step per candidate",
+    let steps = match (
+        report.config.recipe,
+        report.config.training.optimizer,
+        report.config.step_rule,
+    ) {
+        (Recipe::Paper, _, _) => "the paper's recipe",
+        (_, OptimizerKind::Gd, StepRule::PerSubset) => "a step per candidate",
         _ => "one shared step",
     };
     vec![

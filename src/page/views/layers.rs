@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use ntk_lens_core::ntk::{KernelKind, NtkBlocks};
+use ntk_lens_core::options::Recipe;
 use ntk_lens_core::spectrum::{weyl, Objective, SpectrumOptions};
 use ntk_lens_plots::reports::{kappa_text, study_charts, weyl_chart};
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
@@ -233,6 +234,12 @@ pub fn LayersTab() -> impl IntoView {
                     prop:value=move || budget.get().to_string()
                     on:change=move |ev| { match event_target_value(&ev).parse::<usize>() { Ok(k) if k >= 1 => budget.set(k), _ => message.set(Some("k must be a whole number ≥ 1".into())) } } /></label>
                 <button data-testid="layers-suggest" on:click=suggest>"Suggest (greedy, smallest κ)"</button>
+                <label title="How each candidate is fine-tuned: the theory's full-batch steps on LoRA (the Linearization tab's optimizer, loss and steps), or the paper's code's recipe (minibatch Adam, 10 epochs, warm-up, head trained, best epoch)">"training "
+                    <select data-testid="layers-recipe" on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<Recipe>() { setup.update(|s| s.recipe = r) } }>
+                        {Recipe::ALL.iter().map(|&r| view! {
+                            <option value=r.name() selected=move || setup.with(|s| s.recipe == r)>{match r { Recipe::Theory => "theory (full batch)", Recipe::Paper => "paper's recipe" }}</option>
+                        }).collect_view()}
+                    </select></label>
                 <button class="primary" data-testid="layers-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run κ vs outcome study"</button>
             </div>
             {move || message.get().map(|e| view! { <p class="error" data-testid="layers-message">{e}</p> })}

@@ -6,7 +6,7 @@ use ntk_lens_core::block_on;
 use ntk_lens_core::data::dataset_name;
 use ntk_lens_core::experiment::{pool, PooledStudy, Study, StudyConfig, StudyReport};
 use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder, NtkOptions};
-use ntk_lens_core::options::{StepRule, Strategy};
+use ntk_lens_core::options::{Recipe, StepRule, Strategy};
 use ntk_lens_core::spectrum::{weyl, SpectrumOptions};
 use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::train::TrainConfig;
@@ -40,6 +40,13 @@ pub struct SelectArgs {
     /// default) or shared (one step; the default when --lr is given).
     #[arg(long, value_enum, value_name = "RULE")]
     pub step_rule: Option<StepRule>,
+    /// How each candidate is trained: `theory` (full-batch steps on LoRA alone, as the other
+    /// flags say) or `paper` (the paper's code's recipe scaled to N samples: minibatch Adam at
+    /// 4e-3 or --lr, 10 epochs, 6 % warm-up with linear decay, cross-entropy, head trained, the
+    /// epoch with the lowest eval loss; it replaces --optimizer, --loss, --steps and
+    /// --step-rule).
+    #[arg(long, value_enum, default_value_t = Recipe::Theory)]
+    pub recipe: Recipe,
     #[command(flatten)]
     pub training: TrainArgs,
     #[command(flatten)]
@@ -111,6 +118,7 @@ fn study_on(
         selective: t.selective,
         train_head: false,
         chunk_size: t.chunk,
+        ..TrainConfig::default()
     };
     let config = StudyConfig {
         budget: args.budget,
@@ -120,6 +128,7 @@ fn study_on(
         training,
         step_rule,
         lr: t.lr,
+        recipe: args.recipe,
     };
     let study = Study::new(
         &prepared.model,

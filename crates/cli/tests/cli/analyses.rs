@@ -333,3 +333,38 @@ fn select_pools_studies_over_several_datasets() {
         &["--data", "only `select`"],
     );
 }
+
+/// `select --recipe paper` trains every candidate with the paper's recipe and reports each
+/// one's best epoch.
+#[test]
+fn select_with_the_papers_recipe() {
+    let dir = scratch("recipe");
+    let data = labelled_jsonl(&dir, &["x", "y", "z", "x", "y"]);
+    let model = fixtures().join("models/bert_cls");
+    let json = run_json(&[
+        "select",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--eval",
+        data.to_str().unwrap(),
+        "--n",
+        "5",
+        "--rank",
+        "2",
+        "--budget",
+        "1",
+        "--train",
+        "--recipe",
+        "paper",
+    ]);
+    assert_eq!(json["config"]["recipe"], "paper");
+    assert_eq!(json["config"]["training"]["optimizer"], "adam");
+    assert_eq!(json["config"]["training"]["steps"], 10);
+    assert!(json["steps"].as_str().unwrap().contains("paper's recipe"));
+    for c in json["candidates"].as_array().unwrap() {
+        let epoch = c["best_epoch"].as_u64().unwrap();
+        assert!((1..=10).contains(&epoch), "{c}");
+    }
+}

@@ -14,10 +14,13 @@ use crate::data::Task;
 use crate::lora::LoraSite;
 use crate::model::Model;
 use crate::ntk::{KernelKind, NtkBlocks};
+use crate::options::{Recipe, PAPER_BATCH, PAPER_EPOCHS, PAPER_LR, PAPER_WARMUP};
 use crate::spectrum::{BlockSet, Conditioning, Objective, Selection, SpectrumOptions};
 use crate::steps::{self, Stepwise};
 use crate::train::trainer::logits_of;
-use crate::train::{default_gd_lr, OptimizerKind, Quality, StepRecord, TrainConfig, Trainer};
+use crate::train::{
+    default_gd_lr, LossKind, OptimizerKind, Quality, Schedule, StepRecord, TrainConfig, Trainer,
+};
 use crate::CoreError;
 
 pub use crate::options::{StepRule, Strategy};
@@ -58,6 +61,10 @@ pub struct Candidate {
     /// Final eval quality (None without eval samples).
     #[serde(default)]
     pub eval_quality: Option<Quality>,
+    /// The epoch (1-based) whose model counts, under the paper's recipe: the one with the
+    /// lowest eval loss (train loss without eval samples).
+    #[serde(default)]
+    pub best_epoch: Option<usize>,
 }
 
 /// Settings of a selection study.
@@ -82,11 +89,53 @@ pub struct StudyConfig {
     /// `None`: `0.05/(μ_max(K_all) + λ)` from the plain kernel of all blocks (GD), 1e-3 (Adam).
     #[serde(default)]
     pub lr: Option<f64>,
+    /// The theory's full-batch training, or the paper's recipe (which replaces the optimizer,
+    /// batches, steps, schedule, loss and step rule of `training`: see
+    /// [`StudyConfig::with_recipe`]).
+    #[serde(default)]
+    pub recipe: Recipe,
 }
 
 impl StudyConfig {
+    /// This configuration with its recipe applied for `n` train samples of `task`: the paper's
+    /// recipe trains with Adam at the given rate (else [`PAPER_LR`]), minibatches of
+    /// [`PAPER_BATCH`] for [`PAPER_EPOCHS`] epochs under a linear schedule with
+    /// [`PAPER_WARMUP`] warm-up, cross-entropy for classes (squared loss for scores), and the
+    /// head; the theory's keeps `training` and trains LoRA alone.
+    pub fn with_recipe(mut self, n: usize, task: Task) -> StudyConfig {
+        match self.recipe {
+            Recipe::Theory => self.training.train_head = false,
+            Recipe::Paper => {
+                let t = &mut self.training;
+                t.optimizer = OptimizerKind::Adam;
+                t.batch_size = Some(PAPER_BATCH);
+                t.schedule = Schedule::LinearWarmupDecay {
+                    warmup: PAPER_WARMUP,
+                };
+                t.steps = PAPER_EPOCHS * n.div_ceil(PAPER_BATCH).max(1);
+                t.loss = match task {
+                    Task::Classification => LossKind::Ce,
+                    Task::Regression => LossKind::Mse,
+                };
+                t.train_head = true;
+                self.lr = Some(self.lr.unwrap_or(PAPER_LR));
+                self.step_rule = StepRule::Shared;
+            }
+        }
+        self
+    }
+
     /// What the report and the chart say of the steps.
     pub fn step_description(&self) -> String {
+        if self.recipe == Recipe::Paper {
+            return format!(
+                "the paper's recipe: Adam at {:e}, batches of {PAPER_BATCH}, {} steps                  ({PAPER_EPOCHS} epochs), linear schedule with {:.0} % warm-up, {} loss, head                  trained, the epoch with the lowest eval loss",
+                self.lr.unwrap_or(PAPER_LR),
+                self.training.steps,
+                100.0 * PAPER_WARMUP,
+                self.training.loss
+            );
+        }
         match (self.training.optimizer, self.step_rule, self.lr) {
             (OptimizerKind::Adam, _, lr) => {
                 format!(
@@ -162,9 +211,20 @@ pub fn kappa_correlations<'a>(
     (correlate(&log_kappa, &loss), correlate(&log_kappa, &eval))
 }
 
+/// The epoch of a candidate's training with the lowest selection loss, and its logits.
+struct BestEpoch {
+    loss: f64,
+    /// 1-based.
+    epoch: usize,
+    train: Vec<f64>,
+    eval: Vec<f64>,
+}
+
 /// The selection study, one training step per [`Study::step`].
 pub struct Study {
     model: Model,
+    /// The best epoch so far of the candidate being trained (the paper's recipe).
+    best: Option<BestEpoch>,
     /// The model's outputs `C`.
     classes: usize,
     train: Samples,
@@ -211,6 +271,8 @@ impl Study {
                  kernel = plain",
             ));
         }
+        let task = train.targets(ntk.classes).task();
+        let config = config.with_recipe(train.len(), task);
         if config.step_rule == StepRule::PerSubset
             && config.training.optimizer == OptimizerKind::Gd
             && config.lr.is_some()
@@ -336,6 +398,7 @@ impl Study {
                 eval_acc: None,
                 train_quality: None,
                 eval_quality: None,
+                best_epoch: None,
             });
         }
         if config.train {
@@ -354,6 +417,7 @@ impl Study {
         }
         Ok(Study {
             model: model.clone(),
+            best: None,
             classes: ntk.classes,
             train,
             eval,
@@ -386,7 +450,6 @@ impl Study {
             let mut m = self.model.clone();
             m.freeze_lora_outside(&sites_of(&cand.blocks)?)?;
             let cfg = TrainConfig {
-                train_head: false,
                 lr: cand.lr.unwrap_or(self.config.training.lr),
                 ..self.config.training
             };
@@ -402,13 +465,45 @@ impl Study {
             .as_mut()
             .ok_or_else(|| CoreError::invalid("study", "no trainer"))?;
         let record = trainer.step().await?;
-        if trainer.is_done() {
+        let per_epoch = trainer.steps_per_epoch();
+        let epoch_end = trainer.steps_done() % per_epoch == 0;
+        if self.config.recipe == Recipe::Paper && epoch_end {
+            let model = trainer.model()?;
+            let (tr, ev) = self.logits(&model).await?;
+            // The eval loss picks the epoch (the train loss without eval samples).
+            let loss = if self.eval.is_empty() {
+                self.train
+                    .targets(self.classes)
+                    .loss(self.config.training.loss, &tr)
+            } else {
+                self.eval
+                    .targets(self.classes)
+                    .loss(self.config.training.loss, &ev)
+            };
+            if self.best.as_ref().is_none_or(|b| loss < b.loss) {
+                let epoch = self
+                    .trainer
+                    .as_ref()
+                    .map_or(0, |t| t.steps_done() / per_epoch);
+                self.best = Some(BestEpoch {
+                    loss,
+                    epoch,
+                    train: tr,
+                    eval: ev,
+                });
+            }
+        }
+        let done = self.trainer.as_ref().is_some_and(Trainer::is_done);
+        if done {
             if let Some(t) = self.trainer.take() {
-                let model = t.model()?;
                 let classes = self.classes;
-                let chunk = self.config.training.chunk_size;
-                let tr = logits_of(&model, &self.train.encoded, chunk).await?;
-                let ev = logits_of(&model, &self.eval.encoded, chunk).await?;
+                let (tr, ev, best_epoch) = match self.best.take() {
+                    Some(b) => (b.train, b.eval, Some(b.epoch)),
+                    None => {
+                        let (tr, ev) = self.logits(&t.model()?).await?;
+                        (tr, ev, None)
+                    }
+                };
                 let targets = self.train.targets(classes);
                 let train_quality = targets.quality(&tr);
                 let eval_quality =
@@ -419,10 +514,19 @@ impl Study {
                 cand.eval_acc = eval_quality.as_ref().and_then(|q| q.accuracy);
                 cand.train_quality = Some(train_quality);
                 cand.eval_quality = eval_quality;
+                cand.best_epoch = best_epoch;
             }
             self.index += 1;
         }
         Ok(Some(record))
+    }
+
+    /// The train and eval logits of `model`.
+    async fn logits(&self, model: &Model) -> Result<(Vec<f64>, Vec<f64>), CoreError> {
+        let chunk = self.config.training.chunk_size;
+        let tr = logits_of(model, &self.train.encoded, chunk).await?;
+        let ev = logits_of(model, &self.eval.encoded, chunk).await?;
+        Ok((tr, ev))
     }
 
     /// The report with the correlations over the trained candidates.

@@ -419,6 +419,7 @@ impl Sweep {
             selective: self.config.selective,
             train_head: self.train_head,
             chunk_size: self.config.chunk_size,
+            ..TrainConfig::default()
         })
     }
 

@@ -38,6 +38,51 @@ pub struct TrainConfig {
     pub train_head: bool,
     /// Samples per forward/backward pass (gradients are summed over chunks).
     pub chunk_size: usize,
+    /// Samples per optimisation step: `None` takes all of them (full batch, the theory's
+    /// setting); `Some(b)` draws minibatches of `b` without replacement, reshuffled every epoch
+    /// from `seed` (the last batch of an epoch may be smaller). A batch's gradient is scaled by
+    /// `n/b`, an unbiased estimate of the full sum, so λ means the same as in full batch.
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+    /// How the step size changes over the steps.
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// Seed of the minibatch shuffles.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// How the step size changes over the `T` steps of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Schedule {
+    /// The same step throughout (the theory's setting).
+    #[default]
+    Constant,
+    /// Hugging Face's linear schedule: the factor rises linearly from 0 over the first
+    /// `⌈warmup·T⌉` steps, then falls linearly to 0 at step `T` (as
+    /// `get_linear_schedule_with_warmup`; step 0 of a warm-up has factor 0, as there).
+    LinearWarmupDecay {
+        /// Fraction of the steps spent warming up, in `[0, 1)`.
+        warmup: f64,
+    },
+}
+
+impl Schedule {
+    /// The factor on the step size at step `step` (0-based) of `total`.
+    pub fn factor(self, step: usize, total: usize) -> f64 {
+        match self {
+            Schedule::Constant => 1.0,
+            Schedule::LinearWarmupDecay { warmup } => {
+                let warm = (warmup * total as f64).ceil() as usize;
+                if step < warm {
+                    step as f64 / warm.max(1) as f64
+                } else {
+                    (total.saturating_sub(step)) as f64 / total.saturating_sub(warm).max(1) as f64
+                }
+            }
+        }
+    }
 }
 
 impl Default for TrainConfig {
@@ -51,6 +96,9 @@ impl Default for TrainConfig {
             selective: false,
             train_head: false,
             chunk_size: 16,
+            batch_size: None,
+            schedule: Schedule::Constant,
+            seed: 0,
         }
     }
 }
@@ -76,6 +124,17 @@ impl TrainConfig {
                 format!("must be between 1 and 100000, got {}", self.steps),
             ));
         }
+        if self.batch_size == Some(0) {
+            return Err(CoreError::invalid("batch_size", "must be at least 1"));
+        }
+        if let Schedule::LinearWarmupDecay { warmup } = self.schedule {
+            if !(0.0..1.0).contains(&warmup) {
+                return Err(CoreError::invalid(
+                    "warmup",
+                    format!("must be a fraction in [0, 1), got {warmup}"),
+                ));
+            }
+        }
         if self.chunk_size == 0 || self.chunk_size > 1024 {
             return Err(CoreError::invalid(
                 "chunk_size",
@@ -83,5 +142,31 @@ impl TrainConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_schedule_as_hugging_face() {
+        // T = 100, warm-up 6 %: 6 steps up from 0, then down to 0 at step 100, as
+        // transformers' get_linear_schedule_with_warmup(6, 100).
+        let s = Schedule::LinearWarmupDecay { warmup: 0.06 };
+        let f: Vec<f64> = [0, 3, 6, 53, 99]
+            .iter()
+            .map(|&t| s.factor(t, 100))
+            .collect();
+        assert_eq!(f, [0.0, 0.5, 1.0, 47.0 / 94.0, 1.0 / 94.0]);
+        assert_eq!(Schedule::Constant.factor(7, 10), 1.0);
+        // No warm-up: linear decay from 1.
+        let s = Schedule::LinearWarmupDecay { warmup: 0.0 };
+        assert_eq!((s.factor(0, 4), s.factor(3, 4)), (1.0, 0.25));
+        let bad = TrainConfig {
+            schedule: Schedule::LinearWarmupDecay { warmup: 1.0 },
+            ..TrainConfig::default()
+        };
+        assert!(bad.validate().is_err());
     }
 }

@@ -10,6 +10,7 @@ use super::params::Params;
 use super::targets::Targets;
 use crate::model::{Model, TokenBatch};
 use crate::readback::read_f32;
+use crate::rng::SplitMix64;
 use crate::steps::{self, Stepwise};
 use crate::tokenize::{length_order, restore_order, Encoded};
 use crate::CoreError;
@@ -85,13 +86,68 @@ pub struct Trainer {
     adam: Option<(Vec<Tensor<2>>, Vec<Tensor<2>>)>,
     /// Per slot: the runs' step sizes and λ as `[R, 1, 1]` (broadcast over a run's rows).
     run_scalars: Vec<(Tensor<3>, Tensor<3>)>,
-    chunks: Vec<(TokenBatch, Tensor<2>)>,
-    /// `order[k]` = the caller's index of the `k`-th sample in chunk order (sorted by length).
-    order: Vec<usize>,
+    /// Every sample, for a full-batch step.
+    full: StepData,
+    /// The samples in the caller's order (minibatches are drawn from them).
+    samples: Vec<Encoded>,
     targets: Targets,
     classes: usize,
     step: usize,
     history: Vec<Vec<StepRecord>>,
+}
+
+/// The samples of one step, in chunks of similar length (each chunk holds its samples once per
+/// run, run-major, all through one pass).
+struct StepData {
+    chunks: Vec<(TokenBatch, Tensor<2>)>,
+    /// `order[k]` = the index (into the step's samples) of the `k`-th sample in chunk order.
+    order: Vec<usize>,
+    /// The step's targets, in the step's sample order.
+    targets: Targets,
+}
+
+impl StepData {
+    /// The samples `index` of `samples` with their `targets`, chunked for `replicas` runs.
+    fn new(
+        model: &Model,
+        samples: &[Encoded],
+        targets: &Targets,
+        index: &[usize],
+        config: &TrainConfig,
+        replicas: usize,
+    ) -> Result<StepData, CoreError> {
+        let picked: Vec<Encoded> = index.iter().map(|&i| samples[i].clone()).collect();
+        let targets = targets.reordered(index);
+        let classes = targets.outputs();
+        let order = length_order(&picked);
+        let sorted: Vec<Encoded> = order.iter().map(|&i| picked[i].clone()).collect();
+        let sorted_y: Vec<f32> = targets
+            .reordered(&order)
+            .matrix()
+            .into_iter()
+            .map(|v| v as f32)
+            .collect();
+        let device = model.device();
+        let mut chunks = Vec::new();
+        for (part, ys) in sorted
+            .chunks(config.chunk_size)
+            .zip(sorted_y.chunks(config.chunk_size * classes))
+        {
+            let y = TensorData::new(ys.to_vec(), [part.len(), classes]);
+            let y = Tensor::<2>::from_data(y, &device);
+            let all: Vec<Encoded> = (0..replicas).flat_map(|_| part.iter().cloned()).collect();
+            chunks.push((batch_of(model, &all)?, Tensor::cat(vec![y; replicas], 0)));
+        }
+        Ok(StepData {
+            chunks,
+            order,
+            targets,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.order.len()
+    }
 }
 
 fn batch_of(model: &Model, samples: &[Encoded]) -> Result<TokenBatch, CoreError> {
@@ -186,26 +242,9 @@ impl Trainer {
         }
         let params = Params::from_model(&model, config.train_head)?;
         let device = model.device();
-        // Chunks of samples of similar length pad least; the sum over chunks is the same. Each
-        // chunk holds its samples once per run (run-major), all through one pass.
-        let order = length_order(samples);
-        let sorted: Vec<Encoded> = order.iter().map(|&i| samples[i].clone()).collect();
-        let sorted_y: Vec<f32> = targets
-            .reordered(&order)
-            .matrix()
-            .into_iter()
-            .map(|v| v as f32)
-            .collect();
-        let mut chunks = Vec::new();
-        for (part, ys) in sorted
-            .chunks(config.chunk_size)
-            .zip(sorted_y.chunks(config.chunk_size * classes))
-        {
-            let y = TensorData::new(ys.to_vec(), [part.len(), classes]);
-            let y = Tensor::<2>::from_data(y, &device);
-            let all: Vec<Encoded> = (0..replicas).flat_map(|_| part.iter().cloned()).collect();
-            chunks.push((batch_of(&model, &all)?, Tensor::cat(vec![y; replicas], 0)));
-        }
+        // Chunks of samples of similar length pad least; the sum over chunks is the same.
+        let all: Vec<usize> = (0..samples.len()).collect();
+        let full = StepData::new(&model, samples, targets, &all, &config, replicas)?;
         let theta0 = params.values.clone();
         let adam = (config.optimizer == OptimizerKind::Adam).then(|| {
             let zeros: Vec<Tensor<2>> = theta0.iter().map(Tensor::zeros_like).collect();
@@ -228,8 +267,8 @@ impl Trainer {
             params,
             adam,
             run_scalars,
-            chunks,
-            order,
+            full,
+            samples: samples.to_vec(),
             targets: targets.clone(),
             classes,
             step: 0,
@@ -334,13 +373,48 @@ impl Trainer {
         Ok((sum_over_slots(&v[..k]), sum_over_slots(&v[k..])))
     }
 
-    /// The data-loss gradient `Σ_i ∇ℓ_i` at `θ_t` (summed over chunks) and every run's logits
-    /// (`[n, C]` in the caller's sample order).
-    async fn data_gradient(&self) -> Result<(Vec<Tensor<2>>, Vec<Vec<f64>>), CoreError> {
+    /// The minibatch of the current step (`None`: full batch): epoch `e` shuffles the samples
+    /// with a generator derived from the seed and `e`, and takes consecutive slices.
+    fn minibatch(&self) -> Result<Option<StepData>, CoreError> {
+        let n = self.samples.len();
+        let Some(b) = self.config.batch_size.filter(|&b| b < n) else {
+            return Ok(None);
+        };
+        let per_epoch = n.div_ceil(b);
+        let (epoch, k) = (self.step / per_epoch, self.step % per_epoch);
+        let mut order: Vec<usize> = (0..n).collect();
+        SplitMix64::derived(self.config.seed, &[epoch as u64]).shuffle(&mut order);
+        let index = &order[k * b..((k + 1) * b).min(n)];
+        let data = StepData::new(
+            &self.model,
+            &self.samples,
+            &self.targets,
+            index,
+            &self.config,
+            self.runs.len(),
+        )?;
+        Ok(Some(data))
+    }
+
+    /// Optimisation steps per pass over the samples (1 in full batch).
+    pub fn steps_per_epoch(&self) -> usize {
+        let n = self.samples.len();
+        self.config
+            .batch_size
+            .filter(|&b| b < n)
+            .map_or(1, |b| n.div_ceil(b))
+    }
+
+    /// The data-loss gradient `Σ_i ∇ℓ_i` over `data`'s samples at `θ_t` (summed over chunks)
+    /// and every run's logits (`[m, C]` in `data`'s sample order).
+    async fn data_gradient(
+        &self,
+        data: &StepData,
+    ) -> Result<(Vec<Tensor<2>>, Vec<Vec<f64>>), CoreError> {
         let rep = self.runs.len();
         let mut total: Option<Vec<Tensor<2>>> = None;
         let mut logits_all = vec![Vec::new(); rep];
-        for (batch, y) in &self.chunks {
+        for (batch, y) in &data.chunks {
             let leaves: Vec<Tensor<2>> = self
                 .theta
                 .iter()
@@ -380,7 +454,7 @@ impl Trainer {
         let total = total.ok_or_else(|| CoreError::invalid("samples", "no samples"))?;
         let logits = logits_all
             .iter()
-            .map(|l| restore_order(l, &self.order, self.classes))
+            .map(|l| restore_order(l, &data.order, self.classes))
             .collect();
         Ok((total, logits))
     }
@@ -395,11 +469,22 @@ impl Trainer {
     /// One optimisation step of every run; returns their records, in run order.
     pub async fn step_all(&mut self) -> Result<Vec<StepRecord>, CoreError> {
         let rep = self.runs.len();
-        let (grad, logits) = self.data_gradient().await?;
+        let batch = self.minibatch()?;
+        let data = batch.as_ref().unwrap_or(&self.full);
+        let (mut grad, logits) = self.data_gradient(data).await?;
+        // A minibatch's sum, scaled to estimate the sum over all samples.
+        let scale = self.samples.len() as f64 / data.len() as f64;
+        if batch.is_some() {
+            grad = grad
+                .into_iter()
+                .map(|g| g.mul_scalar(scale as f32))
+                .collect();
+        }
         let data_loss: Vec<f64> = logits
             .iter()
-            .map(|l| self.targets.loss(self.config.loss, l))
+            .map(|l| scale * data.targets.loss(self.config.loss, l))
             .collect();
+        let factor = self.config.schedule.factor(self.step, self.config.steps) as f32;
         if let Some(k) = data_loss.iter().position(|l| !l.is_finite()) {
             return Err(CoreError::NonFinite(format!(
                 "the training loss diverged at step {} (λ {}, lr {} may be too large)",
@@ -435,7 +520,7 @@ impl Trainer {
                 for ((th, g), (lr, _)) in self.theta.iter().zip(full).zip(&self.run_scalars) {
                     let [rows, cols] = th.dims();
                     let th3 = th.clone().reshape([rep, rows / rep, cols]);
-                    next.push((th3 - g * lr.clone()).reshape([rows, cols]));
+                    next.push((th3 - g * lr.clone().mul_scalar(factor)).reshape([rows, cols]));
                 }
             }
             Some((m, v)) => {
@@ -458,7 +543,7 @@ impl Trainer {
                         / vi.clone().div_scalar(c2).sqrt().add_scalar(ADAM_EPS);
                     let th3 = th.clone().reshape([rep, rows / rep, cols]);
                     let u3 = update.reshape([rep, rows / rep, cols]);
-                    next.push((th3 - u3 * lr.clone()).reshape([rows, cols]));
+                    next.push((th3 - u3 * lr.clone().mul_scalar(factor)).reshape([rows, cols]));
                 }
             }
         }
@@ -472,7 +557,7 @@ impl Trainer {
                 proximal_loss,
                 loss: data_loss[k] + proximal_loss,
                 param_distance: dist_sq[k].sqrt(),
-                accuracy: self.targets.quality(&logits[k]).accuracy,
+                accuracy: data.targets.quality(&logits[k]).accuracy,
                 grad_dot_displacement: inner[k],
                 proximal_on: proximal_on[k],
             };

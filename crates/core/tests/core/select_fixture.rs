@@ -6,13 +6,15 @@ use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::experiment::{Samples, StepRule, Strategy, Study, StudyConfig};
-use ntk_lens_core::lora::{LoraConfig, LoraModule};
+use ntk_lens_core::lora::{LoraConfig, LoraModule, LoraSite};
 use ntk_lens_core::model::Model;
 use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder, NtkOptions};
+use ntk_lens_core::options::Recipe;
 use ntk_lens_core::spectrum::{weyl, BlockSet, Kernel, Layout, SpectrumOptions};
 use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
-use ntk_lens_core::train::{default_gd_lr, LossKind, OptimizerKind, TrainConfig};
+use ntk_lens_core::train::trainer::logits_of;
+use ntk_lens_core::train::{default_gd_lr, LossKind, OptimizerKind, TrainConfig, Trainer};
 
 fn setup() -> (Model, Samples, Samples) {
     let device = cpu_device();
@@ -117,9 +119,11 @@ fn study_trains_every_candidate_and_correlates_kappa() {
             selective: false,
             train_head: false,
             chunk_size: 4,
+            ..TrainConfig::default()
         },
         step_rule: StepRule::PerSubset,
         lr: None,
+        recipe: Recipe::Theory,
     };
     let user = vec![vec![
         "block.0.query".to_string(),
@@ -185,6 +189,7 @@ fn bad_budgets_and_blocks_are_errors() {
         training: TrainConfig::default(),
         step_rule: StepRule::PerSubset,
         lr: None,
+        recipe: Recipe::Theory,
     };
     assert!(Study::new(
         &model,
@@ -243,6 +248,7 @@ fn singular_candidates_keep_a_marked_lower_bound_and_shared_steps_use_the_plain_
         },
         step_rule: StepRule::Shared,
         lr: None,
+        recipe: Recipe::Theory,
     };
     let study = Study::new(
         &model,
@@ -360,6 +366,7 @@ fn the_head_block_is_never_a_candidate() {
         training: TrainConfig::default(),
         step_rule: StepRule::PerSubset,
         lr: None,
+        recipe: Recipe::Theory,
     };
     let report = block_on(
         Study::new(&model, train, eval, &with_head, config, &[])
@@ -372,4 +379,69 @@ fn the_head_block_is_never_a_candidate() {
         .candidates
         .iter()
         .all(|c| c.blocks.iter().all(|b| b != "head")));
+}
+
+/// The paper's recipe: Adam at 4e-3, cross-entropy, the head trained, 10 epochs with warm-up,
+/// and the epoch with the lowest eval loss counts — checked against the same training run by
+/// hand, epoch by epoch.
+#[test]
+fn the_papers_recipe_keeps_the_best_epoch() {
+    let (model, train, eval) = setup();
+    let blocks = ntk(&model, &train);
+    let config = StudyConfig {
+        budget: 1,
+        strategy: Strategy::GreedyKappa,
+        kappa_lambda: 1e-3,
+        train: true,
+        training: TrainConfig {
+            lambda: 1e-3,
+            chunk_size: 4,
+            ..TrainConfig::default()
+        },
+        step_rule: StepRule::PerSubset,
+        lr: None,
+        recipe: Recipe::Paper,
+    };
+    let study = Study::new(&model, train.clone(), eval.clone(), &blocks, config, &[]).unwrap();
+    let report = block_on(study.run()).unwrap();
+    let t = report.config.training;
+    assert_eq!(
+        (t.optimizer, t.loss, t.train_head),
+        (OptimizerKind::Adam, LossKind::Ce, true)
+    );
+    // 4 samples fit in one batch of 8: one step per epoch, 10 epochs.
+    assert_eq!((t.batch_size, t.steps), (Some(8), 10));
+    assert!(report.steps.contains("paper's recipe"), "{}", report.steps);
+    let cand = &report.candidates[0];
+    assert_eq!(cand.lr, Some(4e-3));
+    // The same run by hand: the candidate's blocks only, the study's settings.
+    let mut m = model.clone();
+    let sites: Vec<LoraSite> = cand
+        .blocks
+        .iter()
+        .map(|b| LoraSite::from_block_name(b).unwrap())
+        .collect();
+    m.freeze_lora_outside(&sites).unwrap();
+    let cfg = TrainConfig { lr: 4e-3, ..t };
+    let mut tr = Trainer::new(&m, &train.encoded, &train.targets(blocks.classes), cfg).unwrap();
+    let (mut best, mut best_loss) = (0, f64::INFINITY);
+    let mut train_loss_at_best = 0.0;
+    for epoch in 1..=10 {
+        block_on(tr.step()).unwrap();
+        let now = tr.model().unwrap();
+        let ev = block_on(logits_of(&now, &eval.encoded, 4)).unwrap();
+        let loss = eval.targets(blocks.classes).loss(LossKind::Ce, &ev);
+        if loss < best_loss {
+            (best, best_loss) = (epoch, loss);
+            let tr_logits = block_on(logits_of(&now, &train.encoded, 4)).unwrap();
+            train_loss_at_best = train.targets(blocks.classes).loss(LossKind::Ce, &tr_logits);
+        }
+    }
+    eprintln!("best epoch {best} of 10 (eval CE {best_loss:.4})");
+    assert_eq!(cand.best_epoch, Some(best));
+    let got = cand.train_loss.unwrap();
+    assert!(
+        (got - train_loss_at_best).abs() <= 1e-6 * got.abs(),
+        "{got} vs {train_loss_at_best}"
+    );
 }

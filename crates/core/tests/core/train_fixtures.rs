@@ -12,10 +12,13 @@ use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::lora::peft::load_adapter_dir;
 use ntk_lens_core::model::Model;
+use ntk_lens_core::rng::SplitMix64;
 use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
 use ntk_lens_core::train::trainer::logits_of;
-use ntk_lens_core::train::{metrics, LossKind, OptimizerKind, Targets, TrainConfig, Trainer};
+use ntk_lens_core::train::{
+    metrics, LossKind, OptimizerKind, Schedule, Targets, TrainConfig, Trainer,
+};
 
 const N: usize = 5;
 
@@ -60,6 +63,7 @@ fn gd(lambda: f64, lr: f64, steps: usize, selective: bool) -> TrainConfig {
         selective,
         train_head: false,
         chunk_size: 2,
+        ..TrainConfig::default()
     }
 }
 
@@ -263,4 +267,55 @@ fn bad_settings_are_errors() {
     }
     assert!(Trainer::new(&m, &samples, &classes(&labels[..2]), gd(0.1, 0.1, 1, false)).is_err());
     assert!(Trainer::new(&m, &samples, &classes(&[9; N]), gd(0.1, 0.1, 1, false)).is_err());
+}
+
+/// A minibatch step is a full-batch step on the batch's samples with the gradient scaled by
+/// n/b (an unbiased estimate of the full sum); the batches of an epoch partition the samples;
+/// a warm-up's first step has step size 0 (as Hugging Face's linear schedule).
+#[test]
+fn minibatches_and_the_warm_up_schedule() {
+    let (m, samples, labels, _) = setup();
+    let (b, seed, lr) = (2, 9, 0.05);
+    let cfg = TrainConfig {
+        batch_size: Some(b),
+        seed,
+        ..gd(0.5, lr, 6, false)
+    };
+    let mut tr = Trainer::new(&m, &samples, &classes(&labels), cfg).unwrap();
+    assert_eq!(tr.steps_per_epoch(), 3);
+    block_on(tr.step()).unwrap();
+    let got = block_on(tr.parameters()).unwrap();
+    // The batch of step 0: the first b of epoch 0's shuffle.
+    let mut order: Vec<usize> = (0..N).collect();
+    SplitMix64::derived(seed, &[0]).shuffle(&mut order);
+    let picked: Vec<Encoded> = order[..b].iter().map(|&i| samples[i].clone()).collect();
+    let picked_labels: Vec<usize> = order[..b].iter().map(|&i| labels[i]).collect();
+    // At θ0 the proximal gradient is 0, so the step is −η·(n/b)·Σ_batch ∇ℓ.
+    let scaled = gd(0.5, lr * N as f64 / b as f64, 1, false);
+    let mut one = Trainer::new(&m, &picked, &classes(&picked_labels), scaled).unwrap();
+    block_on(one.step()).unwrap();
+    let want = block_on(one.parameters()).unwrap();
+    let err = got
+        .iter()
+        .flatten()
+        .zip(want.iter().flatten())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    assert!(err < 1e-6, "{err}");
+    // An epoch's three batches cover the five samples once: three records, the epoch ends.
+    block_on(tr.step()).unwrap();
+    block_on(tr.step()).unwrap();
+    assert_eq!(tr.steps_done() % tr.steps_per_epoch(), 0);
+
+    // Warm-up: the first step has factor 0, so θ does not move.
+    let warm = TrainConfig {
+        schedule: Schedule::LinearWarmupDecay { warmup: 0.5 },
+        ..gd(0.5, lr, 4, false)
+    };
+    let mut tr = Trainer::new(&m, &samples, &classes(&labels), warm).unwrap();
+    let theta0 = block_on(tr.parameters()).unwrap();
+    block_on(tr.step()).unwrap();
+    assert_eq!(block_on(tr.parameters()).unwrap(), theta0);
+    block_on(tr.step()).unwrap();
+    assert_ne!(block_on(tr.parameters()).unwrap(), theta0);
 }
