@@ -207,6 +207,18 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     const studyText = await page.locator('[data-testid="panel-layers"] ul.notes').textContent();
     assert.match(studyText, /Steps: GD with a step per candidate/);
     await screenshot(page, 'layers-study');
+    // The same study added twice to the pooled scatter: every point twice, so the pooled
+    // Pearson equals the study's and n doubles.
+    await page.getByTestId('study-pool-add').click();
+    await page.getByTestId('study-pool-add').click();
+    await waitText(page, 'study-pooled-correlation', /^2 studies/, 5_000);
+    const pearsonOf = (t) => Number(/final loss: Pearson (-?[\d.e+-]+)/.exec(t)[1]);
+    const nOf = (t) => Number(/final loss: .*?\(n = (\d+)\)/.exec(t)[1]);
+    const single = await text(page, 'study-correlation');
+    const pooledText = await text(page, 'study-pooled-correlation');
+    assert.equal(nOf(pooledText), 2 * nOf(single), pooledText);
+    assert.ok(Math.abs(pearsonOf(pooledText) - pearsonOf(single)) <= 1e-3, `${pooledText} vs ${single}`);
+    await screenshot(page, 'layers-pooled');
     // With the sign kernel the chosen blocks' chart shows singular values, not an error.
     assert.equal(await page.getByTestId('layers-set-error').count(), 0);
     assert.match(await text(page, 'layers-kappa'), /\d/);

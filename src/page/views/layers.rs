@@ -3,10 +3,12 @@
 //! suggestion; and the study of whether κ at initialisation predicts fine-tuning.
 
 use leptos::prelude::*;
+use ntk_lens_core::data::Task;
+use ntk_lens_core::experiment::{pool, Correlation, PooledReport, PooledStudy};
 use ntk_lens_core::ntk::{KernelKind, NtkBlocks};
 use ntk_lens_core::options::Recipe;
 use ntk_lens_core::spectrum::{weyl, Objective, SpectrumOptions};
-use ntk_lens_plots::reports::{kappa_text, study_charts, weyl_chart};
+use ntk_lens_plots::reports::{kappa_text, pooled_charts, study_charts, weyl_chart};
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
@@ -14,6 +16,34 @@ use crate::page::compute::Compute;
 use crate::page::jobs::study_job;
 use crate::page::setup::Setup;
 use crate::protocol::Job;
+
+/// The two correlations of a study (or a pool) in words.
+fn correlation_text(loss: &Correlation, eval: &Correlation, task: Task) -> String {
+    let r = |v: Option<f64>| v.map(|r| num(r, 3)).unwrap_or_else(|| "–".into());
+    let metric = match task {
+        Task::Classification => "eval accuracy",
+        Task::Regression => "eval Pearson r",
+    };
+    format!(
+        "log₁₀ κ vs final loss: Pearson {}, Spearman {} (n = {}). log₁₀ κ vs {metric}: Pearson {}, \
+         Spearman {} (n = {}).",
+        r(loss.pearson),
+        r(loss.spearman),
+        loss.n,
+        r(eval.pearson),
+        r(eval.spearman),
+        eval.n
+    )
+}
+
+/// The pooled studies' names.
+fn study_names(r: &PooledReport) -> String {
+    r.studies
+        .iter()
+        .map(|s| s.dataset.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// What the page shows for the chosen set.
 #[derive(Clone, PartialEq)]
@@ -186,6 +216,43 @@ pub fn LayersTab() -> impl IntoView {
             })
         })
     };
+    // Studies added to the pooled scatter (several datasets or configurations, one
+    // correlation): the core pools them; mixing tasks is refused with its message.
+    let pooled_studies = RwSignal::new(Vec::<PooledStudy>::new());
+    let pooled = Memo::new(move |_| {
+        pooled_studies.with(|s| (!s.is_empty()).then(|| pool(s.clone()).map_err(|e| e.to_string())))
+    });
+    let add_to_pool = move |_| {
+        let Some(o) = compute.study.last.get_untracked() else {
+            return;
+        };
+        let name = compute
+            .dataset
+            .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
+            .unwrap_or_else(|| "study".into());
+        pooled_studies.update(|s| {
+            let dataset = format!("{name} #{}", s.len() + 1);
+            s.push(PooledStudy {
+                dataset,
+                report: o.report,
+            })
+        });
+    };
+    let pooled_scatter = move |k: usize| {
+        Signal::derive(move || {
+            pooled.with(|p| match p {
+                Some(Ok(r)) => pooled_charts(r).into_iter().nth(k).map(|c| c.1),
+                _ => None,
+            })
+        })
+    };
+    let export_pooled = move |_| {
+        if let Some(Ok(r)) = pooled.get_untracked() {
+            if let Ok(text) = serde_json::to_string_pretty(&r) {
+                download("pooled-study.json", "application/json", &text);
+            }
+        }
+    };
     let export = move |_| {
         if let Some(o) = compute.study.last.get_untracked() {
             if let Ok(text) = serde_json::to_string_pretty(&o.report) {
@@ -249,21 +316,30 @@ pub fn LayersTab() -> impl IntoView {
             <h3>"Does κ at initialisation predict fine-tuning?"</h3>
             <p class="explain">"Each point is one choice of blocks (every single block, the greedy picks, all blocks, your set), fine-tuned for the same steps. The paper's claim is that a smaller condition number at initialisation goes with a lower final loss and a higher accuracy. The correlations below say how strongly that holds on your data; with few points, treat them as a hint."</p>
             {move || compute.study.last.get().map(|o| view! {
-                <p data-testid="study-correlation">{format!(
-                    "log₁₀ κ vs final loss: Pearson {}, Spearman {} (n = {}). log₁₀ κ vs eval accuracy: Pearson {}, Spearman {} (n = {}).",
-                    o.report.kappa_vs_loss.pearson.map(|r| num(r, 3)).unwrap_or_else(|| "–".into()),
-                    o.report.kappa_vs_loss.spearman.map(|r| num(r, 3)).unwrap_or_else(|| "–".into()),
-                    o.report.kappa_vs_loss.n,
-                    o.report.kappa_vs_accuracy.pearson.map(|r| num(r, 3)).unwrap_or_else(|| "–".into()),
-                    o.report.kappa_vs_accuracy.spearman.map(|r| num(r, 3)).unwrap_or_else(|| "–".into()),
-                    o.report.kappa_vs_accuracy.n,
-                )}</p>
+                <p data-testid="study-correlation">{correlation_text(&o.report.kappa_vs_loss, &o.report.kappa_vs_accuracy, o.report.task)}</p>
                 <ul class="notes">{o.report.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
                 <button data-testid="study-export-json" on:click=export>"Export JSON"</button>
+                <button data-testid="study-pool-add" on:click=add_to_pool title="keep this study and pool it with others (another dataset, model or set of modules) into one scatter">"Add to pooled scatter"</button>
             })}
             <div class="charts">
                 <ChartCanvas id="study-loss" chart=scatter(0) />
                 <ChartCanvas id="study-accuracy" chart=scatter(1) />
+            </div>
+        </section>
+        <section class="panel" data-testid="study-pooled" class:hidden=move || pooled_studies.with(Vec::is_empty)>
+            <h3>"Pooled over studies"</h3>
+            <p class="explain">"Every study you added, in one scatter: the paper pools configurations and datasets before it correlates κ with the outcome. Train losses are sums over each study's samples, so pool studies with the same number of samples."</p>
+            {move || pooled.get().map(|p| match p {
+                Ok(r) => view! {
+                    <p data-testid="study-pooled-correlation">{format!("{} studies ({}). {}", r.studies.len(), study_names(&r), correlation_text(&r.kappa_vs_loss, &r.kappa_vs_accuracy, r.task))}</p>
+                    <button data-testid="study-pooled-export" on:click=export_pooled>"Export JSON"</button>
+                }.into_any(),
+                Err(e) => view! { <p class="error" data-testid="study-pooled-error">{e}</p> }.into_any(),
+            })}
+            <button data-testid="study-pool-clear" on:click=move |_| pooled_studies.set(Vec::new())>"Clear"</button>
+            <div class="charts">
+                <ChartCanvas id="pooled-loss" chart=pooled_scatter(0) />
+                <ChartCanvas id="pooled-accuracy" chart=pooled_scatter(1) />
             </div>
         </section>
     }
