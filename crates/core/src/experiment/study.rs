@@ -129,7 +129,10 @@ impl StudyConfig {
     pub fn step_description(&self) -> String {
         if self.recipe == Recipe::Paper {
             return format!(
-                "the paper's recipe: Adam at {:e}, batches of {PAPER_BATCH}, {} steps                  ({PAPER_EPOCHS} epochs), linear schedule with {:.0} % warm-up, {} loss, head                  trained, the epoch with the lowest eval loss",
+                "the paper's recipe: Adam at {:e}, batches of {PAPER_BATCH}, {} steps \
+                 ({PAPER_EPOCHS} epochs), linear schedule with {:.0} % warm-up, {} loss, head \
+                 trained, the epoch with the lowest eval loss (the train loss without eval \
+                 samples)",
                 self.lr.unwrap_or(PAPER_LR),
                 self.training.steps,
                 100.0 * PAPER_WARMUP,
