@@ -32,13 +32,19 @@ async function waitText(page, id, re, timeout = 300_000) {
 
 const text = async (page, id) => (await page.getByTestId(id).textContent()).trim();
 
-/** The CLI on the same weights the page uses (fp16 upcast), over the page's samples. */
-function cliNtk(outcome, n) {
+/** A scratch folder holding the weights the page uses (fp16, upcast on load) as a CLI model. */
+function cliModelDir() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-lens-e2e-'));
   const model = path.join(dir, 'model');
   fs.mkdirSync(model);
   for (const f of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(MODEL, f), path.join(model, f));
   fs.copyFileSync(path.join(MODEL, 'model.fp16.safetensors'), path.join(model, 'model.safetensors'));
+  return { dir, model };
+}
+
+/** The CLI on the same weights the page uses (fp16 upcast), over the page's samples. */
+function cliNtk(outcome, n) {
+  const { dir, model } = cliModelDir();
   const data = path.join(dir, 'samples.jsonl');
   fs.writeFileSync(data, outcome.texts.map((t, i) =>
     JSON.stringify({ text: t, label: outcome.class_names[outcome.labels[i]] })).join('\n') + '\n');
@@ -279,11 +285,7 @@ test('regression: a score column is a one-output task; page NTK equals the CLI',
     const picked = outcome.rows.map((r) => STS[r]);
     assert.deepEqual(outcome.report.scores, picked.map((row) => row[2]));
 
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-lens-e2e-'));
-    const model = path.join(dir, 'model');
-    fs.mkdirSync(model);
-    for (const f of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(MODEL, f), path.join(model, f));
-    fs.copyFileSync(path.join(MODEL, 'model.fp16.safetensors'), path.join(model, 'model.safetensors'));
+    const { dir, model } = cliModelDir();
     fs.writeFileSync(path.join(dir, 'sts.csv'), stsCsv(picked));
     const cli = JSON.parse(execFileSync(CLI, ['ntk', '--model', model, '--data', path.join(dir, 'sts.csv'),
       '--n', '6', '--rank', '8', '--alpha', '8', '--targets', 'query,value', '--seed', '0'],

@@ -156,23 +156,9 @@ fn label_of(cell: &Cell) -> Result<Label, Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::format::Format;
-    use crate::data::table::Row;
 
     fn table(cells: Vec<Cell>) -> Table {
-        Table {
-            file: "f".into(),
-            format: Format::Json,
-            columns: vec!["label".into()],
-            rows: cells
-                .into_iter()
-                .enumerate()
-                .map(|(i, c)| Row {
-                    line: i + 2,
-                    cells: vec![c],
-                })
-                .collect(),
-        }
+        Table::one_column("label", cells)
     }
 
     #[test]

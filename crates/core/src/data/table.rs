@@ -82,6 +82,24 @@ pub struct Table {
 }
 
 impl Table {
+    /// A JSON table of one column named `column`, one row per cell from line 2 on (for tests).
+    #[cfg(test)]
+    pub(crate) fn one_column(column: &str, cells: Vec<Cell>) -> Table {
+        Table {
+            file: "f".into(),
+            format: super::format::Format::Json,
+            columns: vec![column.into()],
+            rows: cells
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| Row {
+                    line: i + 2,
+                    cells: vec![c],
+                })
+                .collect(),
+        }
+    }
+
     /// The number of data rows.
     pub fn len(&self) -> usize {
         self.rows.len()

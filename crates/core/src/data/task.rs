@@ -133,23 +133,9 @@ pub fn score_values(table: &Table, column: usize) -> Result<Vec<f64>, DataError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::format::Format;
-    use crate::data::table::Row;
 
     fn table(cells: Vec<Cell>) -> Table {
-        Table {
-            file: "f".into(),
-            format: Format::Json,
-            columns: vec!["score".into()],
-            rows: cells
-                .into_iter()
-                .enumerate()
-                .map(|(i, c)| Row {
-                    line: i + 2,
-                    cells: vec![c],
-                })
-                .collect(),
-        }
+        Table::one_column("score", cells)
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Task;
 use crate::ntk::{KernelKind, NtkBlocks};
 use crate::spectrum::{target_alignment, Kernel, Layout, SpectrumKind, SpectrumOptions};
-use crate::train::Targets;
+use crate::train::{LossKind, Targets};
 use crate::CoreError;
 
 /// One block's share of the kernel.
@@ -105,13 +105,8 @@ impl NtkReport {
         };
         let spec = total.spectrum(&options)?;
         let cond = total.conditioning(lambda, &options)?;
-        if targets.len() != ntk.n || targets.outputs() != ntk.classes {
-            return Err(CoreError::mismatch(
-                "targets",
-                ntk.n * ntk.classes,
-                targets.len() * targets.outputs(),
-            ));
-        }
+        // One target per sample, one output per class, labels in range (no loss is trained).
+        targets.check(ntk.n, ntk.classes, LossKind::Mse)?;
         let alignment = target_alignment(&total, &targets.matrix())?;
         let trace_total = total.trace();
         let mut blocks = std::collections::BTreeMap::new();

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Task};
 use crate::lora::LoraConfig;
 use crate::model::{Family, HeadKind, Model};
 use crate::options::{SampleMethod, MAX_SAMPLES};
@@ -168,6 +168,15 @@ impl Samples {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+
+    /// Regression when the samples have scores, else classification.
+    pub fn task(&self) -> Task {
+        if self.scores.is_some() {
+            Task::Regression
+        } else {
+            Task::Classification
+        }
     }
 
     /// The targets: the scores for regression, else the labels over `classes` classes.

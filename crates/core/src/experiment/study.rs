@@ -274,7 +274,7 @@ impl Study {
                  kernel = plain",
             ));
         }
-        let task = train.targets(ntk.classes).task();
+        let task = train.task();
         let config = config.with_recipe(train.len(), task);
         if config.step_rule == StepRule::PerSubset
             && config.training.optimizer == OptimizerKind::Gd
@@ -468,9 +468,9 @@ impl Study {
             .as_mut()
             .ok_or_else(|| CoreError::invalid("study", "no trainer"))?;
         let record = trainer.step().await?;
-        let per_epoch = trainer.steps_per_epoch();
-        let epoch_end = trainer.steps_done() % per_epoch == 0;
-        if self.config.recipe == Recipe::Paper && epoch_end {
+        let (steps_done, per_epoch) = (trainer.steps_done(), trainer.steps_per_epoch());
+        let done = trainer.is_done();
+        if self.config.recipe == Recipe::Paper && steps_done % per_epoch == 0 {
             let model = trainer.model()?;
             let (tr, ev) = self.logits(&model).await?;
             // The eval loss picks the epoch (the train loss without eval samples).
@@ -484,19 +484,14 @@ impl Study {
                     .loss(self.config.training.loss, &ev)
             };
             if self.best.as_ref().is_none_or(|b| loss < b.loss) {
-                let epoch = self
-                    .trainer
-                    .as_ref()
-                    .map_or(0, |t| t.steps_done() / per_epoch);
                 self.best = Some(BestEpoch {
                     loss,
-                    epoch,
+                    epoch: steps_done / per_epoch,
                     train: tr,
                     eval: ev,
                 });
             }
         }
-        let done = self.trainer.as_ref().is_some_and(Trainer::is_done);
         if done {
             if let Some(t) = self.trainer.take() {
                 let classes = self.classes;
@@ -576,7 +571,7 @@ impl Study {
             }
         }
         StudyReport {
-            task: self.train.targets(self.classes).task(),
+            task: self.train.task(),
             steps: self.config.step_description(),
             config: self.config,
             selected: self.selected,

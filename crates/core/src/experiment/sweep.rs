@@ -674,7 +674,7 @@ impl Stepwise for Sweep {
             n: self.train.len(),
             n_eval: self.eval.len(),
             classes: self.ntk.classes,
-            task: self.train.targets(self.ntk.classes).task(),
+            task: self.train.task(),
             results: self.results,
             config: self.config,
             notes,

@@ -86,11 +86,10 @@ pub struct Trainer {
     adam: Option<(Vec<Tensor<2>>, Vec<Tensor<2>>)>,
     /// Per slot: the runs' step sizes and λ as `[R, 1, 1]` (broadcast over a run's rows).
     run_scalars: Vec<(Tensor<3>, Tensor<3>)>,
-    /// Every sample, for a full-batch step.
+    /// Every sample, for a full-batch step (its targets are in the caller's order).
     full: StepData,
     /// The samples in the caller's order (minibatches are drawn from them).
     samples: Vec<Encoded>,
-    targets: Targets,
     classes: usize,
     step: usize,
     history: Vec<Vec<StepRecord>>,
@@ -269,7 +268,6 @@ impl Trainer {
             run_scalars,
             full,
             samples: samples.to_vec(),
-            targets: targets.clone(),
             classes,
             step: 0,
             history: vec![Vec::new(); replicas],
@@ -388,7 +386,7 @@ impl Trainer {
         let data = StepData::new(
             &self.model,
             &self.samples,
-            &self.targets,
+            &self.full.targets,
             index,
             &self.config,
             self.runs.len(),

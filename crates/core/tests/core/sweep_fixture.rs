@@ -53,13 +53,18 @@ fn qv_model_with_ntk() -> (Model, Samples, Samples, NtkBlocks) {
         .unwrap();
     let train = samples(0..4, &[0, 2, 1, 1]);
     let eval = samples(4..5, &[0]);
-    let ntk = block_on(
-        NtkBuilder::new(&model, &train.encoded, &eval.encoded, NtkOptions::default())
+    let ntk = plain_ntk(&model, &train, &eval);
+    (model, train, eval, ntk)
+}
+
+/// The plain NTK of `model`'s LoRA over `train`, with the `eval` cross kernels.
+fn plain_ntk(model: &Model, train: &Samples, eval: &Samples) -> NtkBlocks {
+    block_on(
+        NtkBuilder::new(model, &train.encoded, &eval.encoded, NtkOptions::default())
             .unwrap()
             .run(),
     )
-    .unwrap();
-    (model, train, eval, ntk)
+    .unwrap()
 }
 
 #[test]
@@ -306,12 +311,7 @@ fn regression_sweep_fits_scores_with_one_output() {
     model.set_new_head(HeadKind::Bert, 1, 11).unwrap();
     train.scores = Some(vec![0.2, 4.6, 2.4, 3.8]);
     eval.scores = Some(vec![1.0]);
-    let ntk = block_on(
-        NtkBuilder::new(&model, &train.encoded, &eval.encoded, NtkOptions::default())
-            .unwrap()
-            .run(),
-    )
-    .unwrap();
+    let ntk = plain_ntk(&model, &train, &eval);
     assert_eq!((ntk.classes, ntk.total().unwrap().dim()), (1, 4));
     let config = SweepConfig {
         lambdas: vec![0.01, 100.0],
