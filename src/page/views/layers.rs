@@ -331,7 +331,7 @@ pub fn LayersTab() -> impl IntoView {
             <p class="explain">"Every study you added, in one scatter: the paper pools configurations and datasets before it correlates κ with the outcome. Train losses are sums over each study's samples, so pool studies with the same number of samples."</p>
             {move || pooled.get().map(|p| match p {
                 Ok(r) => view! {
-                    <p data-testid="study-pooled-correlation">{format!("{} studies ({}). {}", r.studies.len(), study_names(&r), correlation_text(&r.kappa_vs_loss, &r.kappa_vs_accuracy, r.task))}</p>
+                    <p data-testid="study-pooled-correlation">{format!("{} {} ({}). {}", r.studies.len(), if r.studies.len() == 1 { "study" } else { "studies" }, study_names(&r), correlation_text(&r.kappa_vs_loss, &r.kappa_vs_accuracy, r.task))}</p>
                     <button data-testid="study-pooled-export" on:click=export_pooled>"Export JSON"</button>
                 }.into_any(),
                 Err(e) => view! { <p class="error" data-testid="study-pooled-error">{e}</p> }.into_any(),

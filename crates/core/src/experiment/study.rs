@@ -551,7 +551,13 @@ impl Study {
         }
         for (what, c) in [
             ("final train loss", &kappa_vs_loss),
-            ("eval accuracy", &kappa_vs_accuracy),
+            (
+                match self.train.task() {
+                    Task::Classification => "eval accuracy",
+                    Task::Regression => "eval Pearson r",
+                },
+                &kappa_vs_accuracy,
+            ),
         ] {
             match c.spearman {
                 None if self.config.train => notes.push(format!(
