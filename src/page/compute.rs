@@ -20,9 +20,10 @@ use crate::protocol::analysis::{
     AdapterFiles, EvalKernelJob, EvalKernelOutcome, NtkOutcome, RadiusOutcome, StudyOutcome,
     SweepOutcome,
 };
+use crate::protocol::hub::{HubModel, HubProbe, ProbeJob};
 use crate::protocol::loading::{
-    DataJob, DataReport, DataSource, DatasetSummary, ModelJob, ModelSource, ModelSummary,
-    TableSummary,
+    AdapterJob, AdapterSummary, DataJob, DataReport, DataSource, DatasetSummary, ModelJob,
+    ModelSource, ModelSummary, TableSummary,
 };
 use crate::protocol::{Job, JobResult, Request, Response};
 
@@ -82,6 +83,10 @@ pub struct Compute {
     pub switch: JobSlot<BackendInfo>,
     /// Model loading; its last result is the model in the worker's session.
     pub model: JobSlot<ModelSummary>,
+    /// Reading a hub repository's config.json before downloading it.
+    pub probe: JobSlot<HubProbe>,
+    /// Attaching a PEFT adapter; its last result is the adapter attached (`None`: none).
+    pub adapter: JobSlot<AdapterSummary>,
     /// Reading a dataset; its last result is the last table read.
     pub data: JobSlot<DataReport>,
     /// The table read last.
@@ -115,6 +120,11 @@ pub struct Compute {
     upload: StoredValue<Option<(String, Uint8Array)>, LocalStorage>,
     /// The dropped model files (resent after a worker restart).
     dropped: StoredValue<Option<DroppedFiles>, LocalStorage>,
+    /// The attached adapter's files (resent after a worker restart).
+    adapter_files: StoredValue<Option<DroppedFiles>, LocalStorage>,
+    /// Whether the model job in flight restores the model after a restart (the adapter then
+    /// follows it).
+    restoring: StoredValue<bool>,
     /// The data choice of the job in flight, committed to the setup when it succeeds.
     pending_data: StoredValue<Option<DataChoice>>,
     /// The model choice of the job in flight, committed to the setup when it succeeds.
@@ -133,6 +143,8 @@ impl Compute {
             selfcheck: JobSlot::new(),
             switch: JobSlot::new(),
             model: JobSlot::new(),
+            probe: JobSlot::new(),
+            adapter: JobSlot::new(),
             data: JobSlot::new(),
             table: RwSignal::new(None),
             dataset: RwSignal::new(None),
@@ -150,6 +162,8 @@ impl Compute {
             next_id: StoredValue::new(1),
             upload: StoredValue::new_local(None),
             dropped: StoredValue::new_local(None),
+            adapter_files: StoredValue::new_local(None),
+            restoring: StoredValue::new(false),
             pending_data: StoredValue::new(None),
             pending_model: StoredValue::new(None),
         };
@@ -157,6 +171,8 @@ impl Compute {
             (compute.selfcheck.state, true),
             (compute.switch.state, true),
             (compute.model.state, true),
+            (compute.probe.state, false),
+            (compute.adapter.state, true),
             (compute.data.state, false),
             (compute.ntk.state, true),
             (compute.eval_kernel.state, true),
@@ -194,6 +210,30 @@ impl Compute {
                     if let Some(choice) = self.pending_model.get_value() {
                         self.setup.update(|s| s.model = choice);
                     }
+                    self.adapter.last.set(None);
+                    if !self.restoring.get_value() {
+                        self.adapter_files.set_value(None);
+                    } else if let Some((names, files)) = self.adapter_files.get_value() {
+                        // After a restart the adapter follows its model (once the model job
+                        // has ended: the worker runs one device job at a time).
+                        set_timeout(move || self.load_adapter(names, files), Duration::ZERO);
+                    }
+                }
+                JobResult::Probe(probe) if Some(*id) == active(self.probe.state) => {
+                    self.probe.last.set(Some((**probe).clone()))
+                }
+                JobResult::AdapterLoaded(adapter) => {
+                    self.adapter.last.set(adapter.clone());
+                    if adapter.is_none() {
+                        self.adapter_files.set_value(None);
+                    }
+                    // The worker dropped the analyses of the model as it was.
+                    self.ntk_blocks.set(None);
+                    self.ntk.last.set(None);
+                    self.eval_kernel.last.set(None);
+                    self.sweep.last.set(None);
+                    self.study.last.set(None);
+                    self.radius.last.set(None);
                 }
                 JobResult::SelfCheck(report) => self.selfcheck.last.set(Some(report.clone())),
                 JobResult::Backend(info) => {
@@ -432,11 +472,25 @@ impl Compute {
 
     /// Loads a model into the worker's session.
     pub fn load_model(self, choice: ModelChoice, source: ModelSource, files: Vec<Uint8Array>) {
+        self.restoring.set_value(false);
+        self.send_model(choice, source, files);
+    }
+
+    fn send_model(self, choice: ModelChoice, source: ModelSource, files: Vec<Uint8Array>) {
         if self.model.state.with_untracked(|s| s.is_busy()) {
             return;
         }
         let id = self.new_id();
         let (max_len, lora) = self.setup.with_untracked(|s| (s.max_len, s.lora_config()));
+        let expected_bytes = match &source {
+            ModelSource::Hub { endpoint, model } => self.probe.last.with_untracked(|p| {
+                p.as_ref()
+                    .filter(|p| p.job.model == *model && p.job.endpoint == *endpoint)
+                    .and_then(|p| p.announced_bytes())
+                    .map(|b| b as usize)
+            }),
+            _ => None,
+        };
         let num_classes = self
             .dataset
             .with_untracked(|d| d.as_ref().map(|d| d.label_names.len()));
@@ -449,9 +503,52 @@ impl Compute {
                 max_len,
                 num_classes,
                 lora,
+                expected_bytes,
             }),
         };
         self.with_bridge(|b| b.send_with(&request, &files));
+    }
+
+    /// Reads `model`'s config.json and file sizes from the setup's hub (beside other jobs).
+    pub fn probe_hub(self, model: HubModel) {
+        let id = self.new_id();
+        let endpoint = self.setup.with_untracked(|s| s.hub_endpoint().to_string());
+        self.probe.last.set(None);
+        self.probe.state.set(JobState::started(id, 1));
+        let job = Job::ProbeHub(ProbeJob { endpoint, model });
+        self.with_bridge(|b| b.send(&Request::Start { id, job }));
+    }
+
+    /// Downloads `model` from the setup's hub and loads it.
+    pub fn load_hub(self, model: HubModel) {
+        let endpoint = self.setup.with_untracked(|s| s.hub_endpoint().to_string());
+        self.load_model(
+            ModelChoice::Hub(model.clone()),
+            ModelSource::Hub { endpoint, model },
+            vec![],
+        );
+    }
+
+    /// Attaches a PEFT adapter (adapter_config.json, adapter_model.safetensors, in that order)
+    /// to the loaded model, keeping its files for restarts.
+    pub fn load_adapter(self, names: Vec<String>, files: Vec<Uint8Array>) {
+        if self.device_busy() {
+            return;
+        }
+        self.adapter_files
+            .set_value(Some((names.clone(), files.clone())));
+        let id = self.new_id();
+        self.adapter.state.set(JobState::started(id, 0));
+        let request = Request::Start {
+            id,
+            job: Job::LoadAdapter(AdapterJob { names }),
+        };
+        self.with_bridge(|b| b.send_with(&request, &files));
+    }
+
+    /// Takes the attached adapter off (the setup's fresh LoRA applies again).
+    pub fn remove_adapter(self) {
+        self.start(self.adapter, Job::LoadAdapter(AdapterJob { names: vec![] }));
     }
 
     /// Loads dropped model files (config.json, weights, tokenizer.json, in that order).
@@ -470,20 +567,26 @@ impl Compute {
         }
     }
 
-    /// (Re)loads the setup's model into a fresh worker. distilroberta is only loaded when it
-    /// was loaded in this page before (a restart), never unasked at start: MiniLM stands in.
+    /// (Re)loads the setup's model into a fresh worker, and then its adapter. A hub model is
+    /// only loaded when it was loaded in this page before (a restart), never unasked at start:
+    /// MiniLM stands in.
     pub fn reload_model(self) {
-        let choice = self.setup.with_untracked(|s| s.model);
+        let (choice, endpoint) = self
+            .setup
+            .with_untracked(|s| (s.model.clone(), s.hub_endpoint().to_string()));
         let had = self.model.last.with_untracked(|m| m.is_some());
+        self.restoring.set_value(had);
         match choice {
-            ModelChoice::Distilroberta if had => {
-                self.load_model(choice, ModelSource::distilroberta(), vec![])
-            }
+            ModelChoice::Hub(model) if had => self.send_model(
+                ModelChoice::Hub(model.clone()),
+                ModelSource::Hub { endpoint, model },
+                vec![],
+            ),
             ModelChoice::Dropped if self.dropped.with_value(|d| d.is_some()) => {
                 let (names, files) = self.dropped.get_value().unwrap_or_default();
-                self.load_model(choice, ModelSource::Dropped { names }, files);
+                self.send_model(choice, ModelSource::Dropped { names }, files);
             }
-            _ => self.load_model(ModelChoice::Minilm, ModelSource::Bundled, vec![]),
+            _ => self.send_model(ModelChoice::Minilm, ModelSource::Bundled, vec![]),
         }
     }
 

@@ -15,25 +15,28 @@ use ntk_lens_core::options::{
 use ntk_lens_core::tokenize::{DEFAULT_MAX_LEN, MAX_LEN_LIMIT};
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::hub::{parse_endpoint, HubModel, DEFAULT_HUB};
+
 /// Which encoder to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelChoice {
     /// all-MiniLM-L6-v2, served with the page.
     Minilm,
-    /// distilroberta-base from the Hugging Face hub (pinned revision).
-    Distilroberta,
+    /// A repository of the hub at a revision (`distilroberta` in older links means
+    /// distilroberta-base at the pinned revision).
+    Hub(HubModel),
     /// Files the user dropped in (not restorable after a reload).
     Dropped,
 }
 
 impl ModelChoice {
-    /// The query-string value.
-    pub fn key(self) -> &'static str {
+    /// The query-string value: `minilm`, `dropped` or `hub:<repo>@<revision>`.
+    pub fn key(&self) -> String {
         match self {
-            ModelChoice::Minilm => "minilm",
-            ModelChoice::Distilroberta => "distilroberta",
-            ModelChoice::Dropped => "dropped",
+            ModelChoice::Minilm => "minilm".into(),
+            ModelChoice::Hub(m) => format!("hub:{}", m.key()),
+            ModelChoice::Dropped => "dropped".into(),
         }
     }
 }
@@ -64,6 +67,8 @@ impl DataChoice {
 pub struct Setup {
     /// The encoder.
     pub model: ModelChoice,
+    /// The hub's base URL (a mirror); `None` = [`DEFAULT_HUB`].
+    pub hub: Option<String>,
     /// The dataset.
     pub data: DataChoice,
     /// The text column; `None` = guess from the names.
@@ -141,6 +146,7 @@ impl Default for Setup {
     fn default() -> Self {
         Setup {
             model: ModelChoice::Minilm,
+            hub: None,
             data: DataChoice::Bundled(DEFAULT_DATASET.into()),
             text_column: None,
             pair_column: None,
@@ -177,14 +183,23 @@ impl Default for Setup {
     }
 }
 
-/// Percent-encodes a query value (unreserved characters and `,` `:` stay readable).
+/// Percent-encodes a query value (unreserved characters and `,` `:` `/` `@`, which a query may
+/// hold as they are, stay readable).
 pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' | b':' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'~'
+            | b','
+            | b':'
+            | b'/'
+            | b'@' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -303,10 +318,17 @@ impl Setup {
         match key {
             "model" => match v {
                 "minilm" => self.model = ModelChoice::Minilm,
-                "distilroberta" => self.model = ModelChoice::Distilroberta,
+                "distilroberta" => self.model = ModelChoice::Hub(HubModel::distilroberta()),
                 "dropped" => self.model = ModelChoice::Dropped,
-                _ => return bad("minilm, distilroberta or dropped"),
+                _ => match v.strip_prefix("hub:").map(HubModel::parse) {
+                    Some(Ok(m)) => self.model = ModelChoice::Hub(m),
+                    Some(Err(e)) => return Err(e),
+                    None => {
+                        return bad("minilm, dropped, distilroberta or hub:<owner/name>@<revision>")
+                    }
+                },
             },
+            "hub" => self.hub = Some(parse_endpoint(v)?),
             "data" => match v.strip_prefix("upload:") {
                 Some(name) if !name.trim().is_empty() => {
                     self.data = DataChoice::Upload(name.trim().to_string())
@@ -419,7 +441,8 @@ impl Setup {
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         let mut out = vec![
-            ("model", self.model.key().to_string()),
+            ("model", self.model.key()),
+            ("hub", self.hub.clone().unwrap_or_default()),
             ("data", self.data.key()),
             ("text", opt(&self.text_column)),
             ("pair", opt(&self.pair_column)),
@@ -471,11 +494,17 @@ impl Setup {
         self.pairs()
             .into_iter()
             .filter(|(k, v)| {
-                !(v.is_empty() && matches!(*k, "text" | "pair" | "label" | "task" | "blocks"))
+                !(v.is_empty()
+                    && matches!(*k, "hub" | "text" | "pair" | "label" | "task" | "blocks"))
             })
             .map(|(k, v)| format!("{k}={}", encode_component(&v)))
             .collect::<Vec<_>>()
             .join("&")
+    }
+
+    /// The hub to download from: `?hub=` or [`DEFAULT_HUB`].
+    pub fn hub_endpoint(&self) -> &str {
+        self.hub.as_deref().unwrap_or(DEFAULT_HUB)
     }
 
     /// The train samples this setup chooses.
@@ -513,7 +542,8 @@ mod tests {
     #[test]
     fn every_field_round_trips() {
         let s = Setup {
-            model: ModelChoice::Distilroberta,
+            model: ModelChoice::Hub(HubModel::parse("org/tiny-roberta@refs/pr/2").unwrap()),
+            hub: Some("http://127.0.0.1:8123".into()),
             data: DataChoice::Upload("my reviews (v2)&co.csv".into()),
             text_column: Some("review text".into()),
             pair_column: Some("hypothesis".into()),
@@ -551,6 +581,10 @@ mod tests {
             "{q}"
         );
         assert!(q.contains("params=lora%2Bhead"), "{q}");
+        assert!(
+            q.starts_with("model=hub:org/tiny-roberta@refs/pr/2&hub=http://127.0.0.1:8123&"),
+            "{q}"
+        );
         assert_eq!(Setup::from_query(&format!("?{q}")), (s.clone(), vec![]));
         let stratified = Setup {
             sample: SampleMethod::Stratified,
@@ -610,7 +644,9 @@ mod tests {
             );
         }
         assert!(
-            w[0].contains("expected minilm, distilroberta or dropped; kept minilm"),
+            w[0].contains(
+                "expected minilm, dropped, distilroberta or hub:<owner/name>@<revision>; kept minilm"
+            ),
             "{}",
             w[0]
         );
@@ -622,14 +658,39 @@ mod tests {
     }
 
     #[test]
+    fn hub_models_and_endpoints_in_the_address() {
+        let (s, w) = Setup::from_query(
+            "model=hub:sentence-transformers/all-MiniLM-L12-v2&hub=https://hf-mirror.com/",
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            s.model,
+            ModelChoice::Hub(HubModel {
+                repo: "sentence-transformers/all-MiniLM-L12-v2".into(),
+                revision: "main".into()
+            })
+        );
+        assert_eq!(s.hub_endpoint(), "https://hf-mirror.com");
+        assert_eq!(Setup::default().hub_endpoint(), "https://huggingface.co");
+        let (s, w) = Setup::from_query("model=hub:../x@main&hub=javascript:alert(1)");
+        assert_eq!((s.model, s.hub), (ModelChoice::Minilm, None));
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].contains("repository `../x`: expected owner/name"),
+            "{w:?}"
+        );
+        assert!(w[1].contains("expected an http(s) URL"), "{w:?}");
+    }
+
+    #[test]
     fn later_queries_override_earlier_ones() {
         // Local storage first, then the address: the address wins key by key.
         let mut s = Setup::from_query("r=4&n=10&data=uci-imdb").0;
         let w = s.apply_query("?n=20&model=distilroberta");
         assert!(w.is_empty());
         assert_eq!(
-            (s.lora_r, s.n, s.model),
-            (4, 20, ModelChoice::Distilroberta)
+            (s.lora_r, s.n, &s.model),
+            (4, 20, &ModelChoice::Hub(HubModel::distilroberta()))
         );
         assert_eq!(s.data, DataChoice::Bundled("uci-imdb".into()));
     }

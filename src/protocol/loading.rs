@@ -11,6 +11,8 @@ use ntk_lens_core::lora::LoraConfig;
 use ntk_lens_core::model::{lora_parameter_count, Family, HeadKind, ModelConfig, ParameterCounts};
 use serde::{Deserialize, Serialize};
 
+use super::hub::{HubModel, DEFAULT_HUB};
+
 /// Rows of the raw table and of the dataset shown in the preview.
 pub const PREVIEW_ROWS: usize = 200;
 /// Characters of a cell shown in the preview.
@@ -205,8 +207,6 @@ pub struct DataReport {
 pub const DISTILROBERTA_REVISION: &str = "fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b";
 /// The Hugging Face repository of distilroberta-base.
 pub const DISTILROBERTA_REPO: &str = "distilbert/distilroberta-base";
-/// The download size shown before asking (model.safetensors + tokenizer + config), bytes.
-pub const DISTILROBERTA_BYTES: usize = 331_000_000;
 /// Where the bundled MiniLM files are served, relative to the worker script.
 pub const MINILM_BASE: &str = "./models/all-MiniLM-L6-v2/";
 /// Weight files of a served model, tried in order (fp16 first, when the converter made it).
@@ -218,12 +218,13 @@ pub const WEIGHT_FILES: [&str; 2] = ["model.fp16.safetensors", "model.safetensor
 pub enum ModelSource {
     /// all-MiniLM-L6-v2, served with the page at [`MINILM_BASE`].
     Bundled,
-    /// A Hugging Face repository at a pinned revision (cached in Cache Storage).
+    /// A repository on a Hugging Face hub (or a mirror) at a revision (cached in Cache
+    /// Storage).
     Hub {
-        /// `owner/name`.
-        repo: String,
-        /// The commit.
-        revision: String,
+        /// The hub's base URL (see [`super::hub::parse_endpoint`]).
+        endpoint: String,
+        /// The repository and revision.
+        model: HubModel,
     },
     /// Dropped files; the request's three attachments are config.json, the safetensors file
     /// and tokenizer.json, in that order.
@@ -234,17 +235,12 @@ pub enum ModelSource {
 }
 
 impl ModelSource {
-    /// distilroberta-base at the pinned revision.
+    /// distilroberta-base at the pinned revision, from huggingface.co.
     pub fn distilroberta() -> Self {
         ModelSource::Hub {
-            repo: DISTILROBERTA_REPO.into(),
-            revision: DISTILROBERTA_REVISION.into(),
+            endpoint: DEFAULT_HUB.into(),
+            model: HubModel::distilroberta(),
         }
-    }
-
-    /// The URL of `file` of a hub source.
-    pub fn hub_url(repo: &str, revision: &str, file: &str) -> String {
-        format!("https://huggingface.co/{repo}/resolve/{revision}/{file}")
     }
 }
 
@@ -259,6 +255,34 @@ pub struct ModelJob {
     pub num_classes: Option<usize>,
     /// The LoRA setup (for the trainable count).
     pub lora: LoraConfig,
+    /// The bytes to download, when known (for the progress bar).
+    #[serde(default)]
+    pub expected_bytes: Option<usize>,
+}
+
+/// Attach a PEFT adapter to the loaded model, or take it off. To attach, the request's two
+/// attachments are `adapter_config.json` and `adapter_model.safetensors`, in that order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdapterJob {
+    /// The two files' names (for messages); empty to remove the adapter.
+    pub names: Vec<String>,
+}
+
+/// What the Model tab shows of an attached adapter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdapterSummary {
+    /// The folder or file name it came from.
+    pub name: String,
+    /// Its LoRA configuration (rank, alpha, modules, layers).
+    pub lora: LoraConfig,
+    /// Its LoRA parameters.
+    pub parameters: usize,
+    /// The adapted modules' short names (e.g. `query`), in order.
+    pub modules: Vec<String>,
+    /// The adapted layers, in order.
+    pub layers: Vec<usize>,
+    /// Whether it brought its own classification head.
+    pub head: bool,
 }
 
 /// What the Model tab shows of a loaded model.
@@ -280,6 +304,9 @@ pub struct ModelSummary {
     pub own_head: bool,
     /// Vocabulary of the tokenizer (added tokens included).
     pub tokenizer_vocab: usize,
+    /// Where it came from: the hub URL of its weights, the served path or "dropped files".
+    #[serde(default)]
+    pub origin: String,
 }
 
 impl ModelSummary {
@@ -365,13 +392,5 @@ mod tests {
 
     fn s_task(d: &Dataset) -> Task {
         DatasetSummary::of(d, 0.2, 1).task
-    }
-
-    #[test]
-    fn hub_urls_name_the_pinned_revision() {
-        assert_eq!(
-            ModelSource::hub_url(DISTILROBERTA_REPO, DISTILROBERTA_REVISION, "config.json"),
-            "https://huggingface.co/distilbert/distilroberta-base/resolve/fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b/config.json"
-        );
     }
 }

@@ -7,11 +7,13 @@
 //! [`Response::Progress`] may come in between. Messages are serde types sent as JSON strings
 //! with `postMessage`.
 //!
-//! * [`loading`]: the dataset and model jobs and the summaries they return.
+//! * [`loading`]: the dataset, model and adapter jobs and the summaries they return.
+//! * [`hub`]: hub checkpoints (endpoint, repository, revision) and the probe of `config.json`.
 //! * [`analysis`]: the analysis jobs (NTK, eval kernel, sweep, study, radius probe, adapter
 //!   export) and their results.
 
 pub mod analysis;
+pub mod hub;
 pub mod loading;
 
 use ntk_lens_core::device::BackendInfo;
@@ -23,7 +25,8 @@ use analysis::{
     AdapterFiles, EvalKernelJob, EvalKernelOutcome, ExportJob, NtkJob, NtkOutcome, RadiusJob,
     RadiusOutcome, StudyJob, StudyOutcome, SweepJob, SweepOutcome,
 };
-use loading::{DataJob, DataReport, ModelJob, ModelSummary};
+use hub::{HubProbe, ProbeJob};
+use loading::{AdapterJob, AdapterSummary, DataJob, DataReport, ModelJob, ModelSummary};
 
 /// Identifies one job; chosen by the page, echoed by the worker.
 pub type JobId = u32;
@@ -40,6 +43,10 @@ pub enum Job {
     /// Load a model and tokenizer into the worker's session (see [`ModelJob`]); progress counts
     /// bytes downloaded.
     LoadModel(ModelJob),
+    /// Read a hub repository's `config.json` and file sizes. Runs beside other jobs.
+    ProbeHub(ProbeJob),
+    /// Attach a PEFT adapter to the loaded model, or take it off (see [`AdapterJob`]).
+    LoadAdapter(AdapterJob),
     /// Switch the backend (the loaded model moves along; results already shown stay).
     SetBackend(BackendChoice),
     /// The NTK over the chosen train samples (kept in the worker for the eval kernel, the sweep
@@ -67,6 +74,10 @@ pub enum JobResult {
     Dataset(Box<DataReport>),
     /// Report of a [`Job::LoadModel`].
     Model(Box<ModelSummary>),
+    /// Report of a [`Job::ProbeHub`].
+    Probe(Box<HubProbe>),
+    /// The adapter now attached (`None`: taken off), after a [`Job::LoadAdapter`].
+    AdapterLoaded(Option<AdapterSummary>),
     /// The backend now in use, after a [`Job::SetBackend`].
     Backend(BackendInfo),
     /// Result of a [`Job::Ntk`].
@@ -228,6 +239,7 @@ mod tests {
                 max_len: 128,
                 num_classes: Some(2),
                 lora: LoraConfig::new(8, 16.0, &[LoraModule::Query]),
+                expected_bytes: Some(331_000_000),
             }),
         };
         assert_eq!(decode::<Request>(&encode(&model)).unwrap(), model);

@@ -7,8 +7,11 @@ use ntk_lens_core::experiment::{
     prepare, NtkReport, Prepared, RadiusProbe, SampleChoice, Samples, Study, Sweep,
 };
 use ntk_lens_core::lora::peft::export_adapter;
-use ntk_lens_core::ntk::{KernelKind, NtkBlocks, NtkBuilder, NtkOptions, ParamSet, TrainPart};
-use ntk_lens_core::options::BackendChoice;
+use ntk_lens_core::ntk::memory::{check_training, longest};
+use ntk_lens_core::ntk::{
+    KernelKind, NtkBlocks, NtkBuilder, NtkMemory, NtkOptions, ParamSet, TrainPart, PAGE_BUDGET,
+};
+use ntk_lens_core::options::{BackendChoice, Recipe, PAPER_BATCH};
 use ntk_lens_core::selfcheck::{SelfCheck, SelfCheckConfig};
 
 use super::backend;
@@ -40,34 +43,60 @@ pub async fn ntk(reporter: Reporter, job: NtkJob) -> Result<Option<JobResult>, W
     let (model, data) = SESSION.with(|s| {
         let s = s.borrow();
         (
-            s.model
-                .as_ref()
-                .map(|m| (m.model.clone(), m.tokenizer.clone())),
+            s.model.as_ref().map(|m| {
+                (
+                    m.model.clone(),
+                    m.tokenizer.clone(),
+                    m.adapter.as_ref().map(|(a, _)| a.name.clone()),
+                )
+            }),
             s.dataset.clone(),
         )
     });
-    let (model, tokenizer) = model.ok_or_else(|| {
+    let (model, tokenizer, adapter) = model.ok_or_else(|| {
         WorkerError::NotYet("no model is loaded yet; wait for it in the Model tab".into())
     })?;
     let data = data.ok_or_else(|| {
         WorkerError::NotYet("no dataset is loaded yet; choose one in the Data tab".into())
     })?;
     let (rows, eval_rows) = rows_of(&data, &job.samples)?;
-    let prepared = prepare(
+    let mut prepared = prepare(
         model,
         &tokenizer,
         &data,
         &SampleChoice::Picked { rows: rows.clone() },
         &eval_rows,
-        Some(&job.lora),
+        adapter.is_none().then_some(&job.lora),
         job.lora.seed,
     )?;
-    let options = NtkOptions {
+    if let Some(name) = adapter {
+        prepared.notes.push(format!(
+            "LoRA from the attached adapter {name} (the LoRA settings of the Model tab are not \
+             used while it is attached)."
+        ));
+    }
+    let mut options = NtkOptions {
         params: job.params,
         kernel: job.kernel,
         chunk_size: job.chunk_size,
         blocks: None,
     };
+    // Before anything large is allocated: shrink the chunks to fit the tab's memory, or say
+    // why it cannot fit.
+    let (train, eval) = (&prepared.train.encoded, &prepared.eval.encoded);
+    let (chunk, estimate) = NtkMemory::fit(&prepared.model, train, eval, &options, PAGE_BUDGET)?;
+    if chunk < options.chunk_size {
+        prepared.notes.push(format!(
+            "Samples per pass reduced from {} to {chunk} to fit the tab's memory.",
+            options.chunk_size
+        ));
+        options.chunk_size = chunk;
+    }
+    prepared.notes.push(format!(
+        "Memory: {} of the {:.1} GB an analysis may use in a tab.",
+        estimate.describe(),
+        PAGE_BUDGET as f64 / 1e9
+    ));
     let builder = NtkBuilder::new(
         &prepared.model,
         &prepared.train.encoded,
@@ -159,6 +188,20 @@ fn analysis() -> Result<(Prepared, NtkBlocks), WorkerError> {
     Ok((prepared, blocks))
 }
 
+/// Refuses a training step on `rows` of the prepared samples past the tab's memory budget.
+fn check_training_memory(prepared: &Prepared, rows: usize) -> Result<(), WorkerError> {
+    let tokens = longest(&prepared.train.encoded).max(longest(&prepared.eval.encoded));
+    let model = &prepared.model;
+    check_training(
+        &model.config,
+        model.parameter_counts().total(),
+        rows,
+        tokens,
+        PAGE_BUDGET,
+    )?;
+    Ok(())
+}
+
 /// The λ sweep on the last NTK; the fine-tuned models stay in the session for export.
 pub async fn sweep(reporter: Reporter, job: SweepJob) -> Result<Option<JobResult>, WorkerError> {
     let started = now_ms();
@@ -168,6 +211,7 @@ pub async fn sweep(reporter: Reporter, job: SweepJob) -> Result<Option<JobResult
             "the linearized model needs the plain NTK; recompute it with kernel = plain".into(),
         ));
     }
+    check_training_memory(&prepared, prepared.train.encoded.len())?;
     let sweep = Sweep::new(
         &prepared.model,
         prepared.train,
@@ -222,6 +266,11 @@ pub async fn study(reporter: Reporter, job: StudyJob) -> Result<Option<JobResult
     let Some(blocks) = plain_blocks(reporter, &prepared, blocks).await? else {
         return Ok(None);
     };
+    let batch = match job.config.recipe {
+        Recipe::Paper => PAPER_BATCH.min(prepared.train.encoded.len()),
+        Recipe::Theory => prepared.train.encoded.len(),
+    };
+    check_training_memory(&prepared, batch)?;
     let study = Study::new(
         &prepared.model,
         prepared.train,
@@ -283,14 +332,21 @@ pub async fn self_check(
 /// devices); the page asks for the NTK again to get it.
 pub async fn set_backend(choice: BackendChoice) -> Result<Option<JobResult>, WorkerError> {
     let (device, info) = backend::choose(choice).await;
-    let (model, prepared) = SESSION.with(|s| {
+    let (model, base, prepared) = SESSION.with(|s| {
         let s = s.borrow();
         (
             s.model.as_ref().map(|m| m.model.clone()),
+            s.model
+                .as_ref()
+                .and_then(|m| m.adapter.as_ref().map(|(_, base)| base.clone())),
             s.analysis.as_ref().map(|a| a.prepared.model.clone()),
         )
     });
     let model = match model {
+        Some(m) => Some(m.to_device(&device).await?),
+        None => None,
+    };
+    let base = match base {
         Some(m) => Some(m.to_device(&device).await?),
         None => None,
     };
@@ -302,6 +358,9 @@ pub async fn set_backend(choice: BackendChoice) -> Result<Option<JobResult>, Wor
         let mut s = s.borrow_mut();
         if let (Some(loaded), Some(m)) = (s.model.as_mut(), model) {
             loaded.model = m;
+            if let (Some((_, old)), Some(b)) = (loaded.adapter.as_mut(), base) {
+                *old = b;
+            }
         }
         if let Some(a) = s.analysis.as_mut() {
             if let Some(m) = prepared {

@@ -78,6 +78,43 @@ pub async fn is_cached(name: &str, url: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The size of `url` as a `HEAD` request reports it: `Ok(None)` for a 404, `Ok(Some(None))`
+/// when the server states no length.
+pub async fn fetch_size(url: &str, no_referrer: bool) -> Result<Option<Option<u64>>, FetchError> {
+    let init = RequestInit::new();
+    init.set_method("HEAD");
+    if no_referrer {
+        init.set_referrer_policy(ReferrerPolicy::NoReferrer);
+    }
+    let network = |e: JsValue| FetchError::Network {
+        url: url.into(),
+        message: describe(&e),
+    };
+    let scope: web_sys::WorkerGlobalScope = js_sys::global()
+        .dyn_into()
+        .map_err(|_| network(JsValue::from_str("not in a worker")))?;
+    let response: Response = JsFuture::from(scope.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(network)?
+        .dyn_into()
+        .map_err(network)?;
+    match response.status() {
+        404 => Ok(None),
+        _ if !response.ok() => Err(FetchError::Status {
+            url: url.into(),
+            status: response.status(),
+        }),
+        _ => Ok(Some(
+            response
+                .headers()
+                .get("content-length")
+                .ok()
+                .flatten()
+                .and_then(|v| v.parse().ok()),
+        )),
+    }
+}
+
 /// Downloads `url`. `progress(bytes_so_far, content_length)` is called after every chunk; when
 /// it returns `false` the download stops with [`FetchError::Cancelled`]. A 404 is returned as
 /// `Ok(None)` so that callers can try the next file name.

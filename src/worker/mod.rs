@@ -93,6 +93,16 @@ fn handle(request: Request, attachments: Vec<Vec<u8>>) {
                 });
             answer(id, outcome);
         }),
+        // Reading a hub repository's config.json does not use the device either.
+        Request::Start {
+            id,
+            job: Job::ProbeHub(job),
+        } => wasm_bindgen_futures::spawn_local(async move {
+            let outcome = session::probe_hub(job)
+                .await
+                .map(|probe| Some(JobResult::Probe(Box::new(probe))));
+            answer(id, outcome);
+        }),
         Request::Start { id, job } => {
             if let Some(running) = RUNNING.with(|r| r.get()) {
                 post(&Response::Error {
@@ -133,9 +143,12 @@ async fn run(
         Job::SelfCheck(config) => analysis::self_check(reporter, config).await,
         Job::SetBackend(choice) => analysis::set_backend(choice).await,
         Job::LoadModel(job) => session::load_model_job(reporter, job, attachments).await,
-        Job::LoadDataset(_) => Err(WorkerError::NotYet(
-            "datasets load beside other jobs".into(),
+        Job::LoadDataset(_) | Job::ProbeHub(_) => Err(WorkerError::NotYet(
+            "datasets and hub probes load beside other jobs".into(),
         )),
+        Job::LoadAdapter(job) => {
+            session::load_adapter_job(job, attachments).map(|a| Some(JobResult::AdapterLoaded(a)))
+        }
         Job::Ntk(job) => analysis::ntk(reporter, job).await,
         Job::EvalKernel(_) => analysis::eval_kernel(reporter).await,
         Job::Sweep(job) => analysis::sweep(reporter, job).await,

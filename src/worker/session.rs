@@ -12,13 +12,19 @@ use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder};
 use ntk_lens_core::tokenize::TextTokenizer;
 
 use super::error::WorkerError;
-use super::fetch::{fetch_bytes, FetchError, FetchOptions};
+use super::fetch::{fetch_bytes, fetch_size, is_cached, FetchError, FetchOptions};
 use super::reporter::{now_ms, post, Reporter};
+use crate::protocol::hub::{
+    missing_weights_message, model_type_of, HubModel, HubProbe, ProbeJob, HUB_WEIGHTS,
+};
 use crate::protocol::loading::{
-    DataJob, DataReport, DataSource, DatasetSummary, ModelJob, ModelSource, ModelSummary,
-    TableSummary, MINILM_BASE, WEIGHT_FILES,
+    AdapterJob, AdapterSummary, DataJob, DataReport, DataSource, DatasetSummary, ModelJob,
+    ModelSource, ModelSummary, TableSummary, MINILM_BASE, WEIGHT_FILES,
 };
 use crate::protocol::{JobResult, Response};
+use ntk_lens_core::lora::peft::load_adapter;
+use ntk_lens_core::model::weights::WeightFile;
+use ntk_lens_core::model::ModelConfig;
 
 /// A model ready for analyses.
 pub struct LoadedModel {
@@ -29,6 +35,8 @@ pub struct LoadedModel {
     pub tokenizer: TextTokenizer,
     /// What the page was told about it.
     pub summary: ModelSummary,
+    /// The adapter attached to `model`, with the model as it was before (to take it off).
+    pub adapter: Option<(AdapterSummary, Model)>,
 }
 
 /// Everything the worker keeps between jobs.
@@ -131,6 +139,7 @@ pub async fn load_dataset(
 /// The files of a model, as bytes.
 struct ModelFiles {
     name: String,
+    origin: String,
     config: Vec<u8>,
     weights: Vec<u8>,
     weights_file: String,
@@ -202,6 +211,7 @@ async fn fetch_model(
     .ok_or_else(|| not_found("tokenizer.json"))?;
     Ok(ModelFiles {
         name: name.into(),
+        origin: base.into(),
         config,
         weights,
         weights_file,
@@ -269,39 +279,44 @@ pub async fn load_model(
             )
             .await
         }
-        ModelSource::Hub { repo, revision } => {
-            let base = ModelSource::hub_url(repo, revision, "");
-            let name = repo.rsplit('/').next().unwrap_or(repo).to_string();
-            fetch_model(
-                &name,
-                &base,
-                &["model.safetensors"],
+        ModelSource::Hub { endpoint, model } => {
+            let fetched = fetch_model(
+                model.short_name(),
+                &model.url(endpoint, ""),
+                &[HUB_WEIGHTS],
                 FetchOptions {
                     no_referrer: true,
                     cache: Some(HUB_CACHE),
                 },
-                crate::protocol::loading::DISTILROBERTA_BYTES,
+                job.expected_bytes.unwrap_or(0),
                 progress,
             )
-            .await
-            .map_err(|e| match e {
+            .await;
+            match fetched {
+                Err(FetchError::Status { status: 404, url }) => {
+                    return Err(WorkerError::File(
+                        missing_file_message(endpoint, model, &url).await,
+                    ))
+                }
                 // An empty url marks a message that is complete as it is.
-                FetchError::Network { url, message } => FetchError::Network {
+                Err(FetchError::Network { url, message }) => Err(FetchError::Network {
                     message: format!(
-                        "Could not download {name} from huggingface.co ({message}; {url}). \
-                             This computer is probably offline, or huggingface.co is blocked; \
-                             the model loaded before stays in use"
+                        "Could not download {} from {endpoint} ({message}; {url}). This computer \
+                         is probably offline, or {endpoint} is blocked; the model loaded before \
+                         stays in use",
+                        model.short_name()
                     ),
                     url: String::new(),
-                },
+                }),
                 other => other,
-            })
+            }
         }
         ModelSource::Dropped { names } => {
             let mut it = attachments.into_iter();
             match (it.next(), it.next(), it.next()) {
                 (Some(config), Some(weights), Some(tokenizer)) => Ok(ModelFiles {
                     name: "dropped model".into(),
+                    origin: format!("dropped files: {}", names.join(", ")),
                     config,
                     weights,
                     weights_file: names.get(1).cloned().unwrap_or_default(),
@@ -331,7 +346,8 @@ pub async fn load_model(
         &files.tokenizer,
         "tokenizer.json",
         model.config.pad_token_id,
-        job.max_len,
+        // A small model's position table may hold fewer tokens than the setup asks for.
+        job.max_len.min(model.config.max_sequence_length()),
     )?;
     let own_head = model.head.is_some();
     let summary = ModelSummary {
@@ -347,13 +363,189 @@ pub async fn load_model(
             .unwrap_or_else(|| HeadKind::default_for(model.config.family)),
         own_head,
         tokenizer_vocab: tokenizer.vocab_size(),
+        origin: files.origin,
     };
     SESSION.with(|s| {
         s.borrow_mut().model = Some(LoadedModel {
             model,
             tokenizer,
             summary: summary.clone(),
+            adapter: None,
         })
     });
     Ok(Some(summary))
+}
+
+/// Why a hub download found no file at `url`: the weights (sharded, or PyTorch only), the
+/// tokenizer, or the repository or revision itself.
+async fn missing_file_message(endpoint: &str, model: &HubModel, url: &str) -> String {
+    let exists = |file: &'static str| {
+        let url = model.url(endpoint, file);
+        async move { matches!(fetch_size(&url, true).await, Ok(Some(_))) }
+    };
+    if url.ends_with(HUB_WEIGHTS) {
+        let sharded = exists("model.safetensors.index.json").await;
+        let pytorch = exists("pytorch_model.bin").await;
+        missing_weights_message(model, sharded, pytorch)
+    } else if url.ends_with("tokenizer.json") {
+        format!(
+            "{} at {}: it has no tokenizer.json (the fast tokenizer file this tool reads); \
+             save one with transformers' AutoTokenizer and drop the files",
+            model.repo, model.revision
+        )
+    } else {
+        format!(
+            "{url}: not found; check the repository id and the revision (a private or gated \
+             repository cannot be read without a token)"
+        )
+    }
+}
+
+/// Reads a hub repository's `config.json` (through the cache) and the sizes of its weights and
+/// tokenizer, without downloading them.
+pub async fn probe_hub(job: ProbeJob) -> Result<HubProbe, WorkerError> {
+    let options = FetchOptions {
+        no_referrer: true,
+        cache: Some(HUB_CACHE),
+    };
+    let config_url = job.model.url(&job.endpoint, "config.json");
+    let config = match fetch_bytes(&config_url, options, &mut |_, _| true).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Ok(HubProbe {
+                model_type: None,
+                config: Err(format!(
+                    "{config_url}: not found; check the repository id and the revision"
+                )),
+                download_bytes: None,
+                cached: false,
+                job,
+            })
+        }
+        Err(FetchError::Network { message, .. }) => {
+            return Err(WorkerError::File(format!(
+                "Could not reach {} ({message}); this computer is probably offline, or the hub \
+                 is blocked",
+                job.endpoint
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let model_type = model_type_of(&config);
+    let parsed = ModelConfig::from_bytes(&config).map_err(|e| match &model_type {
+        Some(t) if t != "bert" && t != "roberta" => format!(
+            "{}: model_type `{t}` is not supported; this tool runs BERT- and RoBERTa-family \
+             encoders (model_type bert or roberta, e.g. MiniLM, distilroberta)",
+            job.model.repo
+        ),
+        _ => format!("{}: config.json: {e}", job.model.repo),
+    });
+    let weights_url = job.model.url(&job.endpoint, HUB_WEIGHTS);
+    let cached = is_cached(HUB_CACHE, &weights_url).await;
+    let mut download_bytes = None;
+    if parsed.is_ok() && !cached {
+        let tokenizer = fetch_size(&job.model.url(&job.endpoint, "tokenizer.json"), true).await;
+        match (fetch_size(&weights_url, true).await, tokenizer) {
+            (Ok(None), _) => {
+                let message = missing_file_message(&job.endpoint, &job.model, &weights_url).await;
+                return Ok(HubProbe {
+                    model_type,
+                    config: Err(message),
+                    download_bytes: None,
+                    cached,
+                    job,
+                });
+            }
+            (_, Ok(None)) => {
+                let url = job.model.url(&job.endpoint, "tokenizer.json");
+                let message = missing_file_message(&job.endpoint, &job.model, &url).await;
+                return Ok(HubProbe {
+                    model_type,
+                    config: Err(message),
+                    download_bytes: None,
+                    cached,
+                    job,
+                });
+            }
+            (Ok(Some(Some(w))), Ok(Some(Some(t)))) => {
+                download_bytes = Some(w + t + config.len() as u64)
+            }
+            _ => {}
+        }
+    }
+    Ok(HubProbe {
+        model_type,
+        config: parsed,
+        download_bytes,
+        cached,
+        job,
+    })
+}
+
+/// Attaches the adapter of `job` (its two attachments) to the loaded model, replacing one
+/// attached before, or takes the attached one off. A failure leaves the model as it was. Either
+/// way the last NTK and sweep are dropped: they were of another model.
+pub fn load_adapter_job(
+    job: AdapterJob,
+    attachments: Vec<Vec<u8>>,
+) -> Result<Option<AdapterSummary>, WorkerError> {
+    SESSION.with(|s| {
+        let mut s = s.borrow_mut();
+        let loaded = s.model.as_mut().ok_or_else(|| {
+            WorkerError::NotYet("no model is loaded yet; wait for it in the Model tab".into())
+        })?;
+        let base = match &loaded.adapter {
+            Some((_, base)) => base.clone(),
+            None => loaded.model.clone(),
+        };
+        let summary = if job.names.is_empty() {
+            loaded.model = base;
+            loaded.adapter = None;
+            None
+        } else {
+            let mut files = attachments.into_iter();
+            let (Some(config), Some(weights)) = (files.next(), files.next()) else {
+                return Err(WorkerError::File(
+                    "expected two files: adapter_config.json and adapter_model.safetensors".into(),
+                ));
+            };
+            let named = |e: &dyn std::fmt::Display| {
+                WorkerError::File(format!("{}: {e}", job.names.join(", ")))
+            };
+            let head = WeightFile::parse("adapter_model.safetensors", &weights)
+                .map_err(|e| named(&e))?
+                .names()
+                .iter()
+                .any(|n| n.starts_with("base_model.model.classifier."));
+            let mut adapted = base.clone();
+            load_adapter(&mut adapted, &config, &weights).map_err(|e| named(&e))?;
+            let sites = adapted.lora_sites();
+            let mut modules: Vec<String> = Vec::new();
+            let mut layers: Vec<usize> = sites.iter().map(|s| s.layer).collect();
+            for s in &sites {
+                let name = s.module.short_name().to_string();
+                if !modules.contains(&name) {
+                    modules.push(name);
+                }
+            }
+            layers.dedup();
+            let summary = AdapterSummary {
+                name: job.names.first().cloned().unwrap_or_default(),
+                modules,
+                layers,
+                lora: adapted
+                    .lora_config
+                    .clone()
+                    .ok_or_else(|| named(&"no LoRA adapters"))?,
+                parameters: adapted.parameter_counts().lora,
+                head,
+            };
+            loaded.model = adapted;
+            loaded.adapter = Some((summary.clone(), base));
+            Some(summary)
+        };
+        s.analysis = None;
+        s.trained.clear();
+        Ok(summary)
+    })
 }

@@ -143,21 +143,23 @@ test('the setup in the address is restored; bad values are reported, not fatal',
   } finally { await browser.close(); }
 });
 
-test('distilroberta from the hub: size asked first; offline gives a clear message and MiniLM stays', async () => {
+test('distilroberta from the hub: config.json is read first; offline gives a clear message and MiniLM stays', async () => {
   const browser = await launch([]);
   try {
     const { page } = await openExplorer(browser, `${server.url}?backend=cpu`);
     // Offline, whatever the test machine's network: every request to the hub fails (where
     // Playwright sees the worker's requests; this machine has no network anyway).
-    let asked = 0;
-    await page.context().route('https://huggingface.co/**', (route) => { asked++; return route.abort('internetdisconnected'); });
+    const asked = [];
+    await page.context().route('https://huggingface.co/**', (route) => { asked.push(route.request().url()); return route.abort('internetdisconnected'); });
     await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
-    await page.getByTestId('model-load-hub').click();
-    assert.match(await page.getByTestId('model-hub-confirm').textContent(), /about 331 MB/);
-    assert.equal(asked, 0, 'nothing is downloaded before the user agrees');
-    await page.getByTestId('model-hub-download').click();
-    await waitText(page, 'model-error', /offline.*huggingface\.co.*blocked.*stays in use/i, 60_000);
-    assert.match(await page.getByTestId('model-error').textContent(), /fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b\/config\.json/);
+    // The form starts at the design's model, pinned.
+    assert.equal(await page.getByTestId('model-hub-repo').inputValue(), 'distilbert/distilroberta-base');
+    assert.equal(await page.getByTestId('model-hub-revision').inputValue(), 'fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b');
+    await page.getByTestId('model-hub-check').click();
+    await waitText(page, 'model-hub-probe-error', /Could not reach https:\/\/huggingface\.co .*offline, or the hub is blocked/i, 60_000);
+    assert.ok(asked.every((u) => u.endsWith('/fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b/config.json')),
+      `only config.json is asked for before the user agrees: ${asked.join(', ')}`);
+    assert.equal(await page.getByTestId('model-hub-download').count(), 0, 'nothing to download');
     assert.equal(await page.getByTestId('model-name').textContent(), 'all-MiniLM-L6-v2');
     assert.equal((await page.getByTestId('model-params-total').textContent()).trim(), '22,713,216 (22.7M)');
     assert.match(page.url(), /model=minilm/);

@@ -18,7 +18,7 @@ fn intro(tab: Tab) -> (&'static str, &'static str, &'static str) {
     match tab {
         Tab::Model => (
             "Model",
-            "A small transformer encoder (all-MiniLM-L6-v2 by default, or distilroberta-base) runs here in the page. LoRA adds two small matrices A and B beside chosen weight matrices; only they are trained.",
+            "A small transformer encoder runs here in the page: all-MiniLM-L6-v2 by default, or distilroberta-base or another BERT/RoBERTa-family model from the Hugging Face hub or your files. LoRA adds two small matrices A and B beside chosen weight matrices; only they are trained.",
             "The default model loads by itself. Below: the architecture and parameter counts, the LoRA setup, and a small computation that checks that the compute backend gives exact answers.",
         ),
         Tab::Data => (

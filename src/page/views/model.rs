@@ -1,5 +1,6 @@
-//! The Model tab: which encoder (bundled MiniLM, distilroberta-base from the hub, or dropped
-//! files), its architecture and parameter counts, and the LoRA setup. Loading runs in the
+//! The Model tab: which encoder (bundled MiniLM, any BERT/RoBERTa-family repository of the hub
+//! or a mirror, or dropped files), its architecture and parameter counts (from config.json
+//! before a hub download), an optional PEFT adapter, and the LoRA setup. Loading runs in the
 //! worker with byte progress; a failure shows the core's message and keeps the model loaded.
 
 use leptos::prelude::*;
@@ -11,7 +12,135 @@ use crate::page::compute::Compute;
 use crate::page::format::{millions, thousands};
 use crate::page::job_state::JobState;
 use crate::page::setup::{ModelChoice, Setup, MAX_RANK};
-use crate::protocol::loading::{ModelSource, DISTILROBERTA_BYTES, DISTILROBERTA_REVISION};
+use crate::protocol::hub::{HubModel, HubProbe, DEFAULT_HUB, SUGGESTIONS};
+use crate::protocol::loading::ModelSource;
+
+/// Bytes in MB: one decimal below 10 MB, whole above.
+fn megabytes(bytes: u64) -> String {
+    let mb = bytes as f64 / 1e6;
+    if mb < 10.0 {
+        format!("{mb:.1} MB")
+    } else {
+        format!("{mb:.0} MB")
+    }
+}
+
+/// Reads a picked file's bytes.
+async fn read_file(f: &web_sys::File) -> Result<js_sys::Uint8Array, String> {
+    JsFuture::from(f.array_buffer())
+        .await
+        .map(|b| js_sys::Uint8Array::new(&b))
+        .map_err(|e| format!("{}: could not be read ({e:?})", f.name()))
+}
+
+/// Sorts picked adapter files into adapter_config.json and the safetensors, and attaches them.
+fn load_adapter_files(
+    compute: Compute,
+    error: RwSignal<Option<String>>,
+    files: Option<web_sys::FileList>,
+) {
+    let Some(list) = files else { return };
+    let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+    let config = files
+        .iter()
+        .find(|f| f.name() == "adapter_config.json")
+        .cloned();
+    let weights = files
+        .iter()
+        .find(|f| f.name().ends_with(".safetensors"))
+        .cloned();
+    let (Some(config), Some(weights)) = (config, weights) else {
+        let names: Vec<String> = files.iter().map(|f| f.name()).collect();
+        error.set(Some(format!(
+            "expected two files: adapter_config.json and adapter_model.safetensors; got: {}",
+            names.join(", ")
+        )));
+        return;
+    };
+    error.set(None);
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut bytes = Vec::new();
+        for f in [&config, &weights] {
+            match read_file(f).await {
+                Ok(b) => bytes.push(b),
+                Err(e) => return error.set(Some(e)),
+            }
+        }
+        compute.load_adapter(vec![config.name(), weights.name()], bytes);
+    });
+}
+
+/// What a probe found: the architecture and counts from config.json, the download size and
+/// the button that downloads; or why the repository cannot be used.
+fn probe_view(
+    compute: Compute,
+    setup: RwSignal<Setup>,
+    probe: HubProbe,
+    busy: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let model = probe.job.model.clone();
+    let config = match &probe.config {
+        Ok(c) => c.clone(),
+        Err(e) => {
+            return view! { <p class="error" data-testid="model-hub-probe-error" role="alert">{e.clone()}</p> }
+                .into_any()
+        }
+    };
+    let counts = probe.counts().unwrap_or_default();
+    let family = match config.family {
+        ntk_lens_core::model::Family::Bert => "BERT family",
+        ntk_lens_core::model::Family::Roberta => "RoBERTa family",
+    };
+    let arch = config
+        .architectures
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "(none named)".into());
+    let size = match (probe.cached, probe.download_bytes, probe.announced_bytes()) {
+        (true, _, _) => "already in this browser's cache: no download".to_string(),
+        (false, Some(b), _) => format!("{} to download", megabytes(b)),
+        (false, None, Some(b)) => {
+            format!("about {:.0} MB to download (the server did not state the size; 4 bytes per parameter)", b as f64 / 1e6)
+        }
+        _ => String::new(),
+    };
+    let button = if probe.cached {
+        "Load from the cache".to_string()
+    } else {
+        format!(
+            "Download {:.0} MB",
+            probe.announced_bytes().unwrap_or(0) as f64 / 1e6
+        )
+    };
+    let lora = move || {
+        let lora = setup.with(|s| s.lora_config());
+        match probe.lora_count(&lora) {
+            Ok(n) => thousands(n),
+            Err(e) => e,
+        }
+    };
+    view! {
+        <div class="confirm" data-testid="model-hub-confirm">
+            <p data-testid="model-hub-about">{format!(
+                "{} at {}: {family} ({arch}), {} layers, hidden size {}, {} heads.",
+                model.repo, model.revision, config.num_hidden_layers, config.hidden_size, config.num_attention_heads
+            )}</p>
+            <table class="results">
+                <tr><th>"parameters, from config.json"</th><td data-testid="model-hub-params">{format!("{} ({})", thousands(counts.total()), millions(counts.total()))}</td></tr>
+                <tr><th>"LoRA trainable with the settings below"</th><td data-testid="model-hub-lora">{lora}</td></tr>
+                <tr><th>"download"</th><td data-testid="model-hub-size">{size}</td></tr>
+            </table>
+            <p class="muted">"It is kept in the browser's cache afterwards, so later loads need no network. No referrer is sent."</p>
+            <button data-testid="model-hub-download" disabled=busy
+                on:click=move |_| { compute.probe.last.set(None); compute.load_hub(model.clone()) }>
+                {button}
+            </button>
+            " "
+            <button data-testid="model-hub-cancel" class="secondary" on:click=move |_| compute.probe.last.set(None)>"Not now"</button>
+        </div>
+    }
+    .into_any()
+}
 
 /// Sorts dropped files into config.json, the weights and tokenizer.json, and loads them.
 fn load_files(compute: Compute, error: RwSignal<Option<String>>, files: Option<web_sys::FileList>) {
@@ -52,9 +181,35 @@ fn load_files(compute: Compute, error: RwSignal<Option<String>>, files: Option<w
 pub fn ModelTab() -> impl IntoView {
     let compute = expect_context::<Compute>();
     let setup = expect_context::<RwSignal<Setup>>();
-    // A link that names distilroberta asks before downloading it.
-    let confirm_hub =
-        RwSignal::new(setup.with_untracked(|s| s.model == ModelChoice::Distilroberta));
+    // The repository in the address (or distilroberta-base) fills the form; a link that
+    // names a hub model reads its config.json and asks before downloading the weights.
+    let linked = setup.with_untracked(|s| match &s.model {
+        ModelChoice::Hub(m) => Some(m.clone()),
+        _ => None,
+    });
+    let start = linked.clone().unwrap_or_else(HubModel::distilroberta);
+    let hub_repo = RwSignal::new(start.repo.clone());
+    let hub_revision = RwSignal::new(start.revision.clone());
+    let hub_error = RwSignal::new(None::<String>);
+    if let Some(m) = linked {
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) || compute.backend.with(|b| b.is_none()) {
+                return done.unwrap_or(false);
+            }
+            compute.probe_hub(m.clone());
+            true
+        });
+    }
+    let check =
+        move || match HubModel::new(&hub_repo.get_untracked(), &hub_revision.get_untracked()) {
+            Ok(m) => {
+                hub_error.set(None);
+                compute.probe_hub(m);
+            }
+            Err(e) => hub_error.set(Some(e)),
+        };
+    let endpoint = move || setup.with(|s| s.hub_endpoint().to_string());
+    let adapter_error = RwSignal::new(None::<String>);
     let drop_error = RwSignal::new(None::<String>);
     let dragging = RwSignal::new(false);
     let layers_text = RwSignal::new(setup.with_untracked(|s| {
@@ -110,7 +265,11 @@ pub fn ModelTab() -> impl IntoView {
 
     let summary = move || {
         compute.model.last.get().map(|m| {
-            let lora = setup.with(|s| s.lora_config());
+            let lora = compute
+                .adapter
+                .last
+                .with(|a| a.as_ref().map(|a| a.lora.clone()))
+                .unwrap_or_else(|| setup.with(|s| s.lora_config()));
             let classes = compute.dataset.with(|d| d.as_ref().map(|d| d.label_names.len())).unwrap_or(2);
             let lora_count = m.lora_count(&lora);
             let head = m.head_count(classes);
@@ -120,6 +279,7 @@ pub fn ModelTab() -> impl IntoView {
             view! {
                 <table class="results" data-testid="model-summary">
                     <tr><th>"model"</th><td data-testid="model-name">{m.name.clone()}</td></tr>
+                    <tr><th>"from"</th><td data-testid="model-origin">{m.origin.clone()}</td></tr>
                     <tr><th>"family"</th><td data-testid="model-family">{m.family_label()}</td></tr>
                     <tr><th>"layers"</th><td data-testid="model-layers">{c.num_hidden_layers}</td></tr>
                     <tr><th>"hidden size"</th><td data-testid="model-hidden">{c.hidden_size}</td></tr>
@@ -168,26 +328,50 @@ pub fn ModelTab() -> impl IntoView {
                     on:click=move |_| compute.load_model(ModelChoice::Minilm, ModelSource::Bundled, vec![])>
                     "all-MiniLM-L6-v2 (bundled, 22.7M)"
                 </button>
-                <button data-testid="model-load-hub" disabled=move || busy() || !ready()
-                    on:click=move |_| confirm_hub.set(true)>
-                    "distilroberta-base from Hugging Face…"
-                </button>
                 <button data-testid="model-cancel" disabled=move || !busy() on:click=move |_| compute.cancel_model()>"Cancel"</button>
             </div>
-            {move || confirm_hub.get().then(|| view! {
-                <div class="confirm" data-testid="model-hub-confirm">
-                    <p>{format!(
-                        "distilroberta-base (82M parameters) is downloaded from huggingface.co at revision {}: about {} MB. It is kept in the browser's cache afterwards, so later loads need no network. No referrer is sent.",
-                        &DISTILROBERTA_REVISION[..10], DISTILROBERTA_BYTES / 1_000_000
-                    )}</p>
-                    <button data-testid="model-hub-download" disabled=move || busy() || !ready()
-                        on:click=move |_| { confirm_hub.set(false); compute.load_model(ModelChoice::Distilroberta, ModelSource::distilroberta(), vec![]) }>
-                        {format!("Download {} MB", DISTILROBERTA_BYTES / 1_000_000)}
-                    </button>
-                    " "
-                    <button data-testid="model-hub-cancel" class="secondary" on:click=move |_| confirm_hub.set(false)>"Not now"</button>
-                </div>
+            <div class="controls" data-testid="model-hub">
+                <label>"From a hub: repository "
+                    <input type="text" list="hub-suggestions" class="wide" data-testid="model-hub-repo"
+                        prop:value=move || hub_repo.get()
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            if let Some(s) = SUGGESTIONS.iter().find(|s| s.repo == v.trim()) {
+                                hub_revision.set(s.revision.to_string());
+                            }
+                            hub_repo.set(v);
+                        }
+                        on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" { check() }
+                    />
+                </label>
+                <datalist id="hub-suggestions">
+                    {SUGGESTIONS.iter().map(|s| view! { <option value=s.repo>{s.about}</option> }).collect_view()}
+                </datalist>
+                <label>"revision "
+                    <input type="text" size="14" data-testid="model-hub-revision" title="a commit, branch or tag; empty = main"
+                        prop:value=move || hub_revision.get()
+                        on:change=move |ev| hub_revision.set(event_target_value(&ev))
+                        on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" { check() }
+                    />
+                </label>
+                <button data-testid="model-hub-check" disabled=move || !ready() || compute.probe.busy()
+                    on:click=move |_| check()>"Check"</button>
+            </div>
+            <p class="muted" data-testid="model-hub-endpoint">{move || {
+                let e = endpoint();
+                if e == DEFAULT_HUB {
+                    format!("Hub: {e}. BERT- and RoBERTa-family encoders with model.safetensors and tokenizer.json work (MiniLM, distilroberta, BERT, RoBERTa); Check reads config.json and says the size before anything large is downloaded. A mirror: add ?hub=<its URL> to the address.")
+                } else {
+                    format!("Hub: {e} (a mirror, from ?hub= in the address). BERT- and RoBERTa-family encoders with model.safetensors and tokenizer.json work.")
+                }
+            }}</p>
+            {move || hub_error.get().map(|e| view! { <p class="error" data-testid="model-hub-input-error">{e}</p> })}
+            {move || compute.probe.state.with(|s| match s {
+                crate::page::job_state::JobState::Failed(e) => Some(view! { <p class="error" data-testid="model-hub-probe-error" role="alert">{e.clone()}</p> }.into_any()),
+                crate::page::job_state::JobState::Running { .. } => Some(view! { <p class="muted">"Reading config.json…"</p> }.into_any()),
+                _ => None,
             })}
+            {move || compute.probe.last.get().map(|p| probe_view(compute, setup, p, busy))}
             <div class="dropzone" class:dragging=move || dragging.get() data-testid="model-dropzone"
                 on:dragover=move |ev: web_sys::DragEvent| { ev.prevent_default(); dragging.set(true); }
                 on:dragleave=move |_| dragging.set(false)
@@ -215,6 +399,41 @@ pub fn ModelTab() -> impl IntoView {
         <section class="panel" data-testid="model-architecture">
             <h3>"Architecture and parameters"</h3>
             {summary}
+        </section>
+        <section class="panel" data-testid="model-adapter">
+            <h3>"PEFT adapter (optional)"</h3>
+            <p>"Attach a LoRA adapter saved by PEFT (adapter_config.json and adapter_model.safetensors, e.g. one this page exported after a sweep) to analyse the model at its fine-tuned weights. While it is attached, its rank, α, modules and layers replace the LoRA settings below, and a head it carries replaces the model's."</p>
+            <div class="controls">
+                <label class="filepick">"Choose the two files"
+                    <input type="file" multiple accept=".json,.safetensors" data-testid="adapter-file-input"
+                        disabled=move || busy() || compute.adapter.busy()
+                        on:change=move |ev| {
+                            let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
+                            if let Some(input) = input { load_adapter_files(compute, adapter_error, input.files()); input.set_value(""); }
+                        }
+                    />
+                </label>
+                <button data-testid="adapter-remove" class="secondary"
+                    disabled=move || compute.adapter.last.with(|a| a.is_none()) || compute.adapter.busy()
+                    on:click=move |_| compute.remove_adapter()>"Remove the adapter"</button>
+            </div>
+            <p data-testid="adapter-status" aria-live="polite">{move || compute.adapter.last.with(|a| match a {
+                None => "No adapter: fresh LoRA from the settings below.".to_string(),
+                Some(a) => format!(
+                    "Attached {}: r = {}, α = {} (scale {}), {} in layers {}: {} parameters{}.",
+                    a.name, a.lora.r, a.lora.alpha, a.lora.scale(), a.modules.join(", "),
+                    a.layers.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", "),
+                    thousands(a.parameters),
+                    if a.head { ", with its own head" } else { "" }
+                ),
+            })}</p>
+            {move || {
+                let failed = compute.adapter.state.with(|s| match s {
+                    crate::page::job_state::JobState::Failed(e) => Some(e.clone()),
+                    _ => None,
+                });
+                failed.or(adapter_error.get()).map(|e| view! { <p class="error" data-testid="adapter-error" role="alert">{e}</p> })
+            }}
         </section>
         <section class="panel" data-testid="lora-setup">
             <h3>"LoRA"</h3>

@@ -39,6 +39,46 @@ impl ParameterCounts {
     pub fn total(&self) -> usize {
         self.base() + self.head + self.lora
     }
+
+    /// The counts a checkpoint of architecture `config` has, from `config.json` alone (no
+    /// LoRA): what [`Model::parameter_counts`] gives once its weights are loaded, so that the
+    /// page can show them before downloading. The pooler and the head follow the class that
+    /// `architectures` names, as transformers builds it: `BertModel`, `RobertaModel` and the
+    /// BERT classes other than `…ForMaskedLM` have a pooler; `…ForSequenceClassification`
+    /// has its family's head for `num_labels` (default 2) classes. Without `architectures`, a
+    /// BERT has a pooler and a RoBERTa none.
+    pub fn from_config(config: &ModelConfig) -> ParameterCounts {
+        let (h, i) = (config.hidden_size, config.intermediate_size);
+        let embeddings =
+            (config.vocab_size + config.max_position_embeddings + config.type_vocab_size) * h
+                + 2 * h;
+        // Q, K, V, attention output (H×H + H each), the feed-forward pair, two LayerNorms.
+        let per_layer = 4 * (h * h + h) + (h * i + i) + (i * h + h) + 4 * h;
+        let names = &config.architectures;
+        let pooler = if names.is_empty() {
+            config.family == Family::Bert
+        } else {
+            names.iter().any(|a| {
+                a == "RobertaModel" || (a.starts_with("Bert") && !a.ends_with("ForMaskedLM"))
+            })
+        };
+        let head = if config.is_sequence_classifier() {
+            let kind = match config.family {
+                Family::Bert => HeadKind::Bert,
+                Family::Roberta => HeadKind::Roberta,
+            };
+            kind.parameter_count(h, config.num_labels.unwrap_or(2))
+        } else {
+            0
+        };
+        ParameterCounts {
+            embeddings,
+            layers: config.num_hidden_layers * per_layer,
+            pooler: if pooler { h * h + h } else { 0 },
+            head,
+            lora: 0,
+        }
+    }
 }
 
 fn dense_count(d: &Dense) -> usize {
@@ -240,6 +280,44 @@ mod tests {
         let h = roberta.config.hidden_size;
         assert_eq!(p.head, (h * h + h) + (2 * h + 2));
         assert_eq!(p.total(), 31_970);
+    }
+
+    /// `config.json` alone gives the counts of the loaded tensors, and both equal what
+    /// transformers reports (`tests/reference/make_counts.py`: `num_parameters()` of the class
+    /// in `architectures`, its embeddings, pooler and head), exactly: counts are integers.
+    #[test]
+    #[cfg(not(target_family = "wasm"))]
+    fn counts_from_config_equal_loaded_tensors_and_transformers() {
+        let path = fixture("counts.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let models = ["bert_base", "bert_cls", "roberta_base", "roberta_cls"];
+        for name in models {
+            let hf = &expected[name];
+            let num = |k: &str| hf[k].as_u64().unwrap_or_else(|| panic!("{name}.{k}")) as usize;
+            let model = Model::from_dir(fixture(name), &cpu_device()).unwrap();
+            let from_config = ParameterCounts::from_config(&model.config);
+            assert_eq!(from_config, model.parameter_counts(), "{name}");
+            assert_eq!(from_config.total(), num("num_parameters"), "{name}");
+            assert_eq!(from_config.base(), num("num_parameters_encoder"), "{name}");
+            assert_eq!(from_config.embeddings, num("embeddings"), "{name}");
+            assert_eq!(from_config.pooler, num("pooler"), "{name}");
+            assert_eq!(from_config.head, num("head"), "{name}");
+        }
+        // distilroberta-base is a RobertaForMaskedLM: transformers builds it without a pooler
+        // (its lm_head is downloaded but not an encoder parameter).
+        let distil = ModelConfig::from_json(
+            r#"{"architectures":["RobertaForMaskedLM"],"model_type":"roberta","vocab_size":50265,
+                "hidden_size":768,"num_hidden_layers":6,"num_attention_heads":12,
+                "intermediate_size":3072,"max_position_embeddings":514,"type_vocab_size":1,
+                "pad_token_id":1}"#,
+        )
+        .unwrap();
+        let c = ParameterCounts::from_config(&distil);
+        assert_eq!((c.pooler, c.head), (0, 0));
+        // transformers 4.57.6: RobertaForMaskedLM(config).roberta.num_parameters() = 81,527,808
+        // (82,170,201 with the lm_head).
+        assert_eq!(c.total(), 81_527_808);
     }
 
     #[test]

@@ -13,16 +13,20 @@
 //!   layer's inputs and output gradients.
 //! * [`reference`]: the straightforward path (autodiff w.r.t. each tensor, one sample and one
 //!   class at a time), kept to check the fast path.
+//! * [`memory`]: the peak memory of an NTK (and of a training step), estimated before it
+//!   starts, so that shells can shrink chunks or refuse instead of running out.
 //! * [`builder`]: [`NtkBuilder`], steppable assembly of the per-block train kernels and cross
 //!   kernels (eval × train) chunk by chunk; [`NtkBlocks`] is its result.
 
 pub mod builder;
 pub mod factor;
 pub mod jacobian;
+pub mod memory;
 pub mod options;
 pub mod reference;
 pub mod transfer;
 
 pub use builder::{NtkBlocks, NtkBuilder, TrainPart};
+pub use memory::{NtkMemory, PAGE_BUDGET};
 pub use options::{KernelKind, NtkOptions, ParamSet, SIGN_EPS};
 pub use transfer::NtkBlocksData;
