@@ -11,7 +11,11 @@ self.addEventListener('message', (event) => {
     ? event.data
     : new URL('./ntk-lens-web_bg.wasm', import.meta.url);
   init({ module_or_path })
-    .then(() => worker_main())
+    .then((wasm) => {
+      // The size of the worker's wasm memory (it only grows: its peak), for measurements.
+      self.ntkLensMemoryBytes = () => wasm.memory.buffer.byteLength;
+      worker_main();
+    })
     .catch((e) => {
       self.postMessage(JSON.stringify({ type: 'error', id: null, message: `the compute worker could not load: ${e}` }));
     });

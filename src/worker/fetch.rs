@@ -33,6 +33,15 @@ pub enum FetchError {
         /// The browser's message.
         message: String,
     },
+    /// What arrived is not what was expected (e.g. a corrupt weights file); the download was
+    /// stopped.
+    #[error("{message} ({url})")]
+    Invalid {
+        /// The URL.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
     /// The job was cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -123,6 +132,33 @@ pub async fn fetch_bytes(
     options: FetchOptions<'_>,
     progress: &mut dyn FnMut(usize, Option<usize>) -> bool,
 ) -> Result<Option<Vec<u8>>, FetchError> {
+    let mut bytes = Vec::new();
+    let got = fetch_chunks(url, options, &mut |chunk, total| {
+        if bytes.is_empty() {
+            bytes.reserve(total.unwrap_or(0));
+        }
+        bytes.extend_from_slice(chunk);
+        Ok(progress(bytes.len(), total))
+    })
+    .await?;
+    Ok(got.map(|_| bytes))
+}
+
+/// Takes each chunk of a download and the stated length: `Ok(true)` to go on, `Ok(false)` to
+/// cancel, `Err(message)` when the bytes are bad.
+pub type ChunkSink<'a> = dyn FnMut(&[u8], Option<usize>) -> Result<bool, String> + 'a;
+
+/// Downloads `url` chunk by chunk into `sink(chunk, content_length)`, which returns `Ok(false)`
+/// to cancel ([`FetchError::Cancelled`]) or an error that stops the download
+/// ([`FetchError::Invalid`]). Nothing is kept here: a caller that decodes as it goes never holds
+/// the whole body. With a cache, a network answer is copied into it as it streams (the browser
+/// holds that copy, outside the worker's memory). `Ok(None)` for a 404; `Ok(Some(bytes))`
+/// otherwise.
+pub async fn fetch_chunks(
+    url: &str,
+    options: FetchOptions<'_>,
+    sink: &mut ChunkSink<'_>,
+) -> Result<Option<usize>, FetchError> {
     let cache = match options.cache {
         Some(name) => open_cache(name).await,
         None => None,
@@ -133,31 +169,30 @@ pub async fn fetch_bytes(
             from_cache = hit.dyn_into::<Response>().ok();
         }
     }
-    let hit = from_cache.is_some();
-    let response = match from_cache {
+    let network = |e: JsValue| FetchError::Network {
+        url: url.into(),
+        message: describe(&e),
+    };
+    // Aborting the request also stops the copy into the cache (a cancel or a bad file).
+    let abort = web_sys::AbortController::new().ok();
+    let response = match from_cache.clone() {
         Some(r) => r,
         None => {
             let init = RequestInit::new();
             if options.no_referrer {
                 init.set_referrer_policy(ReferrerPolicy::NoReferrer);
             }
-            let scope: web_sys::WorkerGlobalScope =
-                js_sys::global()
-                    .dyn_into()
-                    .map_err(|_| FetchError::Network {
-                        url: url.into(),
-                        message: "not in a worker".into(),
-                    })?;
-            let answer = JsFuture::from(scope.fetch_with_str_and_init(url, &init))
+            if let Some(a) = &abort {
+                init.set_signal(Some(&a.signal()));
+            }
+            let scope: web_sys::WorkerGlobalScope = js_sys::global()
+                .dyn_into()
+                .map_err(|_| network(JsValue::from_str("not in a worker")))?;
+            JsFuture::from(scope.fetch_with_str_and_init(url, &init))
                 .await
-                .map_err(|e| FetchError::Network {
-                    url: url.into(),
-                    message: describe(&e),
-                })?;
-            answer.dyn_into().map_err(|e| FetchError::Network {
-                url: url.into(),
-                message: describe(&e),
-            })?
+                .map_err(network)?
+                .dyn_into()
+                .map_err(network)?
         }
     };
     if response.status() == 404 {
@@ -175,42 +210,64 @@ pub async fn fetch_bytes(
         .ok()
         .flatten()
         .and_then(|v| v.parse::<usize>().ok());
+    // The cache's copy reads a clone of the body while this reads the original.
+    let mut storing = None;
+    if let (Some(cache), None) = (&cache, &from_cache) {
+        if let Ok(copy) = response.clone() {
+            storing = Some(JsFuture::from(cache.put_with_str(url, &copy)));
+        }
+    }
+    let stop = |abort: &Option<web_sys::AbortController>| {
+        if let Some(a) = abort {
+            a.abort();
+        }
+    };
     let read_err = |e: JsValue| FetchError::Read {
         url: url.into(),
         message: describe(&e),
     };
-    let mut bytes = Vec::with_capacity(total.unwrap_or(0));
+    let mut done = 0usize;
     if let Some(body) = response.body() {
         let reader: ReadableStreamDefaultReader = body
             .get_reader()
             .dyn_into()
             .map_err(|o: js_sys::Object| read_err(o.into()))?;
+        let mut chunk = Vec::new();
         loop {
-            let chunk = JsFuture::from(reader.read()).await.map_err(read_err)?;
-            let done = Reflect::get(&chunk, &JsValue::from_str("done"))
+            let next = JsFuture::from(reader.read()).await.map_err(read_err)?;
+            let finished = Reflect::get(&next, &JsValue::from_str("done"))
                 .map_err(read_err)?
                 .as_bool()
                 .unwrap_or(true);
-            if done {
+            if finished {
                 break;
             }
-            let value = Reflect::get(&chunk, &JsValue::from_str("value")).map_err(read_err)?;
+            let value = Reflect::get(&next, &JsValue::from_str("value")).map_err(read_err)?;
             let array: Uint8Array = value.dyn_into().map_err(read_err)?;
-            let start = bytes.len();
-            bytes.resize(start + array.length() as usize, 0);
-            array.copy_to(&mut bytes[start..]);
-            if !progress(bytes.len(), total) {
-                let _ = reader.cancel();
-                return Err(FetchError::Cancelled);
+            chunk.resize(array.length() as usize, 0);
+            array.copy_to(&mut chunk);
+            done += chunk.len();
+            match sink(&chunk, total) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let _ = reader.cancel();
+                    stop(&abort);
+                    return Err(FetchError::Cancelled);
+                }
+                Err(message) => {
+                    let _ = reader.cancel();
+                    stop(&abort);
+                    return Err(FetchError::Invalid {
+                        url: url.into(),
+                        message,
+                    });
+                }
             }
         }
     }
-    if let (Some(cache), false) = (&cache, hit) {
+    if let Some(put) = storing {
         // A full disk or quota only costs the next download; it is not an error.
-        let array = Uint8Array::from(bytes.as_slice());
-        if let Ok(copy) = Response::new_with_opt_buffer_source(Some(&array)) {
-            let _ = JsFuture::from(cache.put_with_str(url, &copy)).await;
-        }
+        let _ = put.await;
     }
-    Ok(Some(bytes))
+    Ok(Some(done))
 }

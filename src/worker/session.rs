@@ -12,7 +12,7 @@ use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder};
 use ntk_lens_core::tokenize::TextTokenizer;
 
 use super::error::WorkerError;
-use super::fetch::{fetch_bytes, fetch_size, is_cached, FetchError, FetchOptions};
+use super::fetch::{fetch_bytes, fetch_chunks, fetch_size, is_cached, FetchError, FetchOptions};
 use super::reporter::{now_ms, post, Reporter};
 use crate::protocol::hub::{
     missing_weights_message, model_type_of, HubModel, HubProbe, ProbeJob, HUB_WEIGHTS,
@@ -23,6 +23,7 @@ use crate::protocol::loading::{
 };
 use crate::protocol::{JobResult, Response};
 use ntk_lens_core::lora::peft::load_adapter;
+use ntk_lens_core::model::weight_stream::WeightStream;
 use ntk_lens_core::model::weights::WeightFile;
 use ntk_lens_core::model::ModelConfig;
 
@@ -136,14 +137,50 @@ pub async fn load_dataset(
     Ok(report)
 }
 
-/// The files of a model, as bytes.
+/// A model's weights: a whole file (dropped files), or decoded as they downloaded.
+enum Weights {
+    Bytes(Vec<u8>),
+    Decoded(WeightFile<'static>),
+}
+
+/// The files of a model.
 struct ModelFiles {
     name: String,
     origin: String,
     config: Vec<u8>,
-    weights: Vec<u8>,
+    weights: Weights,
     weights_file: String,
+    weights_bytes: usize,
     tokenizer: Vec<u8>,
+}
+
+/// Streams `base` + `file` into a [`WeightStream`] (each tensor upcast as it completes, its
+/// bytes dropped), reporting `done` + its bytes so far; adds its size to `done`. `Ok(None)`
+/// for a 404.
+async fn fetch_weights(
+    base: &str,
+    file: &str,
+    options: FetchOptions<'_>,
+    done: &mut usize,
+    expected_total: usize,
+    progress: &mut dyn FnMut(usize, usize, &str) -> bool,
+) -> Result<Option<(WeightFile<'static>, usize)>, FetchError> {
+    let before = *done;
+    let mut stream = WeightStream::new(file);
+    let mut n = 0usize;
+    let got = fetch_chunks(&format!("{base}{file}"), options, &mut |chunk, _| {
+        stream.push(chunk).map_err(|e| e.to_string())?;
+        n += chunk.len();
+        Ok(progress(before + n, expected_total.max(before + n), file))
+    })
+    .await?;
+    let Some(size) = got else { return Ok(None) };
+    *done += size;
+    let decoded = stream.finish().map_err(|e| FetchError::Invalid {
+        url: format!("{base}{file}"),
+        message: e.to_string(),
+    })?;
+    Ok(Some((decoded, size)))
 }
 
 /// Fetches `base` + `file`, reporting `done` + its bytes so far; adds its size to `done`.
@@ -191,14 +228,15 @@ async fn fetch_model(
     .ok_or_else(|| not_found("config.json"))?;
     let mut weights = None;
     for file in weight_files {
-        if let Some(b) =
-            fetch_counted(base, file, options, &mut done, expected_total, progress).await?
+        if let Some((w, size)) =
+            fetch_weights(base, file, options, &mut done, expected_total, progress).await?
         {
-            weights = Some((b, file.to_string()));
+            weights = Some((w, size, file.to_string()));
             break;
         }
     }
-    let (weights, weights_file) = weights.ok_or_else(|| not_found(weight_files[0]))?;
+    let (weights, weights_bytes, weights_file) =
+        weights.ok_or_else(|| not_found(weight_files[0]))?;
     let tokenizer = fetch_counted(
         base,
         "tokenizer.json",
@@ -213,8 +251,9 @@ async fn fetch_model(
         name: name.into(),
         origin: base.into(),
         config,
-        weights,
+        weights: Weights::Decoded(weights),
         weights_file,
+        weights_bytes,
         tokenizer,
     })
 }
@@ -318,7 +357,8 @@ pub async fn load_model(
                     name: "dropped model".into(),
                     origin: format!("dropped files: {}", names.join(", ")),
                     config,
-                    weights,
+                    weights_bytes: weights.len(),
+                    weights: Weights::Bytes(weights),
                     weights_file: names.get(1).cloned().unwrap_or_default(),
                     tokenizer,
                 }),
@@ -340,8 +380,14 @@ pub async fn load_model(
         }
         Err(e) => return Err(e.into()),
     };
-    let model = Model::from_bytes(&files.config, &files.weights, device)
-        .map_err(|e| WorkerError::File(format!("{}: {e}", files.weights_file)))?;
+    let named =
+        |e: ntk_lens_core::CoreError| WorkerError::File(format!("{}: {e}", files.weights_file));
+    let model = match &files.weights {
+        Weights::Bytes(bytes) => Model::from_bytes(&files.config, bytes, device),
+        Weights::Decoded(file) => ModelConfig::from_bytes(&files.config)
+            .and_then(|config| Model::from_weights(config, file, device)),
+    }
+    .map_err(named)?;
     let tokenizer = TextTokenizer::from_bytes(
         &files.tokenizer,
         "tokenizer.json",
@@ -353,7 +399,7 @@ pub async fn load_model(
     let summary = ModelSummary {
         name: files.name,
         weights_file: files.weights_file,
-        bytes: files.config.len() + files.weights.len() + files.tokenizer.len(),
+        bytes: files.config.len() + files.weights_bytes + files.tokenizer.len(),
         config: model.config.clone(),
         counts: model.parameter_counts(),
         head_kind: model

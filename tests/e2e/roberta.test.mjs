@@ -255,6 +255,14 @@ test('hub problems are messages: an unsupported model_type, a missing repository
     if (req.url.startsWith('/gpt/tiny/resolve/main/config.json')) {
       return res.writeHead(200, cors).end('{"model_type":"gpt2","n_layer":2}');
     }
+    // A RoBERTa whose weights file breaks off in the middle of a tensor.
+    const broken = req.url.match(/^\/tiny\/broken\/resolve\/main\/(config\.json|tokenizer\.json|model\.safetensors)$/);
+    if (broken) {
+      let body = fs.readFileSync(path.join(MODEL, broken[1]));
+      if (broken[1] === 'model.safetensors') body = body.subarray(0, body.length - 1000);
+      res.writeHead(200, { ...cors, 'content-length': body.length });
+      return res.end(req.method === 'HEAD' ? undefined : body);
+    }
     res.writeHead(404, cors).end();
   });
   await new Promise((r) => other.listen(0, '127.0.0.1', r));
@@ -273,6 +281,14 @@ test('hub problems are messages: an unsupported model_type, a missing repository
     await waitText(page, 'model-hub-input-error', /repository `\.\.\/etc`: expected owner\/name/);
     assert.equal(await text(page, 'model-name'), 'all-MiniLM-L6-v2');
     await screenshot(page, 'model-hub-unsupported');
+    // Weights that end early: decoded as they arrive, the error names the file and the tensor;
+    // the model loaded before stays.
+    await page.getByTestId('model-hub-repo').fill('tiny/broken');
+    await page.getByTestId('model-hub-repo').dispatchEvent('change');
+    await page.getByTestId('model-hub-check').click();
+    await page.getByTestId('model-hub-download').click();
+    await waitText(page, 'model-error', /model\.safetensors.*ended inside tensor `[^`]+` \(\d+ of \d+ bytes\)/);
+    assert.equal(await text(page, 'model-name'), 'all-MiniLM-L6-v2');
     const bad = await openExplorer(browser, `${server.url}?backend=cpu&hub=file:///etc`);
     await waitText(bad.page, 'setup-warnings', /hub `file:\/\/\/etc`: expected an http\(s\) URL/);
     assert.match(await text(bad.page, 'model-hub-endpoint'), /^Hub: https:\/\/huggingface\.co\./);

@@ -21,6 +21,7 @@ pub mod layers;
 pub mod loading;
 pub mod seeded;
 pub mod transfer;
+pub mod weight_stream;
 pub mod weights;
 
 pub use config::{Family, ModelConfig};
@@ -72,8 +73,19 @@ impl Model {
     ) -> Result<Self, CoreError> {
         let config = ModelConfig::from_bytes(config_json)?;
         let file = WeightFile::parse("model.safetensors", safetensors)?;
-        let (encoder, hf_prefix) = loading::load_encoder(&config, &file, device)?;
-        let head = loading::load_head(&config, &file, "", device)?;
+        Model::from_weights(config, &file, device)
+    }
+
+    /// Loads a model from its architecture and its weights, read whole
+    /// ([`WeightFile::parse`]) or decoded while downloading
+    /// ([`weight_stream::WeightStream`]). Errors as [`Model::from_bytes`].
+    pub fn from_weights(
+        config: ModelConfig,
+        file: &WeightFile<'_>,
+        device: &Device,
+    ) -> Result<Self, CoreError> {
+        let (encoder, hf_prefix) = loading::load_encoder(&config, file, device)?;
+        let head = loading::load_head(&config, file, "", device)?;
         if head.is_none() && config.is_sequence_classifier() {
             let name = match config.family {
                 Family::Bert => "classifier.weight",

@@ -1,5 +1,9 @@
 //! Reading tensors out of safetensors bytes: dtype upcast to f32, name lookup with optional
-//! prefixes, and shape checks that name the tensor.
+//! prefixes, and shape checks that name the tensor. The bytes are a whole file, or tensors
+//! already decoded as a download arrived ([`super::weight_stream::WeightStream`]).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
@@ -7,10 +11,27 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::CoreError;
 
-/// A parsed safetensors file (borrowing its bytes) with a label for error messages.
+/// A parsed safetensors file with a label for error messages.
 pub struct WeightFile<'a> {
     file: String,
-    tensors: SafeTensors<'a>,
+    source: Source<'a>,
+}
+
+/// Where a [`WeightFile`]'s tensors are.
+enum Source<'a> {
+    /// In the borrowed bytes of the whole file.
+    Bytes(SafeTensors<'a>),
+    /// Decoded to f32 while the file arrived; each is handed out once (moved, not copied).
+    Decoded(RefCell<BTreeMap<String, Decoded>>),
+}
+
+/// A tensor decoded by a [`super::weight_stream::WeightStream`].
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// Its values (`None` once read), or the dtype this tool cannot read.
+    pub values: Result<Option<Vec<f32>>, Dtype>,
 }
 
 impl<'a> WeightFile<'a> {
@@ -23,8 +44,16 @@ impl<'a> WeightFile<'a> {
         })?;
         Ok(WeightFile {
             file: file.to_string(),
-            tensors,
+            source: Source::Bytes(tensors),
         })
+    }
+
+    /// A file whose tensors were decoded as it arrived.
+    pub(crate) fn decoded(file: &str, tensors: BTreeMap<String, Decoded>) -> WeightFile<'static> {
+        WeightFile {
+            file: file.to_string(),
+            source: Source::Decoded(RefCell::new(tensors)),
+        }
     }
 
     /// The file label given to [`WeightFile::parse`].
@@ -34,12 +63,15 @@ impl<'a> WeightFile<'a> {
 
     /// All tensor names in the file.
     pub fn names(&self) -> Vec<String> {
-        self.tensors.names().into_iter().map(String::from).collect()
+        match &self.source {
+            Source::Bytes(t) => t.names().into_iter().map(String::from).collect(),
+            Source::Decoded(t) => t.borrow().keys().cloned().collect(),
+        }
     }
 
     /// True when the file holds a tensor of exactly this name.
     pub fn contains(&self, name: &str) -> bool {
-        self.tensors.tensor(name).is_ok()
+        self.shape(name).is_some()
     }
 
     /// The first of `candidates` present in the file, if any.
@@ -63,63 +95,84 @@ impl<'a> WeightFile<'a> {
         self.read_exact(name, expected)
     }
 
-    /// Reads the tensor `name`, checks its shape and upcasts it to f32.
+    /// Reads the tensor `name`, checks its shape and upcasts it to f32. A decoded file hands
+    /// each tensor out once.
     pub fn read_exact(&self, name: &str, expected: &[usize]) -> Result<Vec<f32>, CoreError> {
-        let view = self
-            .tensors
-            .tensor(name)
-            .map_err(|_| CoreError::MissingTensor {
-                file: self.file.clone(),
-                name: name.to_string(),
-                expected: expected.to_vec(),
-            })?;
-        if view.shape() != expected {
+        let missing = || CoreError::MissingTensor {
+            file: self.file.clone(),
+            name: name.to_string(),
+            expected: expected.to_vec(),
+        };
+        let found = self.shape(name).ok_or_else(missing)?;
+        if found != expected {
             return Err(CoreError::TensorShape {
                 file: self.file.clone(),
                 name: name.to_string(),
                 expected: expected.to_vec(),
-                found: view.shape().to_vec(),
+                found,
             });
         }
-        self.upcast(name, view.dtype(), view.data())
+        match &self.source {
+            Source::Bytes(t) => {
+                let view = t.tensor(name).map_err(|_| missing())?;
+                upcast(&self.file, name, view.dtype(), view.data())
+            }
+            Source::Decoded(t) => {
+                let mut t = t.borrow_mut();
+                match &mut t.get_mut(name).ok_or_else(missing)?.values {
+                    Ok(values) => values.take().ok_or_else(|| CoreError::Safetensors {
+                        file: self.file.clone(),
+                        message: format!("tensor `{name}` was read twice"),
+                    }),
+                    Err(dtype) => Err(unsupported(&self.file, name, *dtype)),
+                }
+            }
+        }
     }
 
     /// The shape of tensor `name`, if present.
     pub fn shape(&self, name: &str) -> Option<Vec<usize>> {
-        self.tensors.tensor(name).ok().map(|v| v.shape().to_vec())
+        match &self.source {
+            Source::Bytes(t) => t.tensor(name).ok().map(|v| v.shape().to_vec()),
+            Source::Decoded(t) => t.borrow().get(name).map(|d| d.shape.clone()),
+        }
     }
+}
 
-    fn upcast(&self, name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>, CoreError> {
-        let out = match dtype {
-            Dtype::F32 => data
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-            Dtype::F16 => data
-                .chunks_exact(2)
-                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
-                .collect(),
-            Dtype::BF16 => data
-                .chunks_exact(2)
-                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
-                .collect(),
-            Dtype::F64 => data
-                .chunks_exact(8)
-                .map(|c| {
-                    f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
-                })
-                .collect(),
-            other => {
-                return Err(CoreError::Safetensors {
-                    file: self.file.clone(),
-                    message: format!(
-                        "tensor `{name}` has dtype {other:?}; expected F32, F16, BF16 or F64"
-                    ),
-                })
-            }
-        };
-        Ok(out)
+fn unsupported(file: &str, name: &str, dtype: Dtype) -> CoreError {
+    CoreError::Safetensors {
+        file: file.to_string(),
+        message: format!("tensor `{name}` has dtype {dtype:?}; expected F32, F16, BF16 or F64"),
     }
+}
+
+/// The little-endian `data` of tensor `name` of `file` as f32 (F32, F16, BF16 and F64).
+pub(crate) fn upcast(
+    file: &str,
+    name: &str,
+    dtype: Dtype,
+    data: &[u8],
+) -> Result<Vec<f32>, CoreError> {
+    let out = match dtype {
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        Dtype::F16 => data
+            .chunks_exact(2)
+            .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+            .collect(),
+        Dtype::BF16 => data
+            .chunks_exact(2)
+            .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
+            .collect(),
+        Dtype::F64 => data
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
+            .collect(),
+        other => return Err(unsupported(file, name, other)),
+    };
+    Ok(out)
 }
 
 /// A rank-`D` float tensor on `device` from row-major host values.

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::lora::peft::{export_adapter, load_adapter, load_adapter_dir};
-use ntk_lens_core::model::{Model, TokenBatch};
+use ntk_lens_core::model::weight_stream::WeightStream;
+use ntk_lens_core::model::{Model, ModelConfig, TokenBatch};
 use ntk_lens_core::readback::read_f32;
 use ntk_lens_core::CoreError;
 use safetensors::{Dtype, SafeTensors};
@@ -122,6 +123,33 @@ fn tiny_models_match_transformers_batched_and_single() {
         }
         assert!(!all.is_empty(), "{name}: no single.* fixtures");
         assert_close(&format!("{name} single"), &all);
+    }
+}
+
+/// Decoded while "downloading" (chunks of 1000 bytes, tensors upcast as they complete and their
+/// bytes dropped), the tiny models give transformers' outputs as the whole-file reader does.
+#[test]
+fn models_decoded_while_streaming_match_transformers() {
+    for name in ["bert_cls", "roberta_cls"] {
+        let (config, weights) = model_files(name);
+        let mut stream = WeightStream::new("model.safetensors");
+        for chunk in weights.chunks(1000) {
+            stream.push(chunk).unwrap();
+        }
+        let file = stream.finish().unwrap();
+        let config = ModelConfig::from_bytes(&config).unwrap();
+        let model = Model::from_weights(config, &file, &cpu_device()).unwrap();
+        let exp = Expected::open(
+            fixtures()
+                .join("models")
+                .join(name)
+                .join("expected.safetensors"),
+        );
+        assert_close(&format!("{name} streamed"), &compare(&model, &exp, "batch"));
+        assert_eq!(
+            model.parameter_counts(),
+            load_model(name).parameter_counts()
+        );
     }
 }
 
