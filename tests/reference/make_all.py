@@ -6,9 +6,12 @@ Usage (from the repo root):
 
 Runs, in order and each in its own process (PYTHONHASHSEED=0, 1 CPU thread):
   make_models.py   tests/fixtures/models/    tiny random BERT/RoBERTa + tokenizers + expected outputs
+  make_counts.py   tests/fixtures/models/counts.json   parameter counts transformers reports for those models
   make_lora.py     tests/fixtures/adapters/  PEFT LoRA adapters (qv, all, qv_layer1) + expected logits
   make_ntk.py      tests/fixtures/ntk/       empirical NTK over the qv LoRA parameters
   make_prox_gd.py  tests/fixtures/prox_gd/   5 steps of proximal full-batch GD
+  make_regression.py  tests/fixtures/{models/bert_reg,adapters/bert_reg_qv,ntk/bert_reg_qv}/   one-output (regression)
+                   BERT + qv LoRA + its NTK (C = 1); needs make_models.py (compares the tokenizer with bert_cls)
   make_metrics.py  tests/fixtures/metrics/   MCC, accuracy (scikit-learn), Pearson, Spearman (SciPy)
   make_minilm.py   tests/fixtures/minilm/    real all-MiniLM-L6-v2 embeddings (needs the model, see README)
 Each script asserts its own sanity checks (batched vs single, merged vs unmerged, ...) and prints max
@@ -27,8 +30,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
-SCRIPTS = ["make_models.py", "make_lora.py", "make_ntk.py", "make_prox_gd.py", "make_metrics.py",
-           "make_minilm.py"]
+SCRIPTS = ["make_models.py", "make_counts.py", "make_lora.py", "make_ntk.py", "make_prox_gd.py",
+           "make_regression.py", "make_metrics.py", "make_minilm.py"]
 
 
 def main():

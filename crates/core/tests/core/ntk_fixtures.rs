@@ -363,3 +363,90 @@ fn bad_requests_are_errors_not_panics() {
     m.head = None;
     assert!(NtkBuilder::new(&m, &samples, &[], NtkOptions::default()).is_err());
 }
+
+/// A one-output head (regression, C = 1; tests/reference/make_regression.py): the kernel is
+/// n × n, and the full kernel, the trace kernel (the same matrix when C = 1), every LoRA block,
+/// the sign kernel, all eigenvalues and the initial outputs equal torch.func's. Tolerances as in
+/// `check_against_fixture`: kernels 1e-4 relative Frobenius (torch's own f32 run is 3.7e-7 from
+/// its f64 reference; the smallest block is 1.1 % of ‖K‖, so a missing block fails), eigenvalues
+/// 1e-4·λ_max (Weyl), outputs 1e-5.
+#[test]
+fn regression_head_kernel_matches_torch_func() {
+    let (m, samples, exp) = setup("bert_reg", false);
+    assert_eq!(m.head.as_ref().unwrap().num_classes(), 1, "num_labels = 1");
+    // Chunks of 2: several chunks, with padding inside each (text lengths 9, 4, 20, 20, 10).
+    let opts = NtkOptions {
+        chunk_size: 2,
+        ..NtkOptions::default()
+    };
+    let ntk = compute(&m, &samples, &[], opts.clone());
+    assert_eq!((ntk.n, ntk.classes), (N, 1));
+    assert_eq!(ntk.params(), 1024, "8 LoRA tensors of 128");
+    assert_eq!(ntk.f0_train.len(), N);
+
+    let total = ntk.total().unwrap();
+    let k = total.to_row_major();
+    assert_eq!(k.len(), N * N);
+    assert_eq!(exp.shape("kernel_full"), vec![N, N]);
+    let e = rel_frob(&k, &exp.f32("kernel_full"));
+    eprintln!("bert_reg: kernel_full rel Frobenius error {e:.2e}");
+    assert!(e <= 1e-4, "{e}");
+    // C = 1: summing over the (single) class changes nothing.
+    let trace = total.to_trace().to_row_major();
+    assert_eq!(trace, k);
+    let e = rel_frob(&trace, &exp.f32("kernel_trace"));
+    assert!(e <= 1e-4, "trace {e}");
+
+    // Per-block kernels: layers 0,1 × query,value, each the sum of its lora_A and lora_B kernels.
+    let mut names: Vec<&str> = ntk.train.names().iter().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "block.0.query",
+            "block.0.value",
+            "block.1.query",
+            "block.1.value"
+        ]
+    );
+    for name in ntk.train.names() {
+        let want = exp.f32(name);
+        assert_eq!(want.len(), N * N, "{name}");
+        let got = ntk.train.get(name).unwrap().to_row_major();
+        let e = rel_frob(&got, &want);
+        eprintln!("bert_reg: {name} rel Frobenius error {e:.2e}");
+        assert!(e <= 1e-4, "{name}: {e}");
+    }
+
+    // Eigenvalues, descending; all n of them.
+    let spec = total.spectrum(&SpectrumOptions::default()).unwrap();
+    let want = exp.f32("eigenvalues_full");
+    assert_eq!((spec.values.len(), want.len()), (N, N));
+    for (idx, (g, w)) in spec.values.iter().zip(&want).enumerate() {
+        let rel = (g - f64::from(*w)).abs() / f64::from(want[0]);
+        assert!(rel <= 1e-4, "eigenvalue {idx}: {g} vs {w}");
+    }
+
+    // Initial outputs (one per sample), with the adapter and the head from the adapter file.
+    let logits = exp.f32("logits");
+    assert_eq!(logits.len(), N);
+    for (g, w) in ntk.f0_train.iter().zip(&logits) {
+        assert!((g - f64::from(*w)).abs() <= 1e-5, "{g} vs {w}");
+    }
+
+    // The sign kernel: n × n, asymmetric (max|S − Sᵀ| / max|S| = 0.18 in the fixture).
+    let sign = compute(
+        &m,
+        &samples,
+        &[],
+        NtkOptions {
+            kernel: KernelKind::Sign,
+            ..opts
+        },
+    );
+    let s = sign.total().unwrap();
+    let e = rel_frob(&s.to_row_major(), &exp.f32("kernel_sign_full"));
+    eprintln!("bert_reg: kernel_sign_full rel Frobenius error {e:.2e}");
+    assert!(e <= 1e-4, "sign {e}");
+    assert!(s.asymmetry() > 1e-3, "the sign kernel is not symmetric");
+}
