@@ -122,7 +122,7 @@ async function computeNtk(page) {
   return JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
 }
 
-test('RoBERTa from a local hub mirror: counts before the download, NTK = torch.func = CLI, sweep, layers, adapter export, dropped files', async () => {
+test('RoBERTa from a local hub mirror: counts before the download, NTK = torch.func = CLI, sweep, layers, the paper-recipe study = CLI, adapter export, dropped files', async () => {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-lens-roberta-'));
   const browser = await launch([]);
   try {
@@ -220,6 +220,35 @@ test('RoBERTa from a local hub mirror: counts before the download, NTK = torch.f
     assert.equal(await page.getByTestId('block-2-query').count(), 0);
     await page.getByTestId('block-0-query').click();
     await waitText(page, 'layers-count', /^3$/, 5_000);
+
+    // The κ study with the paper's recipe (Adam at 4e-3, minibatches of 8, 10 epochs with
+    // warm-up, the head trained, the epoch with the lowest eval loss) on the adapter's model:
+    // every candidate the CLI also makes has the page's blocks, κ, losses and best epoch.
+    await page.getByTestId('layers-recipe').selectOption('paper');
+    await page.getByTestId('layers-budget').fill('2');
+    await page.getByTestId('layers-budget').dispatchEvent('change');
+    await page.getByTestId('layers-run').click();
+    await waitText(page, 'study-correlation', /n = \d+/, 180_000);
+    const [studyDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('study-export-json').click()]);
+    const study = JSON.parse(fs.readFileSync(await studyDl.path(), 'utf8'));
+    assert.equal(study.config.recipe, 'paper');
+    const evalCsv = path.join(scratch, 'eval.csv');
+    fs.writeFileSync(evalCsv, 'text,label\n' + outcome.eval_rows.map((r) => `"${ROWS[r][0]}",${ROWS[r][1]}`).join('\n') + '\n');
+    const cliStudy = JSON.parse(execFileSync(CLI, ['select', '--model', MODEL, '--adapter', ADAPTER, '--data', data,
+      '--sample', 'picked', '--rows', '0,1,2,3,4', '--train', '--budget', '2', '--recipe', 'paper', '--lambda', '0.01',
+      '--eval', evalCsv, '--eval-n', String(outcome.eval_rows.length)], { maxBuffer: 1 << 26 }).toString());
+    let matched = 0;
+    for (const c of cliStudy.candidates) {
+      const p = study.candidates.find((q) => q.label === c.label && q.blocks.join() === c.blocks.join());
+      if (!p) continue;
+      matched++;
+      const what = `${c.label} ${c.blocks.join('+')}`;
+      close(p.kappa, c.kappa, `${what}: κ`);
+      assert.ok(Math.abs(p.train_loss - c.train_loss) <= 1e-3 * Math.abs(c.train_loss), `${what}: train loss page ${p.train_loss} vs CLI ${c.train_loss}`);
+      assert.equal(p.best_epoch, c.best_epoch, `${what}: best epoch`);
+      assert.equal(p.eval_quality.accuracy, c.eval_quality.accuracy, `${what}: eval accuracy`);
+    }
+    assert.ok(matched >= 4, `page and CLI share candidates: ${matched}`);
 
     // The same checkpoint as dropped files, with the same adapter: the same kernel.
     await page.getByTestId('tab-model').click();
