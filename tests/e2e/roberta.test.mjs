@@ -221,6 +221,9 @@ test('RoBERTa from a local hub mirror: counts before the download, NTK = torch.f
     await page.getByTestId('block-0-query').click();
     await waitText(page, 'layers-count', /^3$/, 5_000);
 
+    // All four blocks again: the user's set is then the "all" candidate, as in the CLI.
+    await page.getByTestId('block-0-query').click();
+    await waitText(page, 'layers-count', /^4$/, 5_000);
     // The κ study with the paper's recipe (Adam at 4e-3, minibatches of 8, 10 epochs with
     // warm-up, the head trained, the epoch with the lowest eval loss) on the adapter's model:
     // every candidate the CLI also makes has the page's blocks, κ, losses and best epoch.
@@ -248,7 +251,24 @@ test('RoBERTa from a local hub mirror: counts before the download, NTK = torch.f
       assert.equal(p.best_epoch, c.best_epoch, `${what}: best epoch`);
       assert.equal(p.eval_quality.accuracy, c.eval_quality.accuracy, `${what}: eval accuracy`);
     }
-    assert.ok(matched >= 4, `page and CLI share candidates: ${matched}`);
+    assert.equal(matched, cliStudy.candidates.length, 'the page has every candidate of the CLI');
+    assert.equal(study.candidates.length, cliStudy.candidates.length, 'and no other');
+    // Pooled: the page's study added twice, and the CLI's study of the same file given twice.
+    await page.getByTestId('study-pool-add').click();
+    await page.getByTestId('study-pool-add').click();
+    await waitText(page, 'study-pooled-correlation', /^2 studies/, 5_000);
+    const [pooledDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('study-pooled-export').click()]);
+    const pooled = JSON.parse(fs.readFileSync(await pooledDl.path(), 'utf8'));
+    const cliPooled = JSON.parse(execFileSync(CLI, ['select', '--model', MODEL, '--adapter', ADAPTER,
+      '--data', data, '--data', data, '--eval', evalCsv, '--eval', evalCsv, '--eval-n', String(outcome.eval_rows.length),
+      '--sample', 'picked', '--rows', '0,1,2,3,4', '--train', '--budget', '2', '--recipe', 'paper', '--lambda', '0.01'],
+    { maxBuffer: 1 << 26 }).toString());
+    assert.equal(pooled.kappa_vs_loss.n, cliPooled.kappa_vs_loss.n);
+    assert.equal(pooled.kappa_vs_loss.n, 2 * cliStudy.candidates.length);
+    for (const k of ['pearson', 'spearman']) {
+      assert.ok(Math.abs(pooled.kappa_vs_loss[k] - cliPooled.kappa_vs_loss[k]) <= 1e-3,
+        `pooled ${k}: page ${pooled.kappa_vs_loss[k]} vs CLI ${cliPooled.kappa_vs_loss[k]}`);
+    }
 
     // The same checkpoint as dropped files, with the same adapter: the same kernel.
     await page.getByTestId('tab-model').click();
