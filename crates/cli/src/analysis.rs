@@ -105,6 +105,48 @@ pub fn default_lora() -> LoraConfig {
     LoraConfig::new(8, DEFAULT_ALPHA, &[LoraModule::Query, LoraModule::Value])
 }
 
+/// The memory the NTK of `options` over `train` and `eval` will need, refused before anything is
+/// allocated when it is more than this machine has available (Linux `MemAvailable`, or the
+/// `NTK_LENS_MEMORY_MB` environment variable, which caps it).
+pub fn check_ntk_memory(
+    model: &ntk_lens_core::model::Model,
+    train: &[ntk_lens_core::tokenize::Encoded],
+    eval: &[ntk_lens_core::tokenize::Encoded],
+    options: &ntk_lens_core::ntk::NtkOptions,
+) -> Result<(), Failure> {
+    let Some(limit) = memory_limit() else {
+        return Ok(());
+    };
+    let estimate = ntk_lens_core::ntk::NtkMemory::estimate(model, train, eval, options)
+        .map_err(|e| Failure::input("ntk", e))?;
+    if estimate.total() <= limit {
+        return Ok(());
+    }
+    Err(Failure::input(
+        "--n",
+        format!(
+            "the NTK needs {}, more than the {:.1} GB available; choose fewer samples (--n), a \
+             shorter --max-len, a smaller --chunk or fewer adapted blocks",
+            estimate.describe(),
+            limit as f64 / 1e9
+        ),
+    ))
+}
+
+/// Bytes this process may use: `NTK_LENS_MEMORY_MB` if set, else Linux's `MemAvailable`.
+fn memory_limit() -> Option<u64> {
+    if let Some(mb) = std::env::var("NTK_LENS_MEMORY_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(mb * 1_000_000);
+    }
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// Prints plain-language notes on stderr (after a command succeeded, so that a failing command
 /// still prints exactly one line).
 pub fn print_notes(notes: &[String]) {

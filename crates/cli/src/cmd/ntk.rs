@@ -47,6 +47,7 @@ pub fn run(args: NtkArgs) -> Result<(), Failure> {
         chunk_size: args.chunk,
         blocks: None,
     };
+    crate::analysis::check_ntk_memory(&prepared.model, &prepared.train.encoded, &[], &options)?;
     let builder = NtkBuilder::new(&prepared.model, &prepared.train.encoded, &[], options)
         .map_err(|e| Failure::input("ntk", e))?;
     let blocks = block_on(builder.run())?;

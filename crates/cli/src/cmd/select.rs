@@ -92,6 +92,12 @@ fn study_on(
     eval: Option<&std::path::PathBuf>,
 ) -> Result<StudyReport, Failure> {
     let prepared = args.analysis.prepare_data(data, eval, args.io.eval_n)?;
+    crate::analysis::check_ntk_memory(
+        &prepared.model,
+        &prepared.train.encoded,
+        &[],
+        &NtkOptions::default(),
+    )?;
     let ntk = block_on(
         NtkBuilder::new(
             &prepared.model,

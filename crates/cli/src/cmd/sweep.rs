@@ -84,6 +84,12 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
         params: ntk_params(args.train_head),
         ..NtkOptions::default()
     };
+    crate::analysis::check_ntk_memory(
+        &prepared.model,
+        &prepared.train.encoded,
+        &prepared.eval.encoded,
+        &options,
+    )?;
     let ntk = block_on(
         NtkBuilder::new(
             &prepared.model,

@@ -223,6 +223,41 @@ fn bad_analysis_inputs_exit_two() {
 
 /// A numeric score column is a regression task: `ntk` reports one output per sample and the
 /// scores; `--task` overrides the detection, and what does not fit is an input error.
+/// An NTK that would need more memory than the machine has (here capped by
+/// `NTK_LENS_MEMORY_MB`) is refused before it starts, with the estimate; under the cap it runs.
+#[test]
+fn ntk_past_the_memory_limit_is_refused_with_the_estimate() {
+    let dir = scratch("memory-limit");
+    let data = labelled_jsonl(&dir, &["a", "b", "c", "a", "b"]);
+    let m = fixtures().join("models/bert_cls");
+    let run = |limit_mb: &str, cmd: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ntk-lens"))
+            .args([
+                cmd,
+                "--model",
+                m.to_str().unwrap(),
+                "--data",
+                data.to_str().unwrap(),
+            ])
+            .args(["--n", "5", "--rank", "4"])
+            .env("NTK_LENS_MEMORY_MB", limit_mb)
+            .output()
+            .unwrap()
+    };
+    for cmd in ["ntk", "select"] {
+        let out = run("0", cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(
+            err.contains("--n: the NTK needs about ") && err.contains("(weights 0 MB, one chunk"),
+            "{err}"
+        );
+        assert!(err.contains("more than the 0.0 GB available"), "{err}");
+    }
+    assert!(run("1000", "ntk").status.success());
+}
+
 #[test]
 fn regression_scores_give_one_output() {
     let dir = scratch("regression");
