@@ -112,8 +112,9 @@ pub struct Compute {
     pub export: JobSlot<AdapterFiles>,
     /// Losses reported by the running sweep or study (live curve).
     pub live_loss: RwSignal<Vec<f64>>,
-    /// Every slot's state, and whether its job uses the device (all but dataset reading).
-    states: StoredValue<Vec<(RwSignal<JobState>, bool)>>,
+    /// Every slot's state, whether its job uses the device (all but dataset reading and hub
+    /// probes), and its name for messages.
+    states: StoredValue<Vec<(RwSignal<JobState>, bool, &'static str)>>,
     bridge: StoredValue<Option<Rc<WorkerBridge>>, LocalStorage>,
     next_id: StoredValue<u32>,
     /// The last upload's name and bytes (resent after a worker restart).
@@ -168,18 +169,18 @@ impl Compute {
             pending_model: StoredValue::new(None),
         };
         compute.states.set_value(vec![
-            (compute.selfcheck.state, true),
-            (compute.switch.state, true),
-            (compute.model.state, true),
-            (compute.probe.state, false),
-            (compute.adapter.state, true),
-            (compute.data.state, false),
-            (compute.ntk.state, true),
-            (compute.eval_kernel.state, true),
-            (compute.sweep.state, true),
-            (compute.study.state, true),
-            (compute.radius.state, true),
-            (compute.export.state, true),
+            (compute.selfcheck.state, true, "the compute check"),
+            (compute.switch.state, true, "the backend switch"),
+            (compute.model.state, true, "loading the model"),
+            (compute.probe.state, false, "reading the hub"),
+            (compute.adapter.state, true, "attaching the adapter"),
+            (compute.data.state, false, "reading the dataset"),
+            (compute.ntk.state, true, "the NTK"),
+            (compute.eval_kernel.state, true, "the eval kernel"),
+            (compute.sweep.state, true, "the λ sweep"),
+            (compute.study.state, true, "the layer study"),
+            (compute.radius.state, true, "the radius probe"),
+            (compute.export.state, true, "the adapter export"),
         ]);
         let on_response = Rc::new(move |response: Response| compute.receive(response));
         let on_crash = Rc::new(move |message: String| compute.crashed(message));
@@ -293,7 +294,7 @@ impl Compute {
             Response::Result { id, result: JobResult::Ntk(_) } if Some(*id) == active(self.ntk.state)
         );
         self.states.with_value(|states| {
-            for (state, _) in states {
+            for (state, _, _) in states {
                 state.update(|s| *s = std::mem::take(s).apply(&response));
             }
         });
@@ -332,7 +333,7 @@ impl Compute {
         self.states.with_value(|states| {
             states
                 .iter()
-                .any(|(s, device)| *device && s.with_untracked(JobState::is_busy))
+                .any(|(s, device, _)| *device && s.with_untracked(JobState::is_busy))
         })
     }
 
@@ -342,7 +343,7 @@ impl Compute {
         self.states.with_value(|states| {
             states
                 .iter()
-                .any(|(s, device)| *device && s.with(JobState::is_busy))
+                .any(|(s, device, _)| *device && s.with(JobState::is_busy))
         })
     }
 
@@ -654,17 +655,32 @@ impl Compute {
         }
     }
 
+    /// The worker died (a wasm trap, out of memory, an uncaught error): every running job fails
+    /// with a message naming it, the note says what was lost, and a fresh worker gets the model,
+    /// its adapter and the dataset again (the setup, and so everything typed, stays).
     fn crashed(self, message: String) {
-        self.worker_note.set(Some(format!("{message} (restarted)")));
+        let mut lost = Vec::new();
         self.states.with_value(|states| {
-            for (state, _) in states {
+            for (state, _, name) in states {
                 state.update(|s| {
                     if s.is_busy() {
-                        *s = JobState::Failed(message.clone());
+                        lost.push(*name);
+                        *s = JobState::Failed(format!(
+                            "{message}: {name} was lost; the worker was restarted, start it again"
+                        ));
                     }
                 });
             }
         });
+        let during = if lost.is_empty() {
+            String::new()
+        } else {
+            format!(" during {}", lost.join(" and "))
+        };
+        self.worker_note.set(Some(format!(
+            "{message}{during}. It was restarted with the model and the dataset loaded again; \
+             your settings are kept."
+        )));
         self.restart_worker();
     }
 

@@ -378,12 +378,17 @@ pub fn ModelTab() -> impl IntoView {
                 on:drop=move |ev: web_sys::DragEvent| {
                     ev.prevent_default();
                     dragging.set(false);
+                    if busy() || !ready() {
+                        drop_error.set(Some("A model is loading: drop the files again once it has loaded, or press Cancel first.".into()));
+                        return;
+                    }
                     load_files(compute, drop_error, ev.data_transfer().and_then(|d| d.files()));
                 }
             >
                 <p>"Or drop a BERT- or RoBERTa-family model here: config.json, model.safetensors (fp32, fp16 or bf16) and tokenizer.json together, or "
                     <label class="filepick">"choose them"
                         <input type="file" multiple accept=".json,.safetensors" data-testid="model-file-input"
+                            disabled=move || busy() || !ready()
                             on:change=move |ev| {
                                 let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
                                 if let Some(input) = input { load_files(compute, drop_error, input.files()); input.set_value(""); }
