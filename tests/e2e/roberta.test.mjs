@@ -177,6 +177,18 @@ test('RoBERTa from a local hub mirror: counts before the download, NTK = torch.f
       `eigenvalue ${i}: page ${outcome.report.eigenvalues[i]} vs torch.func ${e}`));
     assert.match(await text(page, 'ntk-notes'), /LoRA from the attached adapter adapter_config\.json/);
     assert.match(await text(page, 'ntk-notes'), /Memory: about \d+ MB \(weights 0 MB, one chunk's activations \d+ MB/);
+    // The heatmap is ordered by output class, then label: its top-left block is output `neg` of
+    // the `neg` samples, and the cell under the pointer names both sides and shows their K.
+    const box = await page.getByTestId('ntk-heatmap').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.25);
+    await waitText(page, 'ntk-heatmap-hover', /^K = /, 5_000);
+    const hover = await text(page, 'ntk-heatmap-hover');
+    const m = /^K = ([-\d.e+]+): sample (\d) “[^”]+” \(label neg, output neg\) × sample (\d) “[^”]+” \(label neg, output neg\)$/.exec(hover);
+    assert.ok(m, hover);
+    const k = outcome.report.kernel[2 * Number(m[2])][2 * Number(m[3])];
+    assert.ok(Math.abs(Number(m[1]) - k) <= 1e-3 * Math.abs(k), `${hover} vs K = ${k}`);
+    assert.equal(ROWS[Number(m[2])][1], 'neg');
+    await page.getByTestId('ntk-heatmap-order').selectOption('sample');
 
     // The CLI on the same files and rows.
     const data = path.join(scratch, 'tiny.csv');

@@ -11,6 +11,27 @@ use crate::{heatmap_with, CellGrid, Chart, PlotError, Theme};
 /// Data attributes where the canvas' size in CSS pixels is remembered between draws.
 const CSS_W: &str = "data-plot-css-width";
 const CSS_H: &str = "data-plot-css-height";
+/// Data attribute where a heatmap's cell grid is recorded, `x,y,width,height,n` in CSS pixels of
+/// the canvas, so that a page can tell which cell the pointer is over ([`heatmap_cell_at`]).
+pub const HEATMAP_GRID: &str = "data-heatmap-grid";
+
+/// The display cell `(row, column)` of the heatmap last drawn on `canvas` under the point
+/// `(x, y)` (CSS pixels from the canvas' top-left corner), if any.
+pub fn heatmap_cell_at(canvas: &HtmlCanvasElement, x: f64, y: f64) -> Option<(usize, usize)> {
+    let grid: Vec<f64> = canvas
+        .get_attribute(HEATMAP_GRID)?
+        .split(',')
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let [gx, gy, gw, gh, n] = grid[..] else {
+        return None;
+    };
+    if gw <= 0.0 || gh <= 0.0 || n < 1.0 {
+        return None;
+    }
+    let (col, row) = ((x - gx) / gw * n, (y - gy) / gh * n);
+    (col >= 0.0 && row >= 0.0 && col < n && row < n).then_some((row as usize, col as usize))
+}
 
 /// Draws `chart` on the `<canvas>` with id `canvas_id`. A heatmap's cells are painted as one
 /// image (one pixel per cell, scaled without smoothing) rather than one rectangle per cell: a
@@ -26,8 +47,23 @@ pub fn draw_chart_on_canvas(
         return draw_on_canvas_element(&canvas, theme, |area| chart.draw(area, theme));
     };
     let ctx = context(&canvas)?;
+    let _ = canvas.remove_attribute(HEATMAP_GRID);
     draw_on_canvas_element(&canvas, theme, |area| {
-        heatmap_with(area, data, theme, Some(&mut |grid| paint_cells(&ctx, grid)))
+        heatmap_with(
+            area,
+            data,
+            theme,
+            Some(&mut |grid| {
+                let _ = canvas.set_attribute(
+                    HEATMAP_GRID,
+                    &format!(
+                        "{},{},{},{},{}",
+                        grid.origin.0, grid.origin.1, grid.size.0, grid.size.1, grid.n
+                    ),
+                );
+                paint_cells(&ctx, grid)
+            }),
+        )
     })
 }
 

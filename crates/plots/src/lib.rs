@@ -71,7 +71,9 @@ mod util;
 
 pub use bars::{bar_chart, BarChart, Orientation};
 #[cfg(all(feature = "canvas", target_arch = "wasm32"))]
-pub use canvas::{draw_chart_on_canvas, draw_on_canvas, draw_on_canvas_element};
+pub use canvas::{
+    draw_chart_on_canvas, draw_on_canvas, draw_on_canvas_element, heatmap_cell_at, HEATMAP_GRID,
+};
 pub use common::NO_DATA;
 pub use heatmap::{
     heatmap, heatmap_with, CellGrid, CellPainter, ColorScale, Grouping, Heatmap, COLORBAR_STEPS,

@@ -14,33 +14,97 @@ use crate::{
     Orientation, ScatterChart, ScatterPoint, Series,
 };
 
-/// The kernel as a heatmap, rows and columns grouped by the samples' class labels.
-pub fn ntk_heatmap(report: &NtkReport, class_names: &[String]) -> Chart {
+/// How the kernel's rows and columns are ordered in its heatmap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeatmapOrder {
+    /// By the output class of the row, then the sample's label, then the sample: each output
+    /// class is a block and each label a sub-block, so a learner sees how one class's outputs
+    /// move together (the trace layout and one-output tasks have only the label level).
+    #[default]
+    ByOutput,
+    /// Sample-major as computed (row `i·C + a`), the samples grouped by label.
+    BySample,
+}
+
+fn class_name(class_names: &[String], l: usize) -> String {
+    class_names
+        .get(l)
+        .cloned()
+        .unwrap_or_else(|| format!("class {l}"))
+}
+
+/// The heatmap's grouping of the report's rows for `order` (see [`HeatmapOrder`]).
+pub fn heatmap_grouping(
+    report: &NtkReport,
+    class_names: &[String],
+    order: HeatmapOrder,
+) -> Grouping {
     let per_row = match report.layout {
         Layout::Full => report.classes,
         Layout::Trace => 1,
     };
-    let labels: Vec<String> = report
-        .labels
-        .iter()
-        .flat_map(|&l| {
-            let name = class_names
-                .get(l)
-                .cloned()
-                .unwrap_or_else(|| format!("class {l}"));
-            std::iter::repeat_n(name, per_row)
-        })
-        .collect();
+    output_grouping(&report.labels, per_row, class_names, order)
+}
+
+/// The grouping of `labels.len() · per_row` sample-major rows (row `i·per_row + a` is sample
+/// `i`'s output `a`) for `order`.
+pub fn output_grouping(
+    labels: &[usize],
+    per_row: usize,
+    class_names: &[String],
+    order: HeatmapOrder,
+) -> Grouping {
+    let names: Vec<String> = labels.iter().map(|&l| class_name(class_names, l)).collect();
+    if order == HeatmapOrder::BySample || per_row == 1 {
+        let labels: Vec<String> = names
+            .iter()
+            .flat_map(|n| std::iter::repeat_n(n.clone(), per_row))
+            .collect();
+        return Grouping::from_labels(&labels);
+    }
+    // Labels in class order, so that the blocks read the same way for every output.
+    let mut label_order: Vec<usize> = labels.to_vec();
+    label_order.sort_unstable();
+    label_order.dedup();
+    let mut grouping = Grouping::default();
+    for a in 0..per_row {
+        for &l in &label_order {
+            if !grouping.order.is_empty() {
+                grouping.boundaries.push(grouping.order.len());
+            }
+            grouping.labels.push(format!(
+                "out {} · {}",
+                class_name(class_names, a),
+                class_name(class_names, l)
+            ));
+            grouping.order.extend(
+                labels
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &x)| x == l)
+                    .map(|(i, _)| i * per_row + a),
+            );
+        }
+    }
+    grouping
+}
+
+/// The kernel as a heatmap, its rows and columns ordered by `order`.
+pub fn ntk_heatmap(report: &NtkReport, class_names: &[String], order: HeatmapOrder) -> Chart {
+    let how = match (order, report.layout, report.classes) {
+        (HeatmapOrder::ByOutput, Layout::Full, c) if c > 1 => "by output class, then label",
+        _ => "grouped by label",
+    };
     Chart::Heatmap(Heatmap {
         title: format!(
-            "NTK ({} × {}, grouped by label)",
+            "NTK ({} × {}, {how})",
             report.kernel.len(),
             report.kernel.len()
         ),
         values: report.kernel.clone(),
         scale: ColorScale::Auto,
         range: None,
-        groups: Some(Grouping::from_labels(&labels)),
+        groups: Some(heatmap_grouping(report, class_names, order)),
         value_label: "K(x, x')".into(),
     })
 }
@@ -351,4 +415,37 @@ pub fn radius_chart(points: &[RadiusPoint]) -> Chart {
         ],
         legend: LegendPosition::LowerRight,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heatmap_orders_by_output_class_then_label() {
+        let names = ["neg".to_string(), "pos".to_string()];
+        // Samples 0, 1, 2 with labels pos, neg, pos; two outputs each (row i·2 + a).
+        let g = output_grouping(&[1, 0, 1], 2, &names, HeatmapOrder::ByOutput);
+        assert_eq!(g.order, [2, 0, 4, 3, 1, 5]);
+        assert_eq!(g.boundaries, [1, 3, 4]);
+        assert_eq!(
+            g.labels,
+            [
+                "out neg · neg",
+                "out neg · pos",
+                "out pos · neg",
+                "out pos · pos"
+            ]
+        );
+        // Sample-major: each sample's two rows together, the samples grouped by label.
+        let s = output_grouping(&[1, 0, 1], 2, &names, HeatmapOrder::BySample);
+        assert_eq!(s.order, [0, 1, 4, 5, 2, 3]);
+        assert_eq!(
+            (s.boundaries, s.labels),
+            (vec![4], vec!["pos".into(), "neg".into()])
+        );
+        // One output per sample (trace layout, regression): only the label level.
+        let t = output_grouping(&[1, 0, 1], 1, &names, HeatmapOrder::ByOutput);
+        assert_eq!(t.order, [0, 2, 1]);
+    }
 }

@@ -2,7 +2,9 @@
 //! kernel, its spectrum, its conditioning and each block's share.
 
 use leptos::prelude::*;
-use ntk_lens_plots::reports::{kappa_text, ntk_block_shares, ntk_heatmap, ntk_spectrum};
+use ntk_lens_plots::reports::{
+    heatmap_grouping, kappa_text, ntk_block_shares, ntk_heatmap, ntk_spectrum, HeatmapOrder,
+};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
 use crate::page::compute::Compute;
@@ -16,6 +18,55 @@ fn parse_n(v: &str) -> Option<usize> {
 }
 
 /// The NTK tab.
+/// What the heatmap cell under the pointer is: its value, and the two (sample, output class)
+/// pairs it joins (the sentences cut to 60 characters).
+fn hover_text(compute: Compute, order: HeatmapOrder, ev: &web_sys::MouseEvent) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let canvas: web_sys::HtmlCanvasElement = ev.target()?.dyn_into().ok()?;
+    let (r, c) = ntk_lens_plots::heatmap_cell_at(
+        &canvas,
+        f64::from(ev.offset_x()),
+        f64::from(ev.offset_y()),
+    )?;
+    compute.ntk.last.with_untracked(|o| {
+        let o = o.as_ref()?;
+        let report = &o.report;
+        let per_row = match report.layout {
+            Layout::Full => report.classes,
+            Layout::Trace => 1,
+        };
+        let grouping = heatmap_grouping(report, &o.class_names, order);
+        let (i, j) = (*grouping.order.get(r)?, *grouping.order.get(c)?);
+        let name = |k: usize| {
+            o.class_names
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| format!("class {k}"))
+        };
+        let side = |k: usize| {
+            let sample = k / per_row;
+            let text: String = o.texts.get(sample)?.chars().take(60).collect();
+            let output = match report.layout {
+                Layout::Full if report.classes > 1 => format!(", output {}", name(k % per_row)),
+                _ => String::new(),
+            };
+            let label = report
+                .labels
+                .get(sample)
+                .map(|&l| format!(" (label {}{output})", name(l)))
+                .unwrap_or_default();
+            Some(format!("sample {sample} “{text}”{label}"))
+        };
+        let value = report.kernel.get(i)?.get(j)?;
+        Some(format!(
+            "K = {}: {} × {}",
+            num(*value, 4),
+            side(i)?,
+            side(j)?
+        ))
+    })
+}
+
 #[component]
 pub fn NtkTab() -> impl IntoView {
     let compute = expect_context::<Compute>();
@@ -42,11 +93,13 @@ pub fn NtkTab() -> impl IntoView {
             .last
             .with(|o| o.as_ref().map(|o| o.report.clone()))
     };
+    let heatmap_order = RwSignal::new(HeatmapOrder::ByOutput);
+    let hover = RwSignal::new(None::<String>);
     let heatmap = Signal::derive(move || {
-        compute
-            .ntk
-            .last
-            .with(|o| o.as_ref().map(|o| ntk_heatmap(&o.report, &o.class_names)))
+        compute.ntk.last.with(|o| {
+            o.as_ref()
+                .map(|o| ntk_heatmap(&o.report, &o.class_names, heatmap_order.get()))
+        })
     });
     let spectrum = Signal::derive(move || {
         compute
@@ -167,8 +220,20 @@ pub fn NtkTab() -> impl IntoView {
         })}
         <section class="panel charts" class:hidden=move || compute.ntk.last.with(|o| o.is_none())>
             <div>
-                <ChartCanvas id="ntk-heatmap" chart=heatmap width=560 height=520 />
-                <p class="explain">"Each cell is the kernel between two (sample, class) outputs: how much a gradient step on one moves the other. Samples are grouped by label; brighter blocks along the diagonal mean samples of a class move together."</p>
+                <div on:mousemove=move |ev: web_sys::MouseEvent| hover.set(hover_text(compute, heatmap_order.get_untracked(), &ev))
+                    on:mouseleave=move |_| hover.set(None)>
+                    <ChartCanvas id="ntk-heatmap" chart=heatmap width=560 height=520 />
+                </div>
+                <p class="muted" data-testid="ntk-heatmap-hover">{move || hover.get().unwrap_or_else(|| "Point at a cell to see its two samples and output classes.".into())}</p>
+                <label>"Order "
+                    <select data-testid="ntk-heatmap-order" on:change=move |ev| {
+                        heatmap_order.set(if event_target_value(&ev) == "sample" { HeatmapOrder::BySample } else { HeatmapOrder::ByOutput })
+                    }>
+                        <option value="output" selected=move || heatmap_order.get() == HeatmapOrder::ByOutput>"by output class, then label"</option>
+                        <option value="sample" selected=move || heatmap_order.get() == HeatmapOrder::BySample>"by sample (as computed)"</option>
+                    </select>
+                </label>
+                <p class="explain">"Each cell is the kernel between two (sample, output class) pairs: how much a gradient step on one output moves the other. Ordered by output class, each output is a large block and each label a smaller one inside it: bright blocks on the diagonal mean the samples of a label move together; the off-diagonal blocks show how a step on one class's output moves the other class's."</p>
             </div>
             <div>
                 <ChartCanvas id="ntk-spectrum" chart=spectrum />
