@@ -380,12 +380,15 @@ pub async fn load_model(
         }
         Err(e) => return Err(e.into()),
     };
+    // Errors name the file they are about: config.json, or the weights.
+    let config = ModelConfig::from_bytes(&files.config)
+        .map_err(|e| WorkerError::File(format!("config.json: {e}")))?;
     let named =
         |e: ntk_lens_core::CoreError| WorkerError::File(format!("{}: {e}", files.weights_file));
     let model = match &files.weights {
-        Weights::Bytes(bytes) => Model::from_bytes(&files.config, bytes, device),
-        Weights::Decoded(file) => ModelConfig::from_bytes(&files.config)
-            .and_then(|config| Model::from_weights(config, file, device)),
+        Weights::Bytes(bytes) => WeightFile::parse(&files.weights_file, bytes)
+            .and_then(|file| Model::from_weights(config, &file, device)),
+        Weights::Decoded(file) => Model::from_weights(config, file, device),
     }
     .map_err(named)?;
     let tokenizer = TextTokenizer::from_bytes(
@@ -395,6 +398,9 @@ pub async fn load_model(
         // A small model's position table may hold fewer tokens than the setup asks for.
         job.max_len.min(model.config.max_sequence_length()),
     )?;
+    tokenizer
+        .check_fits(model.config.vocab_size)
+        .map_err(|e| WorkerError::File(e.to_string()))?;
     let own_head = model.head.is_some();
     let summary = ModelSummary {
         name: files.name,

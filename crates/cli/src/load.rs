@@ -1,11 +1,14 @@
 //! Loading a command's inputs from disk, with errors that name the file (exit code 2).
 
+use std::io::Read;
 use std::path::Path;
 
 use ntk_lens_core::burn::prelude::Device;
 use ntk_lens_core::data::{read_texts, Texts};
 use ntk_lens_core::lora::peft::load_adapter;
 use ntk_lens_core::lora::LoraSite;
+use ntk_lens_core::model::weight_stream::WeightStream;
+use ntk_lens_core::model::weights::WeightFile;
 use ntk_lens_core::model::{Model, ModelConfig};
 use ntk_lens_core::tokenize::TextTokenizer;
 
@@ -18,7 +21,8 @@ pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
 }
 
 /// Loads `config.json` and `model.safetensors` from `dir`. Config errors name config.json,
-/// weight errors (truncated, corrupt, missing or mis-shaped tensors) name model.safetensors.
+/// weight errors (truncated, corrupt, missing or mis-shaped tensors) name model.safetensors and
+/// the tensor concerned.
 pub fn model(dir: &Path, device: &Device) -> Result<Model, Failure> {
     if !dir.is_dir() {
         return Err(Failure::file(
@@ -27,26 +31,56 @@ pub fn model(dir: &Path, device: &Device) -> Result<Model, Failure> {
         ));
     }
     let config_path = dir.join("config.json");
-    let config = read(&config_path)?;
-    ModelConfig::from_bytes(&config).map_err(|e| Failure::file(&config_path, e))?;
+    let config = ModelConfig::from_bytes(&read(&config_path)?)
+        .map_err(|e| Failure::file(&config_path, e))?;
     let weights_path = dir.join("model.safetensors");
-    let weights = read(&weights_path)?;
-    Model::from_bytes(&config, &weights, device).map_err(|e| Failure::file(&weights_path, e))
+    let weights = weights(&weights_path)?;
+    Model::from_weights(config, &weights, device).map_err(|e| Failure::file(&weights_path, e))
+}
+
+/// Reads a safetensors file in chunks through the core's [`WeightStream`], as the page reads a
+/// download: each tensor is decoded as soon as its bytes are in (the file is never held whole
+/// beside its tensors), and a broken file's error names the tensor it breaks in (the one a
+/// truncated file ends in, the one whose offsets do not tile the data or disagree with its
+/// shape), which the whole-file reader does not.
+fn weights(path: &Path) -> Result<WeightFile<'static>, Failure> {
+    let cannot = |e: std::io::Error| Failure::file(path, format!("cannot read: {e}"));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut stream = WeightStream::new("model.safetensors");
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let n = match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(cannot(e)),
+        };
+        stream
+            .push(&chunk[..n])
+            .map_err(|e| Failure::file(path, e))?;
+    }
+    stream.finish().map_err(|e| Failure::file(path, e))
 }
 
 /// Loads `tokenizer.json` from the model directory, truncating to `max_len` tokens capped at
-/// the model's position limit.
+/// the model's position limit. A tokenizer with more tokens than the model has embeddings (another
+/// model's tokenizer) is refused here, naming the file, rather than by the first text whose ids
+/// fall outside the table.
 pub fn tokenizer(dir: &Path, model: &Model, max_len: usize) -> Result<TextTokenizer, Failure> {
     let path = dir.join("tokenizer.json");
     let bytes = read(&path)?;
     let max_len = max_len.min(model.config.max_sequence_length());
-    TextTokenizer::from_bytes(
+    let tokenizer = TextTokenizer::from_bytes(
         &bytes,
         &path.display().to_string(),
         model.config.pad_token_id,
         max_len,
     )
-    .map_err(|e| Failure::Input(e.to_string()))
+    .map_err(|e| Failure::Input(e.to_string()))?;
+    tokenizer
+        .check_fits(model.config.vocab_size)
+        .map_err(|e| Failure::file(&path, e))?;
+    Ok(tokenizer)
 }
 
 /// Imports the PEFT adapter in `dir` (`adapter_config.json`, `adapter_model.safetensors`) into

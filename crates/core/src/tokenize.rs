@@ -121,6 +121,23 @@ impl TextTokenizer {
         self.inner.get_vocab_size(true)
     }
 
+    /// `Ok` when every token id fits the model's embedding table of `vocab_size` rows; a
+    /// tokenizer with more tokens (another model's) is refused, rather than the first text whose
+    /// ids fall outside the table.
+    pub fn check_fits(&self, vocab_size: usize) -> Result<(), CoreError> {
+        if self.vocab_size() <= vocab_size {
+            return Ok(());
+        }
+        Err(CoreError::input(
+            "tokenizer.json",
+            format!(
+                "its vocabulary has {} tokens but the model has embeddings for {vocab_size} \
+                 (config.json vocab_size); is it the tokenizer of another model?",
+                self.vocab_size()
+            ),
+        ))
+    }
+
     /// Tokenizes one text (or a pair), with special tokens, truncated to `max_len` (the longer
     /// of a pair is cut first, as Hugging Face's `longest_first` does).
     pub fn encode(

@@ -66,6 +66,12 @@ pub fn parse_adapter_config(json: &str) -> Result<LoraConfig, CoreError> {
             .as_f64()
             .ok_or_else(|| bad("lora_alpha", format!("expected a number, got {a}")))?,
     };
+    if !(alpha.is_finite() && alpha > 0.0) {
+        return Err(bad(
+            "lora_alpha",
+            format!("expected a positive number, got {alpha}"),
+        ));
+    }
     let targets = match get("target_modules") {
         None => vec!["query".to_string(), "value".to_string()],
         Some(Value::Array(items)) => items

@@ -111,6 +111,27 @@ fn positive(field: &str, v: i64) -> Result<usize, CoreError> {
     usize::try_from(v).map_err(|_| CoreError::model_config(field, format!("{v} is too large")))
 }
 
+/// The largest sizes accepted in a `config.json`, far beyond any encoder this tool can run: a
+/// config past them is refused before anything is allocated.
+pub const CONFIG_LIMITS: [(&str, usize); 6] = [
+    ("num_hidden_layers", 1_024),
+    ("hidden_size", 65_536),
+    ("num_attention_heads", 1_024),
+    ("intermediate_size", 1_048_576),
+    ("vocab_size", 10_000_000),
+    ("max_position_embeddings", 1_048_576),
+];
+
+fn within_limit(field: &str, v: usize) -> Result<usize, CoreError> {
+    match CONFIG_LIMITS.iter().find(|(f, _)| *f == field) {
+        Some((_, max)) if v > *max => Err(CoreError::model_config(
+            field,
+            format!("{v} is past the largest this tool accepts ({max})"),
+        )),
+        _ => Ok(v),
+    }
+}
+
 impl ModelConfig {
     /// Parses and validates a Hugging Face `config.json`.
     pub fn from_json(json: &str) -> Result<Self, CoreError> {
@@ -159,8 +180,9 @@ impl ModelConfig {
             Family::Bert => (2, 1e-12, 0),
             Family::Roberta => (1, 1e-5, 1),
         };
-        let hidden_size = required("hidden_size", raw.hidden_size)?;
-        let num_attention_heads = required("num_attention_heads", raw.num_attention_heads)?;
+        let limited = |field: &str, v: Option<i64>| within_limit(field, required(field, v)?);
+        let hidden_size = limited("hidden_size", raw.hidden_size)?;
+        let num_attention_heads = limited("num_attention_heads", raw.num_attention_heads)?;
         if hidden_size % num_attention_heads != 0 {
             return Err(CoreError::model_config(
                 "hidden_size",
@@ -169,7 +191,7 @@ impl ModelConfig {
                 ),
             ));
         }
-        let vocab_size = required("vocab_size", raw.vocab_size)?;
+        let vocab_size = limited("vocab_size", raw.vocab_size)?;
         let pad = raw.pad_token_id.unwrap_or(default_pad);
         if pad < 0 || pad as u64 >= vocab_size as u64 {
             return Err(CoreError::model_config(
@@ -178,7 +200,7 @@ impl ModelConfig {
             ));
         }
         let max_position_embeddings =
-            required("max_position_embeddings", raw.max_position_embeddings)?;
+            limited("max_position_embeddings", raw.max_position_embeddings)?;
         if family == Family::Roberta && max_position_embeddings <= pad as usize + 1 {
             return Err(CoreError::model_config(
                 "max_position_embeddings",
@@ -234,9 +256,9 @@ impl ModelConfig {
             family,
             vocab_size,
             hidden_size,
-            num_hidden_layers: required("num_hidden_layers", raw.num_hidden_layers)?,
+            num_hidden_layers: limited("num_hidden_layers", raw.num_hidden_layers)?,
             num_attention_heads,
-            intermediate_size: required("intermediate_size", raw.intermediate_size)?,
+            intermediate_size: limited("intermediate_size", raw.intermediate_size)?,
             hidden_act,
             max_position_embeddings,
             type_vocab_size: positive(
@@ -294,6 +316,33 @@ mod tests {
         assert_eq!(c.layer_norm_eps, 1e-12);
         assert!(c.is_sequence_classifier());
         assert_eq!(c.max_sequence_length(), 64);
+    }
+
+    /// Sizes past [`CONFIG_LIMITS`] are refused naming the field, before any weight is read;
+    /// the limits themselves are accepted.
+    #[test]
+    fn absurd_sizes_are_refused_naming_the_field() {
+        for (field, max) in CONFIG_LIMITS {
+            let at = BERT.replacen(
+                &format!("\"{field}\":"),
+                &format!("\"{field}\":{max},\"x_{field}\":"),
+                1,
+            );
+            let past = BERT.replacen(
+                &format!("\"{field}\":"),
+                &format!("\"{field}\":{},\"x_{field}\":", max + 1),
+                1,
+            );
+            assert_ne!(at, BERT, "{field} is in the fixture");
+            if let Err(e) = ModelConfig::from_json(&at) {
+                assert!(!e.to_string().contains("past the largest"), "{field}: {e}");
+            }
+            let e = ModelConfig::from_json(&past).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("`{field}`")) && e.contains("past the largest"),
+                "{field}: {e}"
+            );
+        }
     }
 
     #[test]

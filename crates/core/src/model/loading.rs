@@ -142,7 +142,7 @@ pub fn load_encoder(
         token_type: e.t2("token_type_embeddings.weight", config.type_vocab_size, h)?,
         layer_norm: e.pp("LayerNorm").norm(h, eps)?,
     };
-    let mut layers = Vec::with_capacity(config.num_hidden_layers);
+    let mut layers = Vec::new();
     for l in 0..config.num_hidden_layers {
         let layer = r.pp(&format!("encoder.layer.{l}"));
         // The six linear layers, at the paths `LoraModule::hf_path` names.

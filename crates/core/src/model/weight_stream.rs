@@ -116,10 +116,7 @@ impl WeightStream {
             }
             let entry = self.todo.pop().ok_or_else(|| self.error("no tensor"))?;
             let raw = std::mem::take(&mut self.pending);
-            let values = match upcast(&self.file, &entry.name, entry.dtype, &raw) {
-                Ok(v) => Ok(Some(v)),
-                Err(_) => Err(entry.dtype),
-            };
+            let values = upcast(&self.file, &entry.name, entry.dtype, &raw).map(Some);
             self.decoded.insert(
                 entry.name,
                 Decoded {

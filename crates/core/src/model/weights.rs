@@ -30,8 +30,9 @@ enum Source<'a> {
 pub(crate) struct Decoded {
     /// Its shape.
     pub shape: Vec<usize>,
-    /// Its values (`None` once read), or the dtype this tool cannot read.
-    pub values: Result<Option<Vec<f32>>, Dtype>,
+    /// Its values (`None` once read), or why they cannot be used (a dtype this tool cannot
+    /// read, a value that is not finite).
+    pub values: Result<Option<Vec<f32>>, CoreError>,
 }
 
 impl<'a> WeightFile<'a> {
@@ -124,7 +125,7 @@ impl<'a> WeightFile<'a> {
                         file: self.file.clone(),
                         message: format!("tensor `{name}` was read twice"),
                     }),
-                    Err(dtype) => Err(unsupported(&self.file, name, *dtype)),
+                    Err(e) => Err(e.clone()),
                 }
             }
         }
@@ -146,14 +147,15 @@ fn unsupported(file: &str, name: &str, dtype: Dtype) -> CoreError {
     }
 }
 
-/// The little-endian `data` of tensor `name` of `file` as f32 (F32, F16, BF16 and F64).
+/// The little-endian `data` of tensor `name` of `file` as f32 (F32, F16, BF16 and F64); a
+/// value that is not finite (NaN, ±∞, or an F64 past f32's range) is an error naming it.
 pub(crate) fn upcast(
     file: &str,
     name: &str,
     dtype: Dtype,
     data: &[u8],
 ) -> Result<Vec<f32>, CoreError> {
-    let out = match dtype {
+    let out: Vec<f32> = match dtype {
         Dtype::F32 => data
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -172,6 +174,17 @@ pub(crate) fn upcast(
             .collect(),
         other => return Err(unsupported(file, name, other)),
     };
+    if let Some(i) = out.iter().position(|v: &f32| !v.is_finite()) {
+        let what = if out[i].is_nan() {
+            "a NaN"
+        } else {
+            "an infinite value"
+        };
+        return Err(CoreError::Safetensors {
+            file: file.to_string(),
+            message: format!("tensor `{name}` holds {what} at index {i}; weights must be finite"),
+        });
+    }
     Ok(out)
 }
 
@@ -252,6 +265,30 @@ mod tests {
             .err()
             .unwrap();
         assert!(matches!(e, CoreError::Safetensors { .. }), "{e}");
+    }
+
+    #[test]
+    fn non_finite_weights_are_refused_naming_the_tensor() {
+        for (v, what) in [
+            (f32::NAN, "a NaN"),
+            (f32::NEG_INFINITY, "an infinite value"),
+        ] {
+            let data: Vec<u8> = [1.0f32, v].iter().flat_map(|x| x.to_le_bytes()).collect();
+            let file = file_with(Dtype::F32, vec![2], &data);
+            let w = WeightFile::parse("m.safetensors", &file).unwrap();
+            let e = w.read_exact("w", &[2]).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("tensor `w` holds {what} at index 1")),
+                "{e}"
+            );
+        }
+        let big: Vec<u8> = [1e300f64].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let file = file_with(Dtype::F64, vec![1], &big);
+        let w = WeightFile::parse("m.safetensors", &file).unwrap();
+        assert!(
+            w.read_exact("w", &[1]).is_err(),
+            "1e300 does not fit in f32"
+        );
     }
 
     #[test]
