@@ -68,6 +68,65 @@ pub fn restore_order<T: Copy + Default>(sorted: &[T], order: &[usize], width: us
     out
 }
 
+/// The `(token, id)` pairs a `tokenizer.json`'s post-processor inserts (`[CLS]`, `[SEP]`, `<s>`,
+/// `</s>`…), from its template, its BERT/RoBERTa processing or a sequence of them.
+fn special_tokens(processor: &serde_json::Value, out: &mut Vec<(String, u32)>) {
+    use serde_json::Value;
+    let pair = |v: &Value| -> Option<(String, u32)> {
+        Some((
+            v.get(0)?.as_str()?.to_string(),
+            u32::try_from(v.get(1)?.as_u64()?).ok()?,
+        ))
+    };
+    match processor.get("type").and_then(Value::as_str) {
+        Some("TemplateProcessing") => {
+            if let Some(map) = processor.get("special_tokens").and_then(Value::as_object) {
+                for t in map.values() {
+                    let tokens = t.get("tokens").and_then(Value::as_array);
+                    let ids = t.get("ids").and_then(Value::as_array);
+                    for (tok, id) in tokens.into_iter().flatten().zip(ids.into_iter().flatten()) {
+                        if let (Some(tok), Some(id)) = (tok.as_str(), id.as_u64()) {
+                            if let Ok(id) = u32::try_from(id) {
+                                out.push((tok.to_string(), id));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Some("BertProcessing" | "RobertaProcessing") => {
+            out.extend(
+                ["cls", "sep"]
+                    .iter()
+                    .filter_map(|k| pair(processor.get(k)?)),
+            );
+        }
+        Some("Sequence") => {
+            for p in processor
+                .get("processors")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                special_tokens(p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The first special token the post-processor inserts whose id the vocabulary does not give
+/// it: `(token, id, what the vocabulary has)`.
+fn special_token_mismatch(bytes: &[u8], inner: &Tokenizer) -> Option<(String, u32, Option<u32>)> {
+    let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut pairs = Vec::new();
+    special_tokens(json.get("post_processor")?, &mut pairs);
+    pairs.into_iter().find_map(|(token, id)| {
+        let found = inner.token_to_id(&token);
+        (found != Some(id)).then_some((token, id, found))
+    })
+}
+
 /// A tokenizer loaded from a `tokenizer.json`.
 #[derive(Clone)]
 pub struct TextTokenizer {
@@ -92,6 +151,19 @@ impl TextTokenizer {
             file: file.to_string(),
             message: e.to_string(),
         })?;
+        if let Some((token, id, found)) = special_token_mismatch(bytes, &inner) {
+            let found = match found {
+                None => "has no such token".to_string(),
+                Some(other) => format!("gives it id {other}"),
+            };
+            return Err(TokenizeError::BadFile {
+                file: file.to_string(),
+                message: format!(
+                    "its post-processor adds the special token `{token}` as id {id}, but its \
+                     vocabulary {found}: the special tokens the model needs are missing"
+                ),
+            });
+        }
         inner.with_padding(None);
         inner
             .with_truncation(None)

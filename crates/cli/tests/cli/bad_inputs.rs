@@ -7,8 +7,7 @@
 //! path read and what is wrong in it (field, line, column or tensor), or, for the few inputs that
 //! are not wrong (a BOM, mixed line endings, a NUL, a text of exactly the length limit), accepted
 //! with the result of its clean equivalent. Analysis arguments that cannot work (no file needed)
-//! are refused the same way. Gaps the core still has (inputs it accepts but should refuse) are
-//! listed as such: they pass today with a note, and must give the message named once fixed.
+//! are refused the same way.
 
 use std::path::{Path, PathBuf};
 
@@ -51,10 +50,6 @@ enum Expect {
         labels: &'static [u64],
         clean: fn(&str) -> String,
     },
-    /// A gap of the core: the input should be refused like `Refused(needles)` but is not yet
-    /// (see the README). Passes with a note while the gap is open; once the CLI exits 2 the
-    /// message must be the right one.
-    Gap(&'static [&'static str]),
 }
 
 /// One corpus file and what must happen to it.
@@ -72,15 +67,6 @@ const fn refused(file: &'static str, kind: Kind, needles: &'static [&'static str
         kind,
         flags: &[],
         expect: Expect::Refused(needles),
-    }
-}
-
-const fn gap(file: &'static str, kind: Kind, needles: &'static [&'static str]) -> Case {
-    Case {
-        file,
-        kind,
-        flags: &[],
-        expect: Expect::Gap(needles),
     }
 }
 
@@ -409,10 +395,10 @@ const CASES: &[Case] = &[
         Kind::Tokenizer,
         &["not a valid tokenizer.json", "ModelUntagged", "line 290"],
     ),
-    gap(
+    refused(
         "tokenizer-no-special-tokens.json",
         Kind::Tokenizer,
-        &["[CLS]"],
+        &["special token `[", "has no such token"],
     ),
     refused(
         "tokenizer-of-another-model.json",
@@ -661,7 +647,7 @@ fn bad_input_corpus_exits_two_with_one_line_naming_the_file() {
         assert!(logits.iter().all(|x| x.is_finite()), "{kind:?}: {logits:?}");
     }
 
-    let (mut refusals, mut accepted, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut refusals, mut accepted) = (Vec::new(), Vec::new());
     for (i, case) in CASES.iter().enumerate() {
         let source = dir.join(case.file);
         let (args, named) = match setup(case.kind, work.join(format!("case{i}"))) {
@@ -706,15 +692,6 @@ fn bad_input_corpus_exits_two_with_one_line_naming_the_file() {
                 }
                 accepted.push(case.file);
             }
-            Expect::Gap(needles) => {
-                let result = run(&args);
-                if result.0 == Some(2) {
-                    let line = check_refused(&what, &result, &named, needles);
-                    eprintln!("gap closed, make it a refusal: {}: {line}", case.file);
-                } else {
-                    gaps.push(format!("{}: exit {:?}", case.file, result.0));
-                }
-            }
         }
     }
     for r in &refusals {
@@ -722,9 +699,6 @@ fn bad_input_corpus_exits_two_with_one_line_naming_the_file() {
     }
     for a in &accepted {
         eprintln!("accepted  {a}");
-    }
-    for g in &gaps {
-        eprintln!("known gap {g} (see tests/bad-inputs/README.md)");
     }
     std::fs::remove_dir_all(&work).unwrap();
 }
