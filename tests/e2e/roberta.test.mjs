@@ -213,6 +213,26 @@ test('RoBERTa from a local hub mirror: counts before the download, NTK = torch.f
     const g0 = num(await text(page, 'sweep-gap-0'));
     const g1 = num(await text(page, 'sweep-gap-1'));
     assert.ok(g1 <= g0, `the gap does not grow with λ: ${g0} → ${g1}`);
+    // Training along the eigen-directions: the linearized curve is the closed form from the
+    // report's own numbers; the actual fractions are there; the slider steps through the run.
+    const [sweepDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sweep-export-json').click()]);
+    const sweepJson = JSON.parse(fs.readFileSync(await sweepDl.path(), 'utf8'));
+    const sweepReport = sweepJson.report ?? sweepJson;
+    for (const p of sweepReport.results) {
+      const r = p.residual_by_eigen;
+      assert.ok(r, 'residual_by_eigen per λ');
+      assert.equal(r.steps, 3);
+      r.eigenvalues.forEach((mu, i) => {
+        const want = p.lambda / (mu + p.lambda) + mu / (mu + p.lambda) * (1 - r.lr * (mu + p.lambda)) ** 3;
+        assert.ok(Math.abs(r.linear[i] - want) <= 1e-12, `λ ${p.lambda} mode ${i}: ${r.linear[i]} vs ${want}`);
+      });
+      assert.ok(r.actual.filter((a) => a !== null).length >= 5);
+    }
+    assert.ok(await page.getByTestId('sweep-eigen-chart').isVisible());
+    assert.equal(await text(page, 'sweep-eigen-step-value'), '3 of 3');
+    await page.getByTestId('sweep-eigen-step').fill('1');
+    await waitText(page, 'sweep-eigen-step-value', /^1 of 3$/, 5_000);
+    await screenshot(page, 'roberta-eigen');
     const [zipDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sweep-adapter-1').click()]);
     const files = unzipStored(fs.readFileSync(await zipDl.path()));
     const exported = path.join(scratch, 'exported');

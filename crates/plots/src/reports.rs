@@ -254,12 +254,78 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<(&'static str, Chart)> {
         series: curves,
         legend: LegendPosition::UpperRight,
     };
-    vec![
+    let mut charts = vec![
         ("gap", Chart::Line(gap)),
         ("distance", Chart::Line(distance)),
         ("accuracy", Chart::Line(accuracy)),
         ("loss", Chart::Line(loss)),
-    ]
+    ];
+    if report.results.iter().any(|p| p.residual_by_eigen.is_some()) {
+        charts.push(("residual_by_eigen", residual_by_eigen_chart(report)));
+    }
+    charts
+}
+
+/// Training along the kernel's eigen-directions: per λ, the fraction of the start residual left
+/// along each eigenvector against its eigenvalue (log–log), dashed for the linearized model
+/// (closed form), with markers for the actual model (fractions ≤ 0, where the actual model
+/// overshot, are not drawn on the log axis).
+pub fn residual_by_eigen_chart(report: &SweepReport) -> Chart {
+    residual_by_eigen_at(report, None)
+}
+
+/// [`residual_by_eigen_chart`] after `step` steps of the runs (the linearized model's closed
+/// form at that step; the actual model is known only at the end, so it is drawn only there).
+/// `None`: the end.
+pub fn residual_by_eigen_at(report: &SweepReport, step: Option<u64>) -> Chart {
+    let mut series = Vec::new();
+    for (k, p) in report.results.iter().enumerate() {
+        let Some(r) = &p.residual_by_eigen else {
+            continue;
+        };
+        let t = step.unwrap_or(r.steps).min(r.steps);
+        let at_t: Vec<f64> = r
+            .eigenvalues
+            .iter()
+            .map(|&mu| {
+                let q: f64 = 1.0 - r.lr * (mu + p.lambda);
+                p.lambda / (mu + p.lambda) + mu / (mu + p.lambda) * q.powi(t as i32)
+            })
+            .collect();
+        let lambda = crate::format_sig(p.lambda, 2);
+        let pairs = |v: &[Option<f64>]| -> Vec<(f64, f64)> {
+            r.eigenvalues
+                .iter()
+                .zip(v)
+                .filter_map(|(&mu, f)| Some((mu, (*f)?)))
+                .collect()
+        };
+        let linear: Vec<Option<f64>> = at_t.into_iter().map(Some).collect();
+        series.push(
+            Series::new(format!("λ={lambda} linearized"), pairs(&linear))
+                .with_color(k)
+                .dashed(),
+        );
+        if t == r.steps {
+            series.push(
+                Series::new(format!("λ={lambda} actual"), pairs(&r.actual))
+                    .with_color(k)
+                    .with_markers(),
+            );
+        }
+    }
+    let when = match step {
+        Some(1) => " after 1 step".to_string(),
+        Some(t) => format!(" after {t} steps"),
+        None => String::new(),
+    };
+    Chart::Line(LineChart {
+        title: format!("Residual left along each eigen-direction{when}"),
+        x: Axis::log("eigenvalue μ_i of the NTK"),
+        y: Axis::log("fraction of the start residual left"),
+        series,
+        legend: LegendPosition::LowerLeft,
+    })
 }
 
 /// The headline quality measure of a task, with its name: accuracy for classes, Pearson's r

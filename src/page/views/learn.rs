@@ -99,7 +99,7 @@ pub fn LearnTab() -> impl IntoView {
                     <button data-testid="tour-1" on:click=move |_| tab.set(Tab::Data)>"Look at the data"</button></li>
                 <li>"Compute the NTK of 32 sentences and look at its spectrum: a few large eigenvalues, a long tail of small ones, and a condition number in the hundreds or more. "
                     <button data-testid="tour-2" on:click=step_ntk disabled=move || compute.device_busy_tracked() title=busy_title>"Compute the NTK"</button></li>
-                <li>"Fine-tune the real model with three strengths of the proximal penalty and compare it with the linearized model: the gap shrinks as λ grows. "
+                <li>"Fine-tune the real model with three strengths of the proximal penalty and compare it with the linearized model: the gap shrinks as λ grows. Below the sweep, “Training along the kernel's eigen-directions” shows why: each eigen-direction is learned at its own rate, and κ is their spread; in the NTK tab, the heatmap ordered by output class shows which samples move together. "
                     <button data-testid="tour-3" on:click=step_sweep disabled=move || compute.device_busy_tracked() title=busy_title>"Run the λ sweep"</button></li>
                 <li>"Toggle layers on and off and watch κ change; press Suggest for a greedy choice, and Run to test whether κ predicts the outcome. "
                     <button data-testid="tour-4" on:click=step_layers>"Choose layers"</button></li>

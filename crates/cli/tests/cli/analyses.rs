@@ -92,6 +92,7 @@ fn sweep_and_select_write_their_reports() {
     let model = fixtures().join("models/bert_cls");
     let m = model.to_str().unwrap();
     let d = data.to_str().unwrap();
+    let plots = dir.join("plots");
     let json = run_json(&[
         "sweep",
         "--model",
@@ -106,9 +107,32 @@ fn sweep_and_select_write_their_reports() {
         "0.1,10",
         "--steps",
         "3",
+        "--plots",
+        plots.to_str().unwrap(),
     ]);
     let results = json["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
+    // Training along the eigen-directions: per λ, the eigenvalues and both remaining fractions
+    // (the linear one in closed form from the report's own numbers), and its chart.
+    for p in results {
+        let r = &p["residual_by_eigen"];
+        let (lambda, lr) = (p["lambda"].as_f64().unwrap(), r["lr"].as_f64().unwrap());
+        let mus = r["eigenvalues"].as_array().unwrap();
+        assert_eq!(mus.len(), 15, "5 samples × 3 classes");
+        for (i, mu) in mus.iter().enumerate() {
+            let mu = mu.as_f64().unwrap();
+            let want =
+                lambda / (mu + lambda) + mu / (mu + lambda) * (1.0 - lr * (mu + lambda)).powi(3);
+            let got = r["linear"][i].as_f64().unwrap();
+            assert!((got - want).abs() <= 1e-12, "mode {i}: {got} vs {want}");
+        }
+        assert_eq!(r["actual"].as_array().unwrap().len(), 15);
+    }
+    let svg = std::fs::read_to_string(plots.join("residual_by_eigen.svg")).unwrap();
+    assert!(
+        svg.contains("Residual left along each eigen-direction"),
+        "{svg:.200}"
+    );
     assert_eq!(results[0]["lambda"], 0.1);
     assert!(results[0]["gap_eval"].is_null(), "no eval data");
     for key in [

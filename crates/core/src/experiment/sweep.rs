@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::prepare::Samples;
 use crate::data::Task;
-use crate::linear::{GdStep, KernelRidge};
+use crate::linear::{GdStep, KernelRidge, ResidualByEigen};
 use crate::model::Model;
 use crate::ntk::{KernelKind, NtkBlocks};
 use crate::readback::read_f32;
@@ -193,6 +193,12 @@ pub struct SweepPoint {
     pub loss_curve_actual: Vec<f64>,
     /// Total loss per step of the linearized model (GD + squared loss only; else empty).
     pub loss_curve_linear: Vec<f64>,
+    /// Training along the kernel's eigen-directions: per eigenvalue, the fraction of the start
+    /// residual left after the run, for the linearized model (closed form) and the actual model
+    /// (its residual projected on the same eigenvectors). Only where the linear side follows the
+    /// same ungated GD steps (MSE, GD, no selective gate).
+    #[serde(default)]
+    pub residual_by_eigen: Option<ResidualByEigen>,
     /// How many of the steps applied the proximal term in the actual run (all of them without
     /// the selective gate).
     #[serde(default)]
@@ -504,6 +510,11 @@ impl Sweep {
         let steps = self.config.steps as u64;
         let same_dynamics = self.config.linear_side_follows_steps();
         let has_eval = !self.eval.is_empty();
+        let residual_by_eigen = if same_dynamics && !self.config.selective {
+            Some(ridge.residual_by_eigen(lr, steps, &act_train)?)
+        } else {
+            None
+        };
         let lin = if same_dynamics && self.config.selective {
             let run = ridge.gated_trajectory(lr, steps)?;
             let beta = &run.dual;
@@ -574,6 +585,7 @@ impl Sweep {
             update_norms: update_norms(model).await?,
             loss_curve_actual: history.iter().map(|r| r.loss).collect(),
             loss_curve_linear: lin.curve,
+            residual_by_eigen,
             gate_steps_actual: history.iter().filter(|r| r.proximal_on).count(),
             gate_steps_linear: lin.gate_steps,
             loss_increases_actual: increases(&actual_data_losses, LOSS_RISE_TOL),

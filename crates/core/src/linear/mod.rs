@@ -14,4 +14,4 @@ mod trajectory;
 mod tests;
 
 pub use ridge::{KernelRidge, RidgeFit};
-pub use trajectory::{GatedTrajectory, GdStep, Trajectory};
+pub use trajectory::{GatedTrajectory, GdStep, ResidualByEigen, Trajectory};

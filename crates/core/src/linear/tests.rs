@@ -411,3 +411,42 @@ fn ridge_condition_number_equals_the_spectrum_report_at_the_same_lambda() {
         assert_eq!(ridge.summary().rank, 4);
     }
 }
+
+/// Explicit gradient descent on the explicit linear model, projected on the kernel's
+/// eigenvectors, leaves exactly the fractions `λ/(μ_i+λ) + μ_i/(μ_i+λ)·(1 − η(μ_i+λ))^T` of the
+/// start residual: the actual side of `residual_by_eigen` (a projection of any outputs) equals
+/// its linear side when the outputs are the linear model's.
+#[test]
+fn residual_by_eigen_of_explicit_gradient_descent_is_the_closed_form() {
+    let prob = Problem::new(21, 5, 2, 7, 0);
+    let lambda = 0.3;
+    let ridge = prob.fit(lambda);
+    let eta = 0.5 / (ridge.eigenvalues()[0] + lambda);
+    let steps = 40;
+    let mut delta = vec![0.0; 7];
+    for _ in 0..steps {
+        prob.gd_step(&mut delta, eta, lambda);
+    }
+    let f_t: Vec<f64> = Problem::apply(&prob.j, &delta)
+        .iter()
+        .zip(&prob.f0)
+        .map(|(jd, f0)| f0 + jd)
+        .collect();
+    let r = ridge.residual_by_eigen(eta, steps, &f_t).unwrap();
+    assert_eq!(r.eigenvalues, ridge.eigenvalues());
+    let mut compared = 0;
+    for (i, &mu) in r.eigenvalues.iter().enumerate() {
+        let q = 1.0 - eta * (mu + lambda);
+        let formula = lambda / (mu + lambda) + mu / (mu + lambda) * q.powi(steps as i32);
+        assert!((r.linear[i] - formula).abs() <= 1e-12, "mode {i}");
+        assert!((r.floor[i] - lambda / (mu + lambda)).abs() <= 1e-15);
+        if let Some(a) = r.actual[i] {
+            assert!((a - formula).abs() <= 1e-9, "mode {i}: GD {a} vs {formula}");
+            compared += 1;
+        }
+    }
+    // K = J Jᵀ has rank 7 < 10: the null directions have μ = 0 and keep all of their residual.
+    assert!(compared >= 7, "{compared}");
+    assert!(r.linear.iter().all(|&f| f > 0.0 && f <= 1.0 + 1e-12));
+    assert!(ridge.residual_by_eigen(eta, steps, &f_t[..3]).is_err());
+}

@@ -255,3 +255,74 @@ impl KernelRidge {
         })
     }
 }
+
+/// How training moves the residual along each eigen-direction of the kernel, at one λ: for the
+/// linearized model in closed form, and for the actual fine-tuned model from its outputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResidualByEigen {
+    /// The kernel's eigenvalues `μ_i`, descending.
+    pub eigenvalues: Vec<f64>,
+    /// The step size `η` and the number of steps `T` of the runs.
+    pub lr: f64,
+    /// Steps `T`.
+    pub steps: u64,
+    /// The linearized model's remaining fraction of the start residual along eigenvector `i`
+    /// after `T` proximal GD steps: `λ/(μ_i+λ) + μ_i/(μ_i+λ)·(1 − η(μ_i+λ))^T`.
+    pub linear: Vec<f64>,
+    /// The floor `λ/(μ_i+λ)` that the linear fraction tends to.
+    pub floor: Vec<f64>,
+    /// The actual model's remaining fraction, `(u_iᵀ r_T)/(u_iᵀ r_0)` with `r = Y − f(X)`;
+    /// `None` where the start residual has almost no component (`|u_iᵀ r_0| ≤ 1e-9 ‖r_0‖`).
+    pub actual: Vec<Option<f64>>,
+}
+
+impl KernelRidge {
+    /// The remaining fractions along each eigen-direction after `steps` GD steps of size `lr`
+    /// (see [`ResidualByEigen`]); `actual` are the actual model's train outputs after them
+    /// (sample-major, like `f0`).
+    ///
+    /// Errors: an unstable or non-finite step (as [`KernelRidge::residual_at`]); outputs of the
+    /// wrong length.
+    pub fn residual_by_eigen(
+        &self,
+        lr: f64,
+        steps: u64,
+        actual: &[f64],
+    ) -> Result<ResidualByEigen, CoreError> {
+        Self::check_eta(lr)?;
+        let d = self.coeffs.len();
+        if actual.len() != d {
+            return Err(CoreError::invalid(
+                "outputs",
+                format!("expected {d} train outputs, got {}", actual.len()),
+            ));
+        }
+        let (mu, l) = (&self.eigen.values, self.lambda);
+        let p = self.mode_powers(lr, steps);
+        let floor: Vec<f64> = (0..d).map(|i| l / (mu[i] + l)).collect();
+        let linear = (0..d)
+            .map(|i| floor[i] + mu[i] / (mu[i] + l) * p[i])
+            .collect();
+        // r_T = Y − f_T = r0 − (f_T − f0), in eigen coordinates.
+        let r_t: Vec<f64> = (0..d)
+            .map(|k| self.residual0[k] - (actual[k] - self.f0[k]))
+            .collect();
+        let u = &self.eigen.vectors;
+        let norm0 = self.residual0.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let actual = (0..d)
+            .map(|i| {
+                let c = self.coeffs[i];
+                let proj: f64 = (0..d).map(|k| u[(k, i)] * r_t[k]).sum();
+                (c.abs() > 1e-9 * norm0).then(|| proj / c)
+            })
+            .collect();
+        Ok(ResidualByEigen {
+            eigenvalues: mu.clone(),
+            lr,
+            steps,
+            linear,
+            floor,
+            actual,
+        })
+    }
+}

@@ -110,6 +110,33 @@ fn gap_shrinks_as_lambda_grows() {
     }
     assert!(gaps[0] > gaps[1] && gaps[1] > gaps[2], "{gaps:?}");
     assert!(dist[0] > dist[1] && dist[1] > dist[2], "{dist:?}");
+    // Along the kernel's eigen-directions: the linear fractions are the closed form from the
+    // report's own numbers, and at λ = 100 the actual model follows them along the top
+    // direction (where most of the movement is).
+    for p in &report.results {
+        let r = p
+            .residual_by_eigen
+            .as_ref()
+            .expect("GD with MSE reports it");
+        assert_eq!((r.lr, r.steps), (p.lr, 30));
+        for (i, &mu) in r.eigenvalues.iter().enumerate() {
+            let q = 1.0 - p.lr * (mu + p.lambda);
+            let want = p.lambda / (mu + p.lambda) + mu / (mu + p.lambda) * q.powi(30);
+            assert!(
+                (r.linear[i] - want).abs() <= 1e-12,
+                "λ {} mode {i}",
+                p.lambda
+            );
+        }
+        assert!(r.actual.iter().flatten().all(|a| a.is_finite()));
+    }
+    let top = &report.results[2].residual_by_eigen.as_ref().unwrap();
+    let a0 = top.actual[0].expect("the top direction carries the start residual");
+    assert!(
+        (a0 - top.linear[0]).abs() <= 1e-2,
+        "{a0} vs {}",
+        top.linear[0]
+    );
     // At λ = 100 the model barely moves from θ0, so the first-order model is accurate, and the
     // gap falls faster than the distance moved (it is a second-order error, O(‖θ − θ0‖²)).
     assert!(gaps[2] < 5e-3, "{}", gaps[2]);
