@@ -451,12 +451,12 @@ impl Setup {
             ("eval", self.eval_fraction.to_string()),
             ("split_seed", self.split_seed.to_string()),
         ];
+        // Rows first: `rows=` alone means "picked" (short links), and a `sample=` after them
+        // keeps the method when rows were picked for later. Every field is written, so that a
+        // setup survives its own address (the setup_url fuzzer's round-trip property).
+        out.push(("rows", join(&self.rows)));
+        out.push(("sample_seed", self.sample_seed.to_string()));
         out.push(("sample", self.sample.to_string()));
-        match self.sample {
-            SampleMethod::First => {}
-            SampleMethod::Stratified => out.push(("sample_seed", self.sample_seed.to_string())),
-            SampleMethod::Picked => out.push(("rows", join(&self.rows))),
-        }
         let targets: Vec<&str> = self.lora_targets.iter().map(|m| m.short_name()).collect();
         out.extend([
             ("n", self.n.to_string()),
@@ -489,13 +489,16 @@ impl Setup {
     }
 
     /// The query string (without `?`): every setting, percent-encoded where needed; empty
-    /// optional columns and an empty block list are left out.
+    /// optional columns, an empty block list and an empty row list are left out.
     pub fn to_query(&self) -> String {
         self.pairs()
             .into_iter()
             .filter(|(k, v)| {
                 !(v.is_empty()
-                    && matches!(*k, "hub" | "text" | "pair" | "label" | "task" | "blocks"))
+                    && matches!(
+                        *k,
+                        "hub" | "text" | "pair" | "label" | "task" | "blocks" | "rows"
+                    ))
             })
             .map(|(k, v)| format!("{k}={}", encode_component(&v)))
             .collect::<Vec<_>>()
@@ -529,7 +532,9 @@ mod tests {
         let s = Setup::default();
         let q = s.to_query();
         assert!(
-            q.starts_with("model=minilm&data=uci-yelp&eval=0.2&split_seed=0&sample=stratified"),
+            q.starts_with(
+                "model=minilm&data=uci-yelp&eval=0.2&split_seed=0&sample_seed=0&sample=stratified"
+            ),
             "{q}"
         );
         assert!(q.contains("&n=32&max_len=128&r=8&alpha=8&targets=query,value&layers=all"));
@@ -596,6 +601,17 @@ mod tests {
             Setup::from_query(&stratified.to_query()),
             (stratified, vec![])
         );
+        // Found by the setup_url fuzzer: picked with no rows yet (the query leaves `rows` out and
+        // reads back without a warning), and a seed or rows kept for another method.
+        for q in [
+            "sample=picked",
+            "sample=picked&rows=3,1&sample_seed=5",
+            "rows=3,1,40&sample=stratified",
+        ] {
+            let s = Setup::from_query(q).0;
+            assert_eq!(Setup::from_query(&s.to_query()), (s, vec![]), "{q}");
+        }
+        assert_eq!(Setup::from_query("rows=0,1").0.sample, SampleMethod::Picked);
         let (first, w) = Setup::from_query("sample=first&n=8&params=lora+head");
         assert_eq!(first.sample, SampleMethod::First);
         assert_eq!(first.params, ParamSet::LoraAndHead);
