@@ -496,33 +496,26 @@ pub async fn probe_hub(job: ProbeJob) -> Result<HubProbe, WorkerError> {
     let cached = is_cached(HUB_CACHE, &weights_url).await;
     let mut download_bytes = None;
     if parsed.is_ok() && !cached {
-        let tokenizer = fetch_size(&job.model.url(&job.endpoint, "tokenizer.json"), true).await;
-        match (fetch_size(&weights_url, true).await, tokenizer) {
-            (Ok(None), _) => {
-                let message = missing_file_message(&job.endpoint, &job.model, &weights_url).await;
-                return Ok(HubProbe {
-                    model_type,
-                    config: Err(message),
-                    download_bytes: None,
-                    cached,
-                    job,
-                });
-            }
-            (_, Ok(None)) => {
-                let url = job.model.url(&job.endpoint, "tokenizer.json");
-                let message = missing_file_message(&job.endpoint, &job.model, &url).await;
-                return Ok(HubProbe {
-                    model_type,
-                    config: Err(message),
-                    download_bytes: None,
-                    cached,
-                    job,
-                });
-            }
-            (Ok(Some(Some(w))), Ok(Some(Some(t)))) => {
-                download_bytes = Some(w + t + config.len() as u64)
-            }
-            _ => {}
+        let tokenizer_url = job.model.url(&job.endpoint, "tokenizer.json");
+        let tokenizer = fetch_size(&tokenizer_url, true).await;
+        let weights = fetch_size(&weights_url, true).await;
+        let missing = match (&weights, &tokenizer) {
+            (Ok(None), _) => Some(&weights_url),
+            (_, Ok(None)) => Some(&tokenizer_url),
+            _ => None,
+        };
+        if let Some(url) = missing {
+            let message = missing_file_message(&job.endpoint, &job.model, url).await;
+            return Ok(HubProbe {
+                model_type,
+                config: Err(message),
+                download_bytes: None,
+                cached,
+                job,
+            });
+        }
+        if let (Ok(Some(Some(w))), Ok(Some(Some(t)))) = (weights, tokenizer) {
+            download_bytes = Some(w + t + config.len() as u64);
         }
     }
     Ok(HubProbe {

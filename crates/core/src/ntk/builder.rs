@@ -98,6 +98,22 @@ fn unsort(sorted: &[f64], rows: &[usize], cols: &[usize], c: usize) -> Vec<f64> 
     out
 }
 
+/// The number of class logits of `model`'s head, which an NTK differentiates.
+///
+/// Errors: a model without a classification head.
+pub(crate) fn head_classes(model: &Model) -> Result<usize, CoreError> {
+    model
+        .head
+        .as_ref()
+        .map(ClassifierHead::num_classes)
+        .ok_or_else(|| {
+            CoreError::invalid(
+                "model",
+                "the NTK of class logits needs a classification head",
+            )
+        })
+}
+
 /// Computes [`NtkBlocks`] one chunk per [`NtkBuilder::step`].
 pub struct NtkBuilder {
     model: Model,
@@ -129,16 +145,7 @@ impl NtkBuilder {
         options: NtkOptions,
     ) -> Result<Self, CoreError> {
         options.validate()?;
-        let classes = model
-            .head
-            .as_ref()
-            .map(ClassifierHead::num_classes)
-            .ok_or_else(|| {
-                CoreError::invalid(
-                    "model",
-                    "the NTK of class logits needs a classification head",
-                )
-            })?;
+        let classes = head_classes(model)?;
         if train.is_empty() {
             return Err(CoreError::invalid(
                 "n",

@@ -10,9 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::builder::head_classes;
 use super::jacobian::{block_names, block_param_counts};
 use super::options::NtkOptions;
-use crate::model::{ClassifierHead, Model, ModelConfig};
+use crate::model::{Model, ModelConfig};
 use crate::tokenize::Encoded;
 use crate::CoreError;
 
@@ -176,16 +177,7 @@ fn shape_of(
     eval: &[Encoded],
     options: &NtkOptions,
 ) -> Result<(usize, NtkShape), CoreError> {
-    let classes = model
-        .head
-        .as_ref()
-        .map(ClassifierHead::num_classes)
-        .ok_or_else(|| {
-            CoreError::invalid(
-                "model",
-                "the NTK of class logits needs a classification head",
-            )
-        })?;
+    let classes = head_classes(model)?;
     let shape = NtkShape {
         n: train.len(),
         n_eval: eval.len(),
