@@ -8,7 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { serveDist, launch, openExplorer, screenshot, num } from './harness.mjs';
+import { serveDist, launch, openExplorer, screenshot, num, waitText as waitTextWithin, text } from './harness.mjs';
+
+/** The analyses run for minutes on 2 cores: wait up to 5 minutes unless told. */
+const waitText = (page, id, re, timeout = 300_000) => waitTextWithin(page, id, re, timeout);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
@@ -19,18 +22,6 @@ const MODEL = path.join(ROOT, 'web/models/all-MiniLM-L6-v2');
 let server;
 before(async () => { server = await serveDist(); });
 after(async () => { await server?.close(); });
-
-async function waitText(page, id, re, timeout = 300_000) {
-  await page.waitForFunction(
-    ([id, src]) => new RegExp(src).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
-    [id, re.source], { timeout },
-  ).catch(async (e) => {
-    const now = await page.getByTestId(id).textContent().catch(() => '(absent)');
-    throw new Error(`${id} never matched ${re}: ${now}\n${e.message}\n${page.logs.slice(-20).join('\n')}`);
-  });
-}
-
-const text = async (page, id) => (await page.getByTestId(id).textContent()).trim();
 
 /** A scratch folder holding the weights the page uses (fp16, upcast on load) as a CLI model. */
 function cliModelDir() {

@@ -2,7 +2,7 @@
 // model's parameter counts, LoRA controls, the setup in the address, and the offline hub message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openExplorer, screenshot } from './harness.mjs';
+import { serveDist, launch, openExplorer, screenshot, waitText } from './harness.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -17,16 +17,6 @@ async function labelCounts(page) {
     out[await row.getAttribute('data-label')] = Number(await row.getByTestId('data-label-count').textContent());
   }
   return out;
-}
-
-async function waitText(page, id, re, timeout = 120_000) {
-  await page.waitForFunction(
-    ([id, src]) => new RegExp(src).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
-    [id, re.source], { timeout },
-  ).catch(async (e) => {
-    const now = await page.getByTestId(id).textContent().catch(() => '(absent)');
-    throw new Error(`${id} never matched ${re}: ${now}\n${e.message}\n${page.logs.join('\n')}`);
-  });
 }
 
 const SMALL_CSV = 'review,sentiment\n"Great food, friendly staff",good\nCold and late,bad\nLoved it,good\n' +

@@ -66,3 +66,18 @@ export function num(text) {
   if (!Number.isFinite(v)) throw new Error(`not a number on the page: ${JSON.stringify(text)}`);
   return v;
 }
+
+/** Waits until the element with `data-testid=id` has text matching `re`; on timeout the error
+ *  shows its text and the page's last console lines. */
+export async function waitText(page, id, re, timeout = 120_000) {
+  await page.waitForFunction(
+    ([id, src]) => new RegExp(src).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
+    [id, re.source], { timeout },
+  ).catch(async (e) => {
+    const now = await page.getByTestId(id).textContent().catch(() => '(absent)');
+    throw new Error(`${id} never matched ${re}: ${now}\n${e.message}\n${(page.logs ?? []).slice(-20).join('\n')}`);
+  });
+}
+
+/** The trimmed text of the element with `data-testid=id`. */
+export const text = async (page, id) => (await page.getByTestId(id).textContent()).trim();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveDist, launch, openExplorer, screenshot } from './harness.mjs';
+import { serveDist, launch, openExplorer, screenshot, waitText } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
@@ -17,16 +17,6 @@ const MODEL = path.join(ROOT, 'tests/fixtures/models/roberta_cls');
 let server;
 before(async () => { server = await serveDist(); });
 after(async () => { await server?.close(); });
-
-async function waitText(page, id, re, timeout = 120_000) {
-  await page.waitForFunction(
-    ([id, src]) => new RegExp(src).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
-    [id, re.source], { timeout },
-  ).catch(async (e) => {
-    const now = await page.getByTestId(id).textContent().catch(() => '(absent)');
-    throw new Error(`${id} never matched ${re}: ${now}\n${e.message}\n${page.logs.slice(-20).join('\n')}`);
-  });
-}
 
 const CSV = 'text,label\n' + Array.from({ length: 12 }, (_, i) =>
   `"sample sentence number ${i} about ${i % 2 ? 'good' : 'bad'} food",${i % 2 ? 'pos' : 'neg'}`).join('\n') + '\n';

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { serveDist, launch, openExplorer, screenshot, num } from './harness.mjs';
+import { serveDist, launch, openExplorer, screenshot, num, waitText, text } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
@@ -48,18 +48,6 @@ async function hubMirror() {
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${srv.address().port}`, requests, close: () => srv.close() };
 }
-
-async function waitText(page, id, re, timeout = 120_000) {
-  await page.waitForFunction(
-    ([id, src]) => new RegExp(src).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
-    [id, re.source], { timeout },
-  ).catch(async (e) => {
-    const now = await page.getByTestId(id).textContent().catch(() => '(absent)');
-    throw new Error(`${id} never matched ${re}: ${now}\n${e.message}\n${page.logs.slice(-20).join('\n')}`);
-  });
-}
-
-const text = async (page, id) => (await page.getByTestId(id).textContent()).trim();
 
 /** The float32 tensors of a safetensors file, by name: { shape, data }. */
 function readSafetensors(file) {
