@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::ColumnRole;
 use super::task::Task;
 
 /// The columns a dataset is built from.
@@ -82,6 +83,42 @@ pub const PAIR_NAMES: &[(&str, &str)] = &[
 
 /// Label column names, in order of preference.
 pub const LABEL_NAMES: &[&str] = &["label", "class", "category", "sentiment", "score", "y"];
+
+/// The column names [`guess_columns`] looks for in the `role`, in words for an error message.
+pub fn looked_for(role: ColumnRole) -> String {
+    let quoted = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match role {
+        ColumnRole::Text | ColumnRole::TextPair => {
+            let pairs: Vec<String> = PAIR_NAMES
+                .iter()
+                .map(|(a, b)| format!("`{a}`+`{b}`"))
+                .collect();
+            format!(
+                "a column named {}, a pair {}, or the only column besides the label \
+                 (names match in any case)",
+                quoted(TEXT_NAMES),
+                pairs.join(", ")
+            )
+        }
+        ColumnRole::Label => format!("a column named {} (in any case)", quoted(LABEL_NAMES)),
+    }
+}
+
+/// The error for a `role` column that could not be guessed in `file` with `columns`.
+pub fn not_guessed(file: &str, role: ColumnRole, columns: &[String]) -> super::DataError {
+    super::DataError::NoColumnGuessed {
+        file: file.to_string(),
+        role,
+        looked_for: looked_for(role),
+        available: columns.to_vec(),
+    }
+}
 
 /// Guesses the text, text-pair and label columns from `columns`.
 ///

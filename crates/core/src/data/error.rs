@@ -218,10 +218,26 @@ pub enum DataError {
     MissingColumn {
         /// The file name.
         file: String,
-        /// The column that was asked for (or `?` when none could be guessed).
+        /// The column that was asked for.
         column: String,
         /// What the column was wanted for.
         role: ColumnRole,
+        /// The columns the file has.
+        available: Vec<String>,
+    },
+    /// No column was chosen for `role` and none could be guessed from the names.
+    #[error(
+        "{file}: found no {role} column; looked for {looked_for}; the columns are: {}; name the \
+         {role} column to use",
+        .available.join(", ")
+    )]
+    NoColumnGuessed {
+        /// The file name.
+        file: String,
+        /// What the column was wanted for.
+        role: ColumnRole,
+        /// The names that were looked for, in words ([`super::columns::looked_for`]).
+        looked_for: String,
         /// The columns the file has.
         available: Vec<String>,
     },

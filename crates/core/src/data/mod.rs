@@ -58,7 +58,7 @@ pub fn read_texts(file_name: &str, bytes: &[u8]) -> Result<Texts, DataError> {
 }
 
 /// Reads `bytes` and builds a dataset from `columns`, or from the guessed columns when `None`
-/// (then a column that cannot be guessed is a [`DataError::MissingColumn`] with column `?`).
+/// (then a column that cannot be guessed is a [`DataError::NoColumnGuessed`]).
 /// The dataset is named after the file, without directories and extension.
 pub fn parse_dataset(
     file_name: &str,
@@ -81,12 +81,7 @@ pub fn parse_dataset_as(
         Some(choice) => choice.clone(),
         None => {
             let guess = guess_columns(&table.columns);
-            let unknown = |role| DataError::MissingColumn {
-                file: table.file.clone(),
-                column: "?".to_string(),
-                role,
-                available: table.columns.clone(),
-            };
+            let unknown = |role| columns::not_guessed(&table.file, role, &table.columns);
             ColumnChoice {
                 text: guess.text.ok_or_else(|| unknown(ColumnRole::Text))?,
                 text_pair: guess.text_pair,
@@ -142,10 +137,10 @@ mod tests {
         let d = parse_dataset("nli.csv", csv.as_bytes(), None);
         assert_eq!(
             d,
-            Err(DataError::MissingColumn {
+            Err(DataError::NoColumnGuessed {
                 file: "nli.csv".into(),
-                column: "?".into(),
                 role: ColumnRole::Label,
+                looked_for: columns::looked_for(ColumnRole::Label),
                 available: vec![
                     "premise".into(),
                     "hypothesis".into(),

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::columns::guess_columns;
+use super::columns::{guess_columns, not_guessed};
 use super::dataset::text_values;
 use super::error::{ColumnRole, DataError};
 use super::table::Table;
@@ -38,19 +38,14 @@ impl Texts {
 /// `sentence1`/`sentence2`, matched case-insensitively; or, in a file with a label column and
 /// exactly one other column, that column), and the pair's second column. Labels are ignored.
 ///
-/// Errors: no text column ([`DataError::MissingColumn`] with column `?` and the file's columns);
+/// Errors: no text column ([`DataError::NoColumnGuessed`], naming what was looked for);
 /// a missing, blank, nested or over-long text in any row (as for
 /// [`Dataset::from_table`](super::Dataset::from_table)).
 pub fn texts_from_table(table: &Table) -> Result<Texts, DataError> {
     let guess = guess_columns(&table.columns);
     let index = |name: &Option<String>| name.as_deref().and_then(|n| table.column_index(n));
     let Some(text_column) = index(&guess.text) else {
-        return Err(DataError::MissingColumn {
-            file: table.file.clone(),
-            column: "?".to_string(),
-            role: ColumnRole::Text,
-            available: table.columns.clone(),
-        });
+        return Err(not_guessed(&table.file, ColumnRole::Text, &table.columns));
     };
     let pair_column = index(&guess.text_pair);
     Ok(Texts {
@@ -91,7 +86,11 @@ mod tests {
         let e = read_texts("d.csv", b"id,score,label\n1,0.5,pos\n").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "d.csv: no column `?` for the text; the columns are: id, score, label"
+            "d.csv: found no text column; looked for a column named `text`, `sentence`, \
+             `review`, `content`, a pair `text`+`text_pair`, `sentence1`+`sentence2`, \
+             `text_a`+`text_b`, `premise`+`hypothesis`, `question`+`sentence`, or the only column \
+             besides the label (names match in any case); the columns are: id, score, label; name \
+             the text column to use"
         );
         // As for labelled datasets, the only column besides the label is taken as the text.
         let t = read_texts("d.csv", b"body,label\nhi,pos\n").unwrap();

@@ -197,10 +197,10 @@ fn missing_label_and_missing_column() {
     let bytes = b"body,stars,extra\nok,1,x\n";
     assert_eq!(
         parse_dataset("cols.csv", bytes, None),
-        Err(DataError::MissingColumn {
+        Err(DataError::NoColumnGuessed {
             file: "cols.csv".into(),
-            column: "?".into(),
             role: ColumnRole::Text,
+            looked_for: ntk_lens_core::data::columns::looked_for(ColumnRole::Text),
             available: vec!["body".into(), "stars".into(), "extra".into()]
         })
     );
