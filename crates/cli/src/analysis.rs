@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::builder::RangedU64ValueParser;
 use clap::Args;
-use ntk_lens_core::data::{parse_dataset_as, ColumnChoice, Dataset, Task};
+use ntk_lens_core::data::{parse_dataset_as, ColumnChoice, DataError, Dataset, Task};
 use ntk_lens_core::device::BackendInfo;
 use ntk_lens_core::experiment::{prepare, LoraSetup, Prepared, SampleChoice};
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
@@ -14,6 +14,9 @@ use ntk_lens_core::options::{BackendChoice, SampleMethod, MAX_SAMPLES};
 use crate::args::{LoraArgs, ModelArgs, TokenArgs, DEFAULT_ALPHA};
 use crate::error::Failure;
 use crate::load;
+
+/// Samples analysed when --n is not given (fewer when the file has fewer rows).
+const DEFAULT_N: usize = 32;
 
 /// Model, adapter, data, samples and LoRA of an analysis.
 #[derive(Debug, Args)]
@@ -42,10 +45,10 @@ pub struct AnalysisArgs {
     /// number and they are not a small set of integers (at most 10 distinct).
     #[arg(long, value_name = "TASK")]
     pub task: Option<Task>,
-    /// Number of analysed samples.
-    #[arg(long, value_name = "N", default_value_t = 32,
+    /// Number of analysed samples [default: 32, or every row of a file with fewer].
+    #[arg(long, value_name = "N",
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_SAMPLES as u64))]
-    pub n: usize,
+    pub n: Option<usize>,
     /// How the N samples are chosen.
     #[arg(long, value_enum, default_value_t = SampleMethod::First)]
     pub sample: SampleMethod,
@@ -163,8 +166,13 @@ pub fn dataset(
     task: Option<Task>,
 ) -> Result<Dataset, Failure> {
     let bytes = load::read(path)?;
-    parse_dataset_as(&path.display().to_string(), &bytes, columns, task)
-        .map_err(|e| Failure::Input(e.to_string()))
+    parse_dataset_as(&path.display().to_string(), &bytes, columns, task).map_err(|e| {
+        let hint = match e {
+            DataError::NoColumnGuessed { .. } => " with --text-col NAME --label-col NAME",
+            _ => "",
+        };
+        Failure::Input(format!("{e}{hint}"))
+    })
 }
 
 impl AnalysisArgs {
@@ -216,7 +224,8 @@ impl AnalysisArgs {
         let tokenizer = load::tokenizer(dir, &model, self.tokens.max_len)?;
         let columns = self.columns();
         let data = dataset(data_file, columns.as_ref(), self.task)?;
-        let choice = SampleChoice::new(self.sample, self.n, self.sample_seed, &self.rows);
+        let n = self.n.unwrap_or(DEFAULT_N.min(data.len()));
+        let choice = SampleChoice::new(self.sample, n, self.sample_seed, &self.rows);
         let mut prepared = prepare(
             model,
             &tokenizer,
@@ -227,6 +236,13 @@ impl AnalysisArgs {
             self.seed,
         )
         .map_err(|e| Failure::input(data_file.display(), e))?;
+        if self.n.is_none() && n < DEFAULT_N && self.sample != SampleMethod::Picked {
+            prepared.notes.push(format!(
+                "--n not given: analysing all {n} rows of {} (the default, {DEFAULT_N}, is more \
+                 than it has)",
+                data_file.display()
+            ));
+        }
         if let Some(path) = eval_file {
             let eval = dataset(path, columns.as_ref(), Some(data.task()))?;
             if eval.label_names != data.label_names {

@@ -165,7 +165,12 @@ const CASES: &[Case] = &[
     refused(
         "data-no-text-column.csv",
         Kind::Data,
-        &["for the text", "the columns are: id, value"],
+        &[
+            "found no text column",
+            "`sentence`",
+            "the columns are: id, value",
+            "--text-col NAME --label-col NAME",
+        ],
     ),
     refused(
         "data-no-header.csv",
@@ -195,7 +200,7 @@ const CASES: &[Case] = &[
     refused(
         "data-json-wrapped-rows.json",
         Kind::Data,
-        &["for the text", "the columns are: rows"],
+        &["found no text column", "the columns are: rows"],
     ),
     refused(
         "data-jsonl-line-not-object.jsonl",
@@ -919,4 +924,21 @@ fn bad_input_corpus_analysis_arguments_exit_two() {
         let err = check_refused(&line, &run(&args), "", &needles);
         eprintln!("refused   {line}: {err}");
     }
+    // Without --n, a file with fewer rows than the default 32 is analysed whole, with a note.
+    let (code, stdout, err) = run(&[
+        "ntk".into(),
+        "--model".into(),
+        model.clone(),
+        "--data".into(),
+        data.clone(),
+        "--rank".into(),
+        "1".into(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let json: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(json["n"], 5, "{json}");
+    assert!(
+        err.contains("note: --n not given: analysing all 5 rows of") && err.contains(&data),
+        "{err}"
+    );
 }
