@@ -15,6 +15,7 @@ use ntk_lens_core::selfcheck::{SelfCheckConfig, SelfCheckReport};
 
 use super::bridge::WorkerBridge;
 use super::job_state::JobState;
+use super::jobs::ntk_job;
 use super::setup::{DataChoice, ModelChoice, Setup, DEFAULT_DATASET};
 use crate::protocol::analysis::{
     AdapterFiles, EvalKernelJob, EvalKernelOutcome, NtkOutcome, RadiusOutcome, StudyOutcome,
@@ -32,6 +33,16 @@ type DroppedFiles = (Vec<String>, Vec<Uint8Array>);
 
 /// How long the worker gets to answer a cancel before it is stopped by force.
 const CANCEL_GRACE: Duration = Duration::from_millis(3000);
+
+/// An analysis that waits for the NTK started for it: the sweep and the study start from a
+/// computed NTK, and their Run computes one first when there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterNtk {
+    /// The λ sweep (Linearization tab).
+    Sweep,
+    /// The layer study (Layer selection tab).
+    Study,
+}
 
 /// One kind of job's place in the page state: its life ([`JobState`]) and its last result.
 pub struct JobSlot<T: Send + Sync + 'static> {
@@ -112,6 +123,10 @@ pub struct Compute {
     pub export: JobSlot<AdapterFiles>,
     /// Losses reported by the running sweep or study (live curve).
     pub live_loss: RwSignal<Vec<f64>>,
+    /// The analysis that starts once the NTK computed for it (and its eval kernel) is in.
+    pub waiting: RwSignal<Option<AfterNtk>>,
+    /// The job of [`Self::waiting`].
+    queued: StoredValue<Option<Job>, LocalStorage>,
     /// Every slot's state, whether its job uses the device (all but dataset reading and hub
     /// probes), and its name for messages.
     states: StoredValue<Vec<(RwSignal<JobState>, bool, &'static str)>>,
@@ -158,6 +173,8 @@ impl Compute {
             radius: JobSlot::new(),
             export: JobSlot::new(),
             live_loss: RwSignal::new(Vec::new()),
+            waiting: RwSignal::new(None),
+            queued: StoredValue::new_local(None),
             states: StoredValue::new(Vec::new()),
             bridge: StoredValue::new_local(None),
             next_id: StoredValue::new(1),
@@ -302,6 +319,71 @@ impl Compute {
             // The eval predictions of the linearized model need the eval samples' kernels;
             // they follow the NTK as their own job, so the NTK is shown at once.
             self.start(self.eval_kernel, Job::EvalKernel(EvalKernelJob {}));
+        }
+        if self.waiting.get_untracked().is_some() && !self.device_busy() {
+            self.start_waiting();
+        }
+    }
+
+    /// Why the NTK cannot start yet (the model or the dataset still loading), if so.
+    pub fn ntk_not_ready(self) -> Option<&'static str> {
+        if self.model.last.with_untracked(Option::is_none) {
+            Some("the model is still loading (Model tab)")
+        } else if self.dataset.with_untracked(Option::is_none) {
+            Some("no dataset yet: choose one in the Data tab")
+        } else {
+            None
+        }
+    }
+
+    /// Starts the sweep or the study (`job`): at once when an NTK is in, otherwise after
+    /// computing the setup's NTK and its eval kernel first. Errors: why the NTK cannot start.
+    pub fn start_after_ntk(self, which: AfterNtk, job: Job) -> Result<(), &'static str> {
+        if self.ntk.last.with_untracked(Option::is_some) {
+            self.start_now(which, job);
+            return Ok(());
+        }
+        if let Some(reason) = self.ntk_not_ready() {
+            return Err(reason);
+        }
+        if self.device_busy() {
+            return Ok(());
+        }
+        self.queued.set_value(Some(job));
+        self.waiting.set(Some(which));
+        self.start(self.ntk, Job::Ntk(ntk_job(&self.setup.get_untracked())));
+        Ok(())
+    }
+
+    /// Gives up the waiting analysis and cancels the NTK (or eval kernel) computed for it.
+    pub fn cancel_waiting(self) {
+        self.forget_waiting();
+        self.cancel(self.ntk);
+        self.cancel(self.eval_kernel);
+    }
+
+    fn forget_waiting(self) {
+        self.waiting.set(None);
+        self.queued.set_value(None);
+    }
+
+    /// The NTK computed for the waiting analysis has ended: start it if the NTK is in (it
+    /// failed or was cancelled otherwise, and its message is shown in the NTK's place).
+    fn start_waiting(self) {
+        let which = self.waiting.get_untracked();
+        let job = self.queued.try_update_value(Option::take).flatten();
+        self.waiting.set(None);
+        if let (Some(which), Some(job)) = (which, job) {
+            if self.ntk.last.with_untracked(Option::is_some) {
+                self.start_now(which, job);
+            }
+        }
+    }
+
+    fn start_now(self, which: AfterNtk, job: Job) {
+        match which {
+            AfterNtk::Sweep => self.start(self.sweep, job),
+            AfterNtk::Study => self.start(self.study, job),
         }
     }
 
@@ -687,6 +769,7 @@ impl Compute {
     /// Stops the worker and starts a fresh one on the setup's backend; the page then loads the
     /// model and the dataset into it again (see the app's effects).
     fn restart_worker(self) {
+        self.forget_waiting();
         self.backend.set(None);
         let backend = self.setup.with_untracked(|s| s.backend);
         self.with_bridge(|b| b.restart(backend));

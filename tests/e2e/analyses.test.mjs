@@ -229,6 +229,39 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
   }
 });
 
+test('Run in the sweep or the study with no NTK computes the NTK first; cancelling that wait runs nothing', async () => {
+  const browser = await launch([]);
+  try {
+    const { page } = await openExplorer(browser, `${server.url}?backend=cpu&n=4&sample=stratified&lambdas=0.1,1&steps=4`);
+    await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
+    await page.getByTestId('tab-data').click();
+    await waitText(page, 'data-status', /Active dataset: uci-yelp/);
+
+    // The study first: its Run starts the NTK and says so; Cancel stops the NTK and the study
+    // never starts.
+    await page.getByTestId('tab-layers').click();
+    await page.getByTestId('layers-run').click();
+    await waitText(page, 'study-waiting', /No NTK yet: computing it first/, 5_000);
+    await page.getByTestId('study-ntk-cancel').click();
+    await page.getByTestId('study-waiting').waitFor({ state: 'detached', timeout: 10_000 });
+    assert.equal(await page.getByTestId('study-correlation').count(), 0);
+    assert.ok(await page.getByTestId('layers-empty').isVisible(), 'no NTK after the cancel');
+
+    // The sweep: Run computes the NTK of the setup's samples, its eval kernel, then sweeps.
+    await page.getByTestId('tab-linearization').click();
+    await page.getByTestId('sweep-run').click();
+    await waitText(page, 'sweep-waiting', /No NTK yet: computing it first/, 5_000);
+    await screenshot(page, 'sweep-waiting');
+    await waitText(page, 'sweep-time', /^2 λ values × 4 steps/);
+    assert.equal(await page.getByTestId('sweep-waiting').count(), 0);
+    assert.equal(await page.getByTestId('sweep-input-error').count(), 0);
+    await page.getByTestId('tab-ntk').click();
+    assert.match(await text(page, 'ntk-shape'), /^4 × 2 \(8 rows\)$/);
+  } finally {
+    await browser.close();
+  }
+});
+
 // STS-B-style sentence pairs with a similarity score: the page detects a regression task and
 // its NTK (one output per sample) equals the CLI's on the same file.
 const STS = [

@@ -12,7 +12,7 @@ use ntk_lens_plots::reports::{kappa_text, pooled_charts, study_charts, weyl_char
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
-use crate::page::compute::Compute;
+use crate::page::compute::{AfterNtk, Compute};
 use crate::page::jobs::study_job;
 use crate::page::setup::Setup;
 use crate::protocol::Job;
@@ -198,14 +198,15 @@ pub fn LayersTab() -> impl IntoView {
         }
     };
     let run = move |_| {
-        if compute.ntk.last.with_untracked(Option::is_none) {
-            message.set(Some("compute the NTK first (NTK tab)".into()));
-            return;
-        }
-        message.set(None);
         let job = study_job(&setup.get_untracked(), budget.get_untracked());
-        compute.start(compute.study, Job::Study(job));
+        message.set(
+            compute
+                .start_after_ntk(AfterNtk::Study, Job::Study(job))
+                .err()
+                .map(String::from),
+        );
     };
+    let cancel_waiting = Callback::new(move |_| compute.cancel_waiting());
     let cancel = Callback::new(move |_| compute.cancel(compute.study));
     let set_chart = Signal::derive(move || current.get().and_then(|r| r.ok()).map(|v| v.chart));
     let scatter = move |k: usize| {
@@ -310,6 +311,10 @@ pub fn LayersTab() -> impl IntoView {
                 <button class="primary" data-testid="layers-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run κ vs outcome study"</button>
             </div>
             {move || message.get().map(|e| view! { <p class="error" data-testid="layers-message">{e}</p> })}
+            <Show when=move || compute.waiting.get() == Some(AfterNtk::Study)>
+                <p class="muted" data-testid="study-waiting">"No NTK yet: computing it first for the samples chosen in the NTK tab (the study's candidates are sets of its blocks). The study starts when it is in."</p>
+                <JobProgress state=compute.ntk.state on_cancel=cancel_waiting testid="study-ntk" />
+            </Show>
             <JobProgress state=compute.study.state on_cancel=cancel testid="study" />
         </section>
         <section class="panel" class:hidden=move || compute.study.last.with(|o| o.is_none())>

@@ -8,7 +8,7 @@ use ntk_lens_plots::reports::{radius_chart, residual_by_eigen_at, sweep_charts};
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
-use crate::page::compute::Compute;
+use crate::page::compute::{AfterNtk, Compute};
 use crate::page::jobs::sweep_job;
 use crate::page::setup::Setup;
 use crate::protocol::analysis::{ExportJob, NtkOutcome, RadiusJob};
@@ -92,10 +92,6 @@ pub fn LinearizationTab() -> impl IntoView {
             .join(",")
     }));
     let run = move |_| {
-        if compute.ntk.last.with_untracked(|o| o.is_none()) {
-            input_error.set(Some("compute the NTK first (NTK tab)".into()));
-            return;
-        }
         match parse_lambdas(&lambdas_text.get_untracked()) {
             Ok(l) => setup.update(|s| s.lambdas = l),
             Err(e) => {
@@ -103,10 +99,15 @@ pub fn LinearizationTab() -> impl IntoView {
                 return;
             }
         }
-        input_error.set(None);
         let job = sweep_job(&setup.get_untracked());
-        compute.start(compute.sweep, Job::Sweep(job));
+        input_error.set(
+            compute
+                .start_after_ntk(AfterNtk::Sweep, Job::Sweep(job))
+                .err()
+                .map(String::from),
+        );
     };
+    let cancel_waiting = Callback::new(move |_| compute.cancel_waiting());
     let cancel = Callback::new(move |_| compute.cancel(compute.sweep));
     let live = Signal::derive(move || {
         let v = compute.live_loss.get();
@@ -248,6 +249,10 @@ pub fn LinearizationTab() -> impl IntoView {
                 <button class="primary" data-testid="sweep-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run"</button>
             </div>
             {move || input_error.get().map(|e| view! { <p class="error" data-testid="sweep-input-error">{e}</p> })}
+            <Show when=move || compute.waiting.get() == Some(AfterNtk::Sweep)>
+                <p class="muted" data-testid="sweep-waiting">"No NTK yet: computing it first for the samples chosen in the NTK tab (the sweep compares the model with its linearization). The sweep starts when it is in."</p>
+                <JobProgress state=compute.ntk.state on_cancel=cancel_waiting testid="sweep-ntk" />
+            </Show>
             <JobProgress state=compute.sweep.state on_cancel=cancel testid="sweep" />
             <ChartCanvas id="sweep-live" chart=live height=300 />
             {move || compute.sweep.last.get().map(|o| view! {

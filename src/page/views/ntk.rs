@@ -73,12 +73,8 @@ pub fn NtkTab() -> impl IntoView {
     let setup = expect_context::<RwSignal<Setup>>();
     let input_error = RwSignal::new(None::<String>);
     let run = move |_| {
-        if compute.model.last.with_untracked(|m| m.is_none()) {
-            input_error.set(Some("the model is still loading (Model tab)".into()));
-            return;
-        }
-        if compute.dataset.with_untracked(|d| d.is_none()) {
-            input_error.set(Some("no dataset yet: choose one in the Data tab".into()));
+        if let Some(reason) = compute.ntk_not_ready() {
+            input_error.set(Some(reason.into()));
             return;
         }
         input_error.set(None);
