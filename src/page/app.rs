@@ -76,7 +76,7 @@ pub fn App() -> impl IntoView {
                                     BackendChoice::Cpu => "CPU",
                                 };
                                 view! {
-                                    <option value=c.name() selected=move || setup.with(|s| s.backend == c)>
+                                    <option value=c.name() prop:selected=move || setup.with(|s| s.backend == c)>
                                         {label}
                                     </option>
                                 }

@@ -39,14 +39,17 @@ impl WorkerBridge {
             on_response,
             on_crash,
         });
-        bridge.start(backend);
+        bridge.start(backend, None);
         bridge
     }
 
-    fn start(&self, backend: BackendChoice) {
+    fn start(&self, backend: BackendChoice, why: Option<&str>) {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        let url = format!("./worker.js?backend={backend}");
+        let mut url = format!("./worker.js?backend={backend}");
+        if let Some(why) = why {
+            url.push_str(&format!("&why={}", js_sys::encode_uri_component(why)));
+        }
         let worker = match Worker::new_with_options(&url, &options) {
             Ok(w) => w,
             Err(e) => {
@@ -103,11 +106,16 @@ impl WorkerBridge {
         }
     }
 
-    /// Stops the worker at once, whatever it is doing, and starts a fresh one on `backend`.
-    pub fn restart(&self, backend: BackendChoice) {
+    /// Stops the worker at once, whatever it is doing, and starts a fresh one on `backend`
+    /// (`why`: the reason for it that the fresh worker reports, e.g. a GPU failure).
+    /// The old worker's handlers are detached first: a worker that said it is stopping (a
+    /// panic) still reports its error event, which must not restart the fresh one.
+    pub fn restart(&self, backend: BackendChoice, why: Option<&str>) {
         if let Some(live) = self.live.borrow_mut().take() {
+            live.worker.set_onmessage(None);
+            live.worker.set_onerror(None);
             live.worker.terminate();
         }
-        self.start(backend);
+        self.start(backend, why);
     }
 }

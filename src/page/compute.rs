@@ -127,6 +127,9 @@ pub struct Compute {
     pub waiting: RwSignal<Option<AfterNtk>>,
     /// The job of [`Self::waiting`].
     queued: StoredValue<Option<Job>, LocalStorage>,
+    /// Whether the worker holds the NTK the page shows (a restarted worker, or one that loaded
+    /// a model since, does not: the sweep and the study then compute it again first).
+    worker_has_ntk: StoredValue<bool>,
     /// Every slot's state, whether its job uses the device (all but dataset reading and hub
     /// probes), and its name for messages.
     states: StoredValue<Vec<(RwSignal<JobState>, bool, &'static str)>>,
@@ -175,6 +178,7 @@ impl Compute {
             live_loss: RwSignal::new(Vec::new()),
             waiting: RwSignal::new(None),
             queued: StoredValue::new_local(None),
+            worker_has_ntk: StoredValue::new(false),
             states: StoredValue::new(Vec::new()),
             bridge: StoredValue::new_local(None),
             next_id: StoredValue::new(1),
@@ -210,6 +214,10 @@ impl Compute {
     /// Routes a worker message: results to their slot, then every slot's state.
     fn receive(self, response: Response) {
         match &response {
+            Response::Stopped { message, gpu } => {
+                self.stopped(message.clone(), *gpu);
+                return;
+            }
             Response::Ready { backend } => {
                 self.backend.set(Some(backend.clone()));
                 self.ready.update(|n| *n += 1);
@@ -225,6 +233,7 @@ impl Compute {
                 }
                 JobResult::Model(summary) if Some(*id) == active(self.model.state) => {
                     self.model.last.set(Some((**summary).clone()));
+                    self.worker_has_ntk.set_value(false);
                     if let Some(choice) = self.pending_model.get_value() {
                         self.setup.update(|s| s.model = choice);
                     }
@@ -259,6 +268,7 @@ impl Compute {
                     self.switch.last.set(Some(info.clone()));
                 }
                 JobResult::Ntk(outcome) => {
+                    self.worker_has_ntk.set_value(true);
                     self.ntk_blocks
                         .set(NtkBlocks::from_data(&outcome.blocks).ok());
                     self.ntk.last.set(Some((**outcome).clone()));
@@ -336,10 +346,11 @@ impl Compute {
         }
     }
 
-    /// Starts the sweep or the study (`job`): at once when an NTK is in, otherwise after
-    /// computing the setup's NTK and its eval kernel first. Errors: why the NTK cannot start.
+    /// Starts the sweep or the study (`job`): at once when an NTK is in (in the worker too),
+    /// otherwise after computing the setup's NTK and its eval kernel first. Errors: why the NTK
+    /// cannot start.
     pub fn start_after_ntk(self, which: AfterNtk, job: Job) -> Result<(), &'static str> {
-        if self.ntk.last.with_untracked(Option::is_some) {
+        if self.ntk.last.with_untracked(Option::is_some) && self.worker_has_ntk.get_value() {
             self.start_now(which, job);
             return Ok(());
         }
@@ -455,7 +466,7 @@ impl Compute {
                     self.worker_note.set(Some(
                         "the worker did not stop in time and was restarted".into(),
                     ));
-                    self.restart_worker();
+                    self.restart_worker(None);
                 }
             },
             CANCEL_GRACE,
@@ -737,10 +748,31 @@ impl Compute {
         }
     }
 
+    /// The worker said it cannot go on: it panicked, or its WebGPU device failed (`gpu`). After
+    /// a GPU failure the fresh worker computes on the CPU, and the backend line says why.
+    fn stopped(self, message: String, gpu: bool) {
+        if !gpu {
+            return self.crashed(message);
+        }
+        self.setup.update(|s| s.backend = BackendChoice::Cpu);
+        let why = format!("WebGPU failed: {}", gpu_failure_kind(&message));
+        self.restart_after(message, Some(&why));
+    }
+
     /// The worker died (a wasm trap, out of memory, an uncaught error): every running job fails
     /// with a message naming it, the note says what was lost, and a fresh worker gets the model,
     /// its adapter and the dataset again (the setup, and so everything typed, stays).
     fn crashed(self, message: String) {
+        self.restart_after(message, None);
+    }
+
+    /// [`Self::crashed`]; `fallback`: why the fresh worker computes on the CPU.
+    fn restart_after(self, message: String, fallback: Option<&str>) {
+        let on = if fallback.is_some() {
+            " on the CPU"
+        } else {
+            ""
+        };
         let mut lost = Vec::new();
         self.states.with_value(|states| {
             for (state, _, name) in states {
@@ -748,7 +780,8 @@ impl Compute {
                     if s.is_busy() {
                         lost.push(*name);
                         *s = JobState::Failed(format!(
-                            "{message}: {name} was lost; the worker was restarted, start it again"
+                            "{message}: {name} was lost; the worker was restarted{on}, start \
+                             it again"
                         ));
                     }
                 });
@@ -760,19 +793,21 @@ impl Compute {
             format!(" during {}", lost.join(" and "))
         };
         self.worker_note.set(Some(format!(
-            "{message}{during}. It was restarted with the model and the dataset loaded again; \
-             your settings are kept."
+            "{message}{during}. It was restarted{on} with the model and the dataset loaded \
+             again; your settings and results are kept."
         )));
-        self.restart_worker();
+        self.restart_worker(fallback);
     }
 
-    /// Stops the worker and starts a fresh one on the setup's backend; the page then loads the
+    /// Stops the worker and starts a fresh one on the setup's backend (`fallback`: why it is
+    /// the CPU, which the fresh worker reports); the page then loads the
     /// model and the dataset into it again (see the app's effects).
-    fn restart_worker(self) {
+    fn restart_worker(self, fallback: Option<&str>) {
         self.forget_waiting();
+        self.worker_has_ntk.set_value(false);
         self.backend.set(None);
         let backend = self.setup.with_untracked(|s| s.backend);
-        self.with_bridge(|b| b.restart(backend));
+        self.with_bridge(|b| b.restart(backend, fallback));
     }
 
     fn with_bridge(self, f: impl FnOnce(&WorkerBridge)) {
@@ -781,5 +816,20 @@ impl Compute {
                 f(b)
             }
         });
+    }
+}
+
+/// What failed on WebGPU, in a few words for the backend line, from the worker's message
+/// (cubecl reports a lost device as a poisoned one, and an out-of-memory as a wgpu error).
+fn gpu_failure_kind(message: &str) -> &'static str {
+    let m = message.to_lowercase();
+    if m.contains("out of memory") || m.contains("outofmemory") {
+        "out of GPU memory"
+    } else if m.contains("lost") || m.contains("poison") {
+        "the device was lost"
+    } else if m.contains("could not read a result back") {
+        "a result could not be read back"
+    } else {
+        "the worker stopped on it"
     }
 }

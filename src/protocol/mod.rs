@@ -155,6 +155,15 @@ pub enum Response {
         /// Units of work done before it stopped.
         done: usize,
     },
+    /// The worker cannot go on: it panicked (and is about to stop), or its WebGPU device failed
+    /// (lost, out of memory, a read-back that failed). The page restarts it, on the CPU when
+    /// `gpu`, and loads the model and the dataset into it again.
+    Stopped {
+        /// What happened, for the person.
+        message: String,
+        /// Whether it happened on WebGPU (a fresh worker then computes on the CPU).
+        gpu: bool,
+    },
 }
 
 /// Encodes a message for `postMessage`.
@@ -261,6 +270,10 @@ mod tests {
                 loss: Some(0.5),
             },
             Response::Cancelled { id: 1, done: 5 },
+            Response::Stopped {
+                message: "wgpu error: Out of Memory".into(),
+                gpu: true,
+            },
             Response::Error {
                 id: None,
                 message: "x".into(),

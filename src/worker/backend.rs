@@ -16,6 +16,8 @@ use ntk_lens_core::options::BackendChoice;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::DedicatedWorkerGlobalScope;
 
+use super::faults::{self, Fault};
+
 thread_local! {
     /// The device in use and how it is described.
     static CURRENT: RefCell<Option<(Device, BackendInfo)>> = const { RefCell::new(None) };
@@ -37,22 +39,46 @@ pub fn label() -> String {
         .unwrap_or_default()
 }
 
+/// Whether the device in use is WebGPU. Safe to call from the panic hook (it never panics).
+pub fn on_wgpu() -> bool {
+    CURRENT
+        .try_with(|c| {
+            c.try_borrow()
+                .is_ok_and(|c| c.as_ref().is_some_and(|(_, info)| info.is_gpu()))
+        })
+        .unwrap_or(false)
+}
+
 /// Makes `device` the one in use.
 pub fn set_current(device: Device, info: BackendInfo) {
     CURRENT.with(|c| *c.borrow_mut() = Some((device, info)));
 }
 
-/// The backend the worker was started on: `?backend=` of its own URL (the page passes its
-/// setup's choice), auto by default.
-pub fn initial_choice() -> BackendChoice {
+/// The value of `key` in the worker's own URL (the page passes its settings there).
+fn url_param(key: &str) -> Option<String> {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let search = scope.location().search();
-    search
+    let prefix = format!("{key}=");
+    let raw = search
         .trim_start_matches('?')
         .split('&')
-        .find_map(|p| p.strip_prefix("backend="))
+        .find_map(|p| p.strip_prefix(prefix.as_str()).map(str::to_string))?;
+    js_sys::decode_uri_component(&raw).ok().map(String::from)
+}
+
+/// Chooses the backend the worker was started on: `?backend=` of its own URL (the page passes
+/// its setup's choice), auto by default. A CPU chosen by the page after a GPU failure says so
+/// (`?why=`) instead of "chosen".
+pub async fn choose_initial() -> (Device, BackendInfo) {
+    let choice = url_param("backend")
         .and_then(|v| v.parse().ok())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    match (choose(choice).await, url_param("why")) {
+        ((device, BackendInfo::Cpu { .. }), Some(why)) => {
+            (device, BackendInfo::Cpu { reason: Some(why) })
+        }
+        (chosen, _) => chosen,
+    }
 }
 
 fn cpu(reason: impl Into<String>) -> (Device, BackendInfo) {
@@ -90,7 +116,13 @@ pub async fn choose(choice: BackendChoice) -> (Device, BackendInfo) {
             adapter.name
         ));
     }
-    match check_against_cpu(&device).await {
+    let check = check_against_cpu(&device).await.map(|mut check| {
+        if faults::take(&[Fault::CheckDiffers]).is_some() {
+            check.max_relative_difference = 1.0;
+        }
+        check
+    });
+    match check {
         Ok(check) if check.passed() => (
             device,
             BackendInfo::Wgpu {

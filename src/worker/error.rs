@@ -26,3 +26,11 @@ pub enum WorkerError {
     #[error("{0}")]
     NotYet(String),
 }
+
+impl WorkerError {
+    /// Whether the compute device itself failed (a read-back of a lost GPU device), rather than
+    /// the job's input or the job.
+    pub fn is_device_failure(&self) -> bool {
+        matches!(self, WorkerError::Core(CoreError::Readback(_)))
+    }
+}

@@ -7,11 +7,15 @@
 //!   downloads;
 //! * [`analysis`]: the runners of the analysis jobs; [`reporter`]: progress, yield, cancel and
 //!   [`reporter::drive`], the one driver of the core's step-by-step computations;
-//! * [`error`]: what can go wrong, typed.
+//! * [`error`]: what can go wrong, typed; [`faults`]: a test hook that forces GPU failures.
+//!
+//! When the worker cannot go on (a panic, or its WebGPU device failed) it says so with
+//! [`Response::Stopped`], and the page starts a fresh one (on the CPU after a GPU failure).
 
 pub mod analysis;
 pub mod backend;
 pub mod error;
+pub mod faults;
 pub mod fetch;
 pub mod reporter;
 pub mod session;
@@ -24,6 +28,8 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::protocol::{decode, Job, JobId, JobResult, Request, Response};
 use error::WorkerError;
+use faults::Fault;
+use ntk_lens_core::CoreError;
 use reporter::{now_ms, post, request_cancel, Reporter};
 
 thread_local! {
@@ -38,9 +44,9 @@ fn scope() -> DedicatedWorkerGlobalScope {
 /// Entry point, called by `web/worker.js` after the wasm module is initialised.
 #[wasm_bindgen]
 pub fn worker_main() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(stop_on_panic));
     wasm_bindgen_futures::spawn_local(async {
-        let (device, info) = backend::choose(backend::initial_choice()).await;
+        let (device, info) = backend::choose_initial().await;
         backend::set_current(device, info.clone());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
             let (text, attachments) = unpack(event.data());
@@ -55,6 +61,22 @@ pub fn worker_main() {
         scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
         post(&Response::Ready { backend: info });
+    });
+}
+
+/// Logs a panic to the console and tells the page that the worker is stopping, with the panic's
+/// own message (the browser itself only reports "unreachable" when the wasm aborts).
+fn stop_on_panic(info: &std::panic::PanicHookInfo) {
+    console_error_panic_hook::hook(info);
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| info.to_string());
+    post(&Response::Stopped {
+        message: format!("the compute worker stopped: {message}"),
+        gpu: backend::on_wgpu(),
     });
 }
 
@@ -121,11 +143,16 @@ fn handle(request: Request, attachments: Vec<Vec<u8>>) {
     }
 }
 
-/// Posts a job's end: its result, or its error (a cancelled job has said so already).
+/// Posts a job's end: its result, or its error (a cancelled job has said so already). A device
+/// that failed on WebGPU stops the worker: the page restarts it on the CPU.
 fn answer(id: JobId, outcome: Result<Option<JobResult>, WorkerError>) {
     match outcome {
         Ok(Some(result)) => post(&Response::Result { id, result }),
         Ok(None) => {}
+        Err(e) if e.is_device_failure() && backend::on_wgpu() => post(&Response::Stopped {
+            message: format!("WebGPU failed: {e}"),
+            gpu: true,
+        }),
         Err(e) => post(&Response::Error {
             id: Some(id),
             message: e.to_string(),
@@ -139,6 +166,21 @@ async fn run(
     job: Job,
     attachments: Vec<Vec<u8>>,
 ) -> Result<Option<JobResult>, WorkerError> {
+    if backend::on_wgpu() && !matches!(job, Job::SetBackend(_)) {
+        match faults::take(&[Fault::DeviceLost, Fault::OutOfMemory]) {
+            Some(Fault::DeviceLost) => {
+                return Err(CoreError::Readback(format!(
+                    "DevicePoisoned: Lost: the device was destroyed ({})",
+                    faults::FORCED
+                ))
+                .into())
+            }
+            Some(Fault::OutOfMemory) => {
+                panic!("wgpu error: Out of Memory ({})", faults::FORCED)
+            }
+            _ => {}
+        }
+    }
     match job {
         Job::SelfCheck(config) => analysis::self_check(reporter, config).await,
         Job::SetBackend(choice) => analysis::set_backend(choice).await,

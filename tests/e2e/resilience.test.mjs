@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveDist, launch, openExplorer, screenshot, waitText } from './harness.mjs';
+import { serveDist, launch, openExplorer, screenshot, waitText, WEBGPU_ARGS } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
@@ -68,5 +68,76 @@ test('the worker dies mid-analysis: the page says what was lost, restores model,
     await waitText(page, 'ntk-kappa', /\d/);
     assert.match(await page.getByTestId('ntk-notes').textContent(), /LoRA from the attached adapter/);
     assert.equal((await page.getByTestId('ntk-shape').textContent()).trim(), '6 × 2 (12 rows)');
+  } finally { await browser.close(); }
+});
+
+/** Arms the worker's test hook (src/worker/faults.rs): the next check, or device job on WebGPU,
+ *  fails as `fault` says ('check', 'lost', 'oom'). */
+async function forceGpuFault(page, fault) {
+  const worker = page.workers().find((w) => w.url().includes('worker.js'));
+  assert.ok(worker, 'the compute worker runs');
+  await worker.evaluate((f) => { self.ntkLensFault = f; }, fault);
+}
+
+/** Switches to WebGPU (SwiftShader here) and waits until its check against the CPU passed. */
+async function toWebGpu(page) {
+  await page.getByTestId('backend-choice').selectOption('wgpu');
+  await waitText(page, 'backend-status', /^WebGPU: .+ \(agrees with the CPU to /, 300_000);
+}
+
+test('GPU failures (a wrong check, a lost device, out of GPU memory) fall back to the CPU and keep model, data and results', async () => {
+  const browser = await launch(WEBGPU_ARGS);
+  try {
+    const { page } = await openExplorer(browser, `${server.url}?backend=cpu&n=4&sample=first&lambdas=0.1&steps=2`);
+    await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
+    await page.getByTestId('tab-ntk').click();
+    await page.getByTestId('ntk-run').click();
+    await waitText(page, 'ntk-lmax', /\d/);
+    const lmax = await page.getByTestId('ntk-lmax').textContent();
+    const kept = async () => {
+      await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
+      assert.equal(await page.getByTestId('ntk-lmax').textContent(), lmax, 'the NTK shown is kept');
+      assert.equal((await page.getByTestId('ntk-shape').textContent()).trim(), '4 × 2 (8 rows)');
+      assert.match(await page.getByTestId('data-status').textContent(), /Active dataset: /);
+    };
+
+    // 1. The check against the CPU finds WebGPU wrong: the switch keeps the CPU and says why.
+    await forceGpuFault(page, 'check');
+    await page.getByTestId('backend-choice').selectOption('wgpu');
+    await waitText(page, 'backend-status',
+      /^CPU \(WebGPU's results differ from the CPU's by 1\.0e0 \(more than 1e-3\): not trusted\)$/, 300_000);
+    await kept();
+    await page.getByTestId('backend-choice').selectOption('cpu');
+    await waitText(page, 'backend-status', /^CPU \(chosen\)$/);
+
+    // 2. The device is lost when the next analysis starts: the worker restarts on the CPU.
+    await toWebGpu(page);
+    await forceGpuFault(page, 'lost');
+    await page.getByTestId('ntk-run').click();
+    await waitText(page, 'worker-note', /^WebGPU failed: could not read a result back from the compute device: DevicePoisoned: Lost: .* during the NTK\. It was restarted on the CPU with the model and the dataset loaded again; your settings and results are kept\.$/);
+    await waitText(page, 'ntk-message', /the NTK was lost; the worker was restarted on the CPU, start it again/);
+    await waitText(page, 'backend-status', /^CPU \(WebGPU failed: the device was lost\)$/);
+    assert.equal(await page.getByTestId('backend-choice').inputValue(), 'cpu');
+    assert.match(page.url(), /[?&]backend=cpu(&|$)/);
+    await kept();
+    await screenshot(page, 'gpu-lost-fallback');
+    // The NTK on the CPU is the one shown before, to the digits shown.
+    await page.getByTestId('ntk-run').click();
+    await waitText(page, 'ntk-time', /on CPU \(WebGPU failed: the device was lost\)/);
+    assert.equal(await page.getByTestId('ntk-lmax').textContent(), lmax);
+
+    // 3. Out of GPU memory: wgpu's error handler panics; the panic's message reaches the page.
+    await toWebGpu(page);
+    await forceGpuFault(page, 'oom');
+    await page.getByTestId('ntk-run').click();
+    await waitText(page, 'worker-note', /^the compute worker stopped: wgpu error: Out of Memory \(forced by the test hook `ntkLensFault`\) during the NTK\. It was restarted on the CPU/);
+    await waitText(page, 'backend-status', /^CPU \(WebGPU failed: out of GPU memory\)$/);
+    await kept();
+
+    // The page still works: the sweep computes the NTK the fresh worker lacks, then trains.
+    await page.getByTestId('tab-linearization').click();
+    await page.getByTestId('sweep-run').click();
+    await waitText(page, 'sweep-time', /^1 λ values × 2 steps/, 300_000);
+    assert.equal(await page.getByTestId('ntk-lmax').textContent(), lmax);
   } finally { await browser.close(); }
 });

@@ -14,7 +14,8 @@ pub enum CoreError {
         /// What was expected and what was found.
         message: String,
     },
-    /// Reading a tensor back from the device failed (e.g. the GPU device was lost).
+    /// Reading a tensor back from the device failed: the device itself failed (e.g. a GPU that
+    /// was lost; the page then falls back to the CPU).
     #[error("could not read a result back from the compute device: {0}")]
     Readback(String),
     /// The compute backend could not be started.

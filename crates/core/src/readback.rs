@@ -24,5 +24,5 @@ pub async fn read_scalar(tensor: Tensor<1>) -> Result<f32, CoreError> {
     values
         .first()
         .copied()
-        .ok_or_else(|| CoreError::Readback("expected one value, the tensor was empty".into()))
+        .ok_or_else(|| CoreError::Numerical("expected one value, the tensor was empty".into()))
 }

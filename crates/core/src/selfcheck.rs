@@ -203,7 +203,7 @@ impl SelfCheck {
         let grads = loss.backward();
         let grad = w
             .grad(&grads)
-            .ok_or_else(|| CoreError::Readback("autodiff returned no gradient for w".into()))?;
+            .ok_or_else(|| CoreError::Numerical("autodiff returned no gradient for w".into()))?;
         if self.steps_done == 0 {
             let g = read_f32(grad.clone()).await?;
             let err = g

@@ -289,10 +289,10 @@ pub fn DataTab() -> impl IntoView {
                             }
                         }
                     >
-                        <option value="" selected=move || bundled_id().is_empty()>"(an uploaded file)"</option>
+                        <option value="" prop:selected=move || bundled_id().is_empty()>"(an uploaded file)"</option>
                         {move || compute.index.get().map(|i| i.datasets.into_iter().map(|d| {
                             let id = d.id.clone();
-                            view! { <option value=d.id.clone() selected=move || bundled_id() == id>{format!("{} ({} rows)", d.title, d.rows)}</option> }
+                            view! { <option value=d.id.clone() prop:selected=move || bundled_id() == id>{format!("{} ({} rows)", d.title, d.rows)}</option> }
                         }).collect_view())}
                     </select>
                 </label>

@@ -305,7 +305,7 @@ pub fn LayersTab() -> impl IntoView {
                 <label title="How each candidate is fine-tuned: the theory's full-batch steps on LoRA (the Linearization tab's optimizer, loss and steps), or the paper's code's recipe (minibatch Adam, 10 epochs, warm-up, head trained, best epoch)">"training "
                     <select data-testid="layers-recipe" on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<Recipe>() { setup.update(|s| s.recipe = r) } }>
                         {Recipe::ALL.iter().map(|&r| view! {
-                            <option value=r.name() selected=move || setup.with(|s| s.recipe == r)>{match r { Recipe::Theory => "theory (full batch)", Recipe::Paper => "paper's recipe" }}</option>
+                            <option value=r.name() prop:selected=move || setup.with(|s| s.recipe == r)>{match r { Recipe::Theory => "theory (full batch)", Recipe::Paper => "paper's recipe" }}</option>
                         }).collect_view()}
                     </select></label>
                 <button class="primary" data-testid="layers-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run κ vs outcome study"</button>

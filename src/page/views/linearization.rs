@@ -237,13 +237,13 @@ pub fn LinearizationTab() -> impl IntoView {
                     } } /></label>
                 <label>"optimizer "
                     <select data-testid="sweep-optimizer" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(o) = v.parse::<OptimizerKind>() { setup.update(|s| s.optimizer = o) } }>
-                        <option value="gd" selected=move || setup.with(|s| s.optimizer == OptimizerKind::Gd)>"gradient descent"</option>
-                        <option value="adam" selected=move || setup.with(|s| s.optimizer == OptimizerKind::Adam)>"Adam"</option>
+                        <option value="gd" prop:selected=move || setup.with(|s| s.optimizer == OptimizerKind::Gd)>"gradient descent"</option>
+                        <option value="adam" prop:selected=move || setup.with(|s| s.optimizer == OptimizerKind::Adam)>"Adam"</option>
                     </select></label>
                 <label>"loss "
                     <select data-testid="sweep-loss" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(l) = v.parse::<LossKind>() { setup.update(|s| s.loss = l) } }>
-                        <option value="mse" selected=move || setup.with(|s| s.loss == LossKind::Mse)>"squared"</option>
-                        <option value="ce" selected=move || setup.with(|s| s.loss == LossKind::Ce)>"cross-entropy"</option>
+                        <option value="mse" prop:selected=move || setup.with(|s| s.loss == LossKind::Mse)>"squared"</option>
+                        <option value="ce" prop:selected=move || setup.with(|s| s.loss == LossKind::Ce)>"cross-entropy"</option>
                     </select></label>
                 <label><input type="checkbox" data-testid="sweep-selective" prop:checked=move || setup.with(|s| s.selective) on:change=move |ev| setup.update(|s| s.selective = event_target_checked(&ev)) />" selective penalty (Eq. 8)"</label>
                 <button class="primary" data-testid="sweep-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run"</button>

@@ -140,7 +140,7 @@ pub fn NtkTab() -> impl IntoView {
                         if let Ok(m) = v.parse::<SampleMethod>() { setup.update(|s| s.sample = m) }
                     }>
                         <option value="stratified" selected=stratified>"stratified at random"</option>
-                        <option value="first" selected=move || setup.with(|s| s.sample == SampleMethod::First)>"first n of the training split"</option>
+                        <option value="first" prop:selected=move || setup.with(|s| s.sample == SampleMethod::First)>"first n of the training split"</option>
                         {move || picked().map(|k| view! { <option value="picked" selected=true>{format!("the {k} rows picked in the Data tab")}</option> })}
                     </select>
                 </label>
@@ -150,8 +150,8 @@ pub fn NtkTab() -> impl IntoView {
                         let v = event_target_value(&ev);
                         if let Ok(k) = v.parse::<KernelKind>() { setup.update(|s| s.kernel = k) }
                     }>
-                        <option value="plain" selected=move || setup.with(|s| s.kernel == KernelKind::Plain)>"plain J Jᵀ"</option>
-                        <option value="sign" selected=move || setup.with(|s| s.kernel == KernelKind::Sign)>"sign J s(J)ᵀ (official code)"</option>
+                        <option value="plain" prop:selected=move || setup.with(|s| s.kernel == KernelKind::Plain)>"plain J Jᵀ"</option>
+                        <option value="sign" prop:selected=move || setup.with(|s| s.kernel == KernelKind::Sign)>"sign J s(J)ᵀ (official code)"</option>
                     </select>
                 </label>
                 <label>
@@ -160,8 +160,8 @@ pub fn NtkTab() -> impl IntoView {
                         let v = event_target_value(&ev);
                         if let Ok(l) = v.parse::<Layout>() { setup.update(|s| s.layout = l) }
                     }>
-                        <option value="full" selected=move || setup.with(|s| s.layout == Layout::Full)>"full nC × nC"</option>
-                        <option value="trace" selected=move || setup.with(|s| s.layout == Layout::Trace)>"class trace n × n"</option>
+                        <option value="full" prop:selected=move || setup.with(|s| s.layout == Layout::Full)>"full nC × nC"</option>
+                        <option value="trace" prop:selected=move || setup.with(|s| s.layout == Layout::Trace)>"class trace n × n"</option>
                     </select>
                 </label>
                 <label>
@@ -170,8 +170,8 @@ pub fn NtkTab() -> impl IntoView {
                         let v = event_target_value(&ev);
                         if let Ok(p) = v.parse::<ParamSet>() { setup.update(|s| s.params = p) }
                     }>
-                        <option value="lora" selected=move || setup.with(|s| s.params == ParamSet::Lora)>"LoRA A and B"</option>
-                        <option value="lora+head" selected=move || setup.with(|s| s.params == ParamSet::LoraAndHead)>"LoRA + head"</option>
+                        <option value="lora" prop:selected=move || setup.with(|s| s.params == ParamSet::Lora)>"LoRA A and B"</option>
+                        <option value="lora+head" prop:selected=move || setup.with(|s| s.params == ParamSet::LoraAndHead)>"LoRA + head"</option>
                     </select>
                 </label>
                 <button
@@ -225,8 +225,8 @@ pub fn NtkTab() -> impl IntoView {
                     <select data-testid="ntk-heatmap-order" on:change=move |ev| {
                         heatmap_order.set(if event_target_value(&ev) == "sample" { HeatmapOrder::BySample } else { HeatmapOrder::ByOutput })
                     }>
-                        <option value="output" selected=move || heatmap_order.get() == HeatmapOrder::ByOutput>"by output class, then label"</option>
-                        <option value="sample" selected=move || heatmap_order.get() == HeatmapOrder::BySample>"by sample (as computed)"</option>
+                        <option value="output" prop:selected=move || heatmap_order.get() == HeatmapOrder::ByOutput>"by output class, then label"</option>
+                        <option value="sample" prop:selected=move || heatmap_order.get() == HeatmapOrder::BySample>"by sample (as computed)"</option>
                     </select>
                 </label>
                 <p class="explain">"Each cell is the kernel between two (sample, output class) pairs: how much a gradient step on one output moves the other. Ordered by output class, each output is a large block and each label a smaller one inside it: bright blocks on the diagonal mean the samples of a label move together; the off-diagonal blocks show how a step on one class's output moves the other class's."</p>
