@@ -23,6 +23,9 @@ pub struct Series {
     /// Draw a dot at each point (always done for isolated points).
     #[serde(default)]
     pub markers: bool,
+    /// Dots only, no line (for values that are not a curve, e.g. one per eigen-direction).
+    #[serde(default)]
+    pub points_only: bool,
     /// Palette index of the colour; `None` uses the series' position. Give two series the same
     /// index to pair them (e.g. actual and linearized loss for one λ, one solid, one dashed).
     #[serde(default)]
@@ -60,6 +63,12 @@ impl Series {
     /// With a dot at each point.
     pub fn with_markers(mut self) -> Series {
         self.markers = true;
+        self
+    }
+
+    /// Dots only, no line.
+    pub fn points_only(mut self) -> Series {
+        self.points_only = true;
         self
     }
 
@@ -150,7 +159,7 @@ pub fn line_chart<DB: DrawingBackend>(
         let style = color.stroke_width(2);
         for (k, run) in runs.iter().enumerate() {
             let first = k == 0 && !s.name.is_empty();
-            if run.len() >= 2 {
+            if run.len() >= 2 && !s.points_only {
                 if s.dashed {
                     let anno =
                         ctx.draw_series(DashedLineSeries::new(run.iter().copied(), 7, 5, style))?;
@@ -170,10 +179,10 @@ pub fn line_chart<DB: DrawingBackend>(
                     }
                 }
             }
-            if s.markers || run.len() == 1 {
+            if s.markers || s.points_only || run.len() == 1 {
                 let anno =
                     ctx.draw_series(run.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-                if first && run.len() == 1 {
+                if first && (run.len() == 1 || s.points_only) {
                     anno.label(s.name.clone())
                         .legend(move |(x, y)| Circle::new((x + 11, y), 3, color.filled()));
                     labelled = true;

@@ -301,16 +301,20 @@ pub fn residual_by_eigen_at(report: &SweepReport, step: Option<u64>) -> Chart {
                 .collect()
         };
         let linear: Vec<Option<f64>> = at_t.into_iter().map(Some).collect();
+        // One legend entry per λ for the linear curves and one for the dots (their colours
+        // follow λ): the legend stays small in the lower left, where the slow directions'
+        // fractions, near 1, leave room.
         series.push(
-            Series::new(format!("λ={lambda} linearized"), pairs(&linear))
+            Series::new(format!("λ={lambda} linear"), pairs(&linear))
                 .with_color(k)
                 .dashed(),
         );
         if t == r.steps {
+            let first = !series.iter().any(|s: &Series| s.points_only);
             series.push(
-                Series::new(format!("λ={lambda} actual"), pairs(&r.actual))
+                Series::new(if first { "actual" } else { "" }, pairs(&r.actual))
                     .with_color(k)
-                    .with_markers(),
+                    .points_only(),
             );
         }
     }

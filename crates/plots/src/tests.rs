@@ -603,3 +603,27 @@ fn pearson(x: &[f64], y: &[f64]) -> f64 {
     let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
     sxy / (sxx * syy).sqrt()
 }
+
+#[test]
+fn points_only_series_draw_dots_and_no_line() {
+    let chart = LineChart {
+        title: "per direction".into(),
+        x: Axis::log("μ"),
+        y: Axis::log("left"),
+        series: vec![
+            Series::new("closed form", vec![(1.0, 1.0), (2.0, 0.5), (4.0, 0.25)]).dashed(),
+            Series::new("actual", vec![(1.0, 0.9), (2.0, 0.6), (4.0, 0.2)])
+                .points_only()
+                .with_color(2),
+        ],
+        legend: LegendPosition::LowerLeft,
+    };
+    let svg = render(&Chart::Line(chart), &Theme::light());
+    dump("points_only", &svg);
+    let t = Theme::light();
+    // Three dots and one legend dot; nothing stroked in its colour (no path, no legend line).
+    assert_eq!(count(&svg, "circle"), 3 + 1);
+    assert_eq!(count_stroked(&svg, "polyline", t.color(2)), 0);
+    assert_eq!(count_stroked(&svg, "line", t.color(2)), 0);
+    assert!(has_text(&svg, "actual"));
+}
