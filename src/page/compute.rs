@@ -108,6 +108,10 @@ pub struct Compute {
     pub data_error: RwSignal<Option<String>>,
     /// The NTK over the train samples.
     pub ntk: JobSlot<NtkOutcome>,
+    /// The setup the shown NTK was computed with (for its description and to pin it).
+    pub ntk_setup: RwSignal<Option<Setup>>,
+    /// The setup of the NTK job in flight.
+    ntk_started: StoredValue<Option<Setup>>,
     /// The last NTK's blocks, decoded once for the views that sum blocks and fit the
     /// linearized model on the page (with cross kernels once the eval kernel is in).
     pub ntk_blocks: RwSignal<Option<NtkBlocks>>,
@@ -169,6 +173,8 @@ impl Compute {
             dataset: RwSignal::new(None),
             data_error: RwSignal::new(None),
             ntk: JobSlot::new(),
+            ntk_setup: RwSignal::new(None),
+            ntk_started: StoredValue::new(None),
             ntk_blocks: RwSignal::new(None),
             eval_kernel: JobSlot::new(),
             sweep: JobSlot::new(),
@@ -269,6 +275,7 @@ impl Compute {
                 }
                 JobResult::Ntk(outcome) => {
                     self.worker_has_ntk.set_value(true);
+                    self.ntk_setup.set(self.ntk_started.get_value());
                     self.ntk_blocks
                         .set(NtkBlocks::from_data(&outcome.blocks).ok());
                     self.ntk.last.set(Some((**outcome).clone()));
@@ -362,8 +369,15 @@ impl Compute {
         }
         self.queued.set_value(Some(job));
         self.waiting.set(Some(which));
-        self.start(self.ntk, Job::Ntk(ntk_job(&self.setup.get_untracked())));
+        self.start_ntk();
         Ok(())
+    }
+
+    /// Starts the NTK of the setup as it is now.
+    pub fn start_ntk(self) {
+        let setup = self.setup.get_untracked();
+        self.ntk_started.set_value(Some(setup.clone()));
+        self.start(self.ntk, Job::Ntk(ntk_job(&setup)));
     }
 
     /// Gives up the waiting analysis and cancels the NTK (or eval kernel) computed for it.

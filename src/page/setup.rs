@@ -131,7 +131,37 @@ pub struct Setup {
     /// Where the worker computes: auto (a hardware GPU that agrees with the CPU), WebGPU or
     /// the CPU.
     pub backend: BackendChoice,
+    /// The pinned NTK's setup, as [`Setup::ntk_query`] writes it (compared with the current
+    /// NTK in the NTK tab); `None`: nothing pinned.
+    pub pin: Option<String>,
 }
+
+/// The keys of the settings an NTK depends on (model, data, samples, LoRA, kernel): what
+/// [`Setup::ntk_query`] keeps.
+const NTK_KEYS: [&str; 22] = [
+    "model",
+    "hub",
+    "data",
+    "text",
+    "pair",
+    "label",
+    "task",
+    "eval",
+    "split_seed",
+    "rows",
+    "sample_seed",
+    "sample",
+    "n",
+    "max_len",
+    "r",
+    "alpha",
+    "targets",
+    "layers",
+    "lora_seed",
+    "kernel",
+    "layout",
+    "params",
+];
 
 /// The default bundled dataset.
 pub const DEFAULT_DATASET: &str = "uci-yelp";
@@ -179,6 +209,7 @@ impl Default for Setup {
             recipe: Recipe::Theory,
             blocks: Vec::new(),
             backend: BackendChoice::Auto,
+            pin: None,
         }
     }
 }
@@ -397,6 +428,11 @@ impl Setup {
             "layout" => self.layout = option(v)?,
             "params" => self.params = option(v)?,
             "backend" => self.backend = option(v)?,
+            "pin" if v.is_empty() => self.pin = None,
+            "pin" => match Setup::from_query(v) {
+                (pinned, warnings) if warnings.is_empty() => self.pin = Some(pinned.ntk_query()),
+                _ => return bad("the pinned NTK's settings (model=…&n=…&targets=…)"),
+            },
             "lambdas" => match list(v, positive_f64) {
                 Some(l) if !l.is_empty() && l.len() <= 64 => self.lambdas = l,
                 _ => return bad("1 to 64 positive numbers, comma-separated"),
@@ -484,8 +520,23 @@ impl Setup {
             ("recipe", self.recipe.to_string()),
             ("blocks", self.blocks.join(",")),
             ("backend", self.backend.to_string()),
+            ("pin", self.pin.clone().unwrap_or_default()),
         ]);
         out
+    }
+
+    /// The settings an NTK depends on, as a query string: what is pinned for a comparison.
+    pub fn ntk_query(&self) -> String {
+        let mut only = self.clone();
+        only.pin = None;
+        let full = only.to_query();
+        full.split('&')
+            .filter(|pair| {
+                let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+                NTK_KEYS.contains(&key)
+            })
+            .collect::<Vec<_>>()
+            .join("&")
     }
 
     /// The query string (without `?`): every setting, percent-encoded where needed; empty
@@ -497,7 +548,7 @@ impl Setup {
                 !(v.is_empty()
                     && matches!(
                         *k,
-                        "hub" | "text" | "pair" | "label" | "task" | "blocks" | "rows"
+                        "hub" | "text" | "pair" | "label" | "task" | "blocks" | "rows" | "pin"
                     ))
             })
             .map(|(k, v)| format!("{k}={}", encode_component(&v)))
@@ -545,6 +596,43 @@ mod tests {
     }
 
     #[test]
+    fn pinned_setup_keeps_only_what_the_ntk_depends_on_and_is_checked() {
+        let pinned = Setup {
+            model: ModelChoice::Hub(HubModel::distilroberta()),
+            n: 8,
+            lora_targets: vec![LoraModule::Query, LoraModule::Key, LoraModule::Value],
+            lora_layers: Some(vec![0, 1, 2]),
+            steps: 50,
+            backend: BackendChoice::Cpu,
+            ..Setup::default()
+        };
+        let q = pinned.ntk_query();
+        assert!(q.contains("&n=8&"), "{q}");
+        assert!(q.contains("&targets=query,key,value&layers=0,1,2&"), "{q}");
+        assert!(
+            !q.contains("steps=") && !q.contains("backend=") && !q.contains("pin="),
+            "{q}"
+        );
+        let mut s = Setup::default();
+        assert!(s
+            .apply_query(&format!("pin={}", encode_component(&q)))
+            .is_empty());
+        assert_eq!(s.pin.as_deref(), Some(q.as_str()));
+        // What an NTK does not depend on is not pinned: the current setup's steps are its own.
+        assert_eq!(s.steps, DEFAULT_STEPS);
+        // A pin that is not a setup changes nothing and says what was expected.
+        let warnings = s.apply_query("pin=n%3Dmany");
+        assert_eq!(s.pin.as_deref(), Some(q.as_str()));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("the pinned NTK's settings"),
+            "{warnings:?}"
+        );
+        assert!(s.apply_query("pin=").is_empty());
+        assert_eq!(s.pin, None);
+    }
+
+    #[test]
     fn every_field_round_trips() {
         let s = Setup {
             model: ModelChoice::Hub(HubModel::parse("org/tiny-roberta@refs/pr/2").unwrap()),
@@ -579,6 +667,14 @@ mod tests {
             recipe: Recipe::Paper,
             blocks: vec!["block.1.value".into(), "block.0.query".into()],
             backend: BackendChoice::Cpu,
+            pin: Some(
+                Setup {
+                    data: DataChoice::Upload("a&b.csv".into()),
+                    lora_layers: Some(vec![3, 4, 5]),
+                    ..Setup::default()
+                }
+                .ntk_query(),
+            ),
         };
         let q = s.to_query();
         assert!(

@@ -262,6 +262,98 @@ test('Run in the sweep or the study with no NTK computes the NTK first; cancelli
   }
 });
 
+// Pin an NTK (layers 0–2), compute another (layers 3–5) and compare them; the pin survives a
+// reload (address + local storage); a link opened in a fresh browser names the pinned setup
+// and hands its settings back; the Learn tab links to the comparison.
+test('pin an NTK and compare it with another setup, also after a reload', async () => {
+  const browser = await launch([]);
+  try {
+    const { page } = await openExplorer(browser, `${server.url}?backend=cpu&n=4&sample=first&layers=0,1,2`);
+    await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
+    await page.getByTestId('tab-ntk').click();
+    const compute = async () => {
+      const before = await page.getByTestId('ntk-time').textContent().catch(() => '');
+      await page.getByTestId('ntk-run').click();
+      await page.waitForFunction((b) => {
+        const t = document.querySelector('[data-testid="ntk-time"]')?.textContent ?? '';
+        return t !== '' && t !== b;
+      }, before, { timeout: 300_000 });
+      return { kappa: await text(page, 'ntk-kappa'), rank: await text(page, 'ntk-eff-rank'), align: await text(page, 'ntk-alignment') };
+    };
+    const a = await compute();
+    await page.getByTestId('ntk-pin').click();
+    assert.match(page.url(), /[?&]pin=[^&]*layers%3D0,1,2%26/);
+    assert.equal(await text(page, 'compare-pinned-kappa'), a.kappa);
+    assert.equal(await text(page, 'compare-pinned-eff-rank'), a.rank);
+    assert.equal(await text(page, 'compare-pinned-label'),
+      'all-MiniLM-L6-v2 · LoRA r = 8 on query, value, layers 0, 1, 2 · the first 4 samples · plain kernel');
+
+    // The other setup: layers 3–5, set in the Model tab.
+    await page.getByTestId('tab-model').click();
+    await page.getByTestId('lora-layers').fill('3,4,5');
+    await page.getByTestId('lora-layers').dispatchEvent('change');
+    await page.getByTestId('tab-ntk').click();
+    const b = await compute();
+    assert.notEqual(b.kappa, a.kappa);
+    const columns = async () => ({
+      pinned: { kappa: await text(page, 'compare-pinned-kappa'), rank: await text(page, 'compare-pinned-eff-rank'), align: await text(page, 'compare-pinned-alignment') },
+      current: { kappa: await text(page, 'compare-current-kappa'), rank: await text(page, 'compare-current-eff-rank'), align: await text(page, 'compare-current-alignment') },
+    });
+    assert.deepEqual(await columns(), { pinned: a, current: b });
+    assert.match(await text(page, 'compare-current-label'), /layers 3, 4, 5 · the first 4 samples/);
+    // κ ratio as the page states it, from the two κ shown.
+    const ratio = num(b.kappa) / num(a.kappa);
+    const said = Number((await text(page, 'compare-kappa-ratio')).match(/κ is ([\d.e+-]+) times/)[1]);
+    assert.ok(Math.abs(said - ratio) / ratio < 5e-3, `${said} vs ${ratio}`);
+    // Block shares aligned: 12 blocks (6 layers × query, value), each setup's own in its column.
+    const shares = await page.getByTestId('compare-shares').evaluate((t) =>
+      [...t.querySelectorAll('tr[data-block]')].map((r) => [r.dataset.block, ...[...r.querySelectorAll('td')].map((d) => d.textContent)]));
+    assert.equal(shares.length, 12, JSON.stringify(shares));
+    for (const [block, pinned, current] of shares) {
+      const layer = Number(block.split('.')[1]);
+      assert.equal(pinned === '–', layer >= 3, `${block}: ${pinned}`);
+      assert.equal(current === '–', layer < 3, `${block}: ${current}`);
+    }
+    const total = (col) => shares.map((r) => r[col]).filter((v) => v !== '–').reduce((s, v) => s + Number(v.replace('%', '')), 0);
+    assert.ok(Math.abs(total(1) - 100) < 0.1 && Math.abs(total(2) - 100) < 0.1, `${total(1)} ${total(2)}`);
+    await page.getByTestId('ntk-compare').screenshot({ path: path.join(here, 'artifacts', 'ntk-compare.png') });
+
+    // After a reload the pin is still there; computing the current setup again compares again.
+    const pinnedUrl = page.url();
+    await page.reload();
+    await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
+    await page.getByTestId('tab-ntk').click();
+    assert.equal(await text(page, 'compare-pinned-kappa'), a.kappa);
+    assert.equal(await text(page, 'compare-current-kappa'), '–');
+    await compute();
+    assert.deepEqual(await columns(), { pinned: a, current: b });
+
+    // The Learn tab links to the comparison.
+    await page.getByTestId('tab-learn').click();
+    await page.getByTestId('learn-compare').click();
+    assert.equal(await page.getByTestId('tab-ntk').getAttribute('aria-selected'), 'true');
+    assert.ok(await page.getByTestId('ntk-compare').isVisible());
+
+    // Unpin: the address and the pinned column forget it.
+    await page.getByTestId('ntk-unpin').click();
+    assert.doesNotMatch(page.url(), /[?&]pin=/);
+    assert.equal(await text(page, 'compare-pinned-kappa'), '–');
+
+    // The pinned link in a fresh browser (no local storage): it names the pinned setup, and
+    // its settings can be taken back (layers 0–2), then computed and pinned again.
+    const fresh = await openExplorer(browser, pinnedUrl);
+    const p2 = fresh.page;
+    await waitText(p2, 'model-status', /Loaded all-MiniLM-L6-v2/);
+    await p2.getByTestId('tab-ntk').click();
+    await waitText(p2, 'compare-missing', /names a pinned NTK \(all-MiniLM-L6-v2 · LoRA r = 8 on query, value, layers 0, 1, 2 · the first 4 samples · plain kernel\)/, 10_000);
+    await p2.getByTestId('compare-use-pinned').click();
+    await p2.getByTestId('tab-model').click();
+    assert.equal(await p2.getByTestId('lora-layers').inputValue(), '0,1,2');
+  } finally {
+    await browser.close();
+  }
+});
+
 // STS-B-style sentence pairs with a similarity score: the page detects a regression task and
 // its NTK (one output per sample) equals the CLI's on the same file.
 const STS = [

@@ -124,6 +124,27 @@ pub fn ntk_spectrum(report: &NtkReport) -> Chart {
     })
 }
 
+/// Two spectra on one chart (log scale), e.g. a pinned NTK and the current one: `(name,
+/// eigenvalues)` each, descending. The index axis is the eigenvalue's rank; two kernels of
+/// different sizes end at different ranks.
+pub fn spectra_compared(pinned: (&str, &[f64]), current: (&str, &[f64])) -> Chart {
+    Chart::Line(LineChart {
+        title: "Spectra: pinned and current".into(),
+        x: Axis::linear("index (descending)"),
+        y: Axis::log("eigenvalue"),
+        series: vec![
+            Series::from_values(pinned.0, pinned.1)
+                .with_markers()
+                .dashed()
+                .with_color(1),
+            Series::from_values(current.0, current.1)
+                .with_markers()
+                .with_color(0),
+        ],
+        legend: LegendPosition::UpperRight,
+    })
+}
+
 /// Each block's share of the kernel's trace.
 pub fn ntk_block_shares(report: &NtkReport) -> Chart {
     Chart::Bars(BarChart {

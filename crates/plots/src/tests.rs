@@ -604,6 +604,32 @@ fn pearson(x: &[f64], y: &[f64]) -> f64 {
     sxy / (sxx * syy).sqrt()
 }
 
+#[cfg(feature = "reports")]
+#[test]
+fn compared_spectra_draw_both_series_with_their_names() {
+    let chart = reports::spectra_compared(
+        ("pinned: layers 0–2", &[3.0, 1.0, 0.1, 0.01]),
+        ("current: layers 3–5", &[5.0, 2.0, 0.5, 0.2, 0.1, 0.05]),
+    );
+    let svg = render(&chart, &Theme::light());
+    dump("spectra_compared", &svg);
+    // One dot per eigenvalue of each spectrum.
+    assert_eq!(count(&svg, "circle"), 4 + 6);
+    let t = Theme::light();
+    // The current spectrum solid (its path and its legend sample), the pinned one dashed.
+    assert_eq!(count_stroked(&svg, "polyline", t.color(0)), 2);
+    assert!(
+        count_stroked(&svg, "line", t.color(1)) + count_stroked(&svg, "polyline", t.color(1)) > 4
+    );
+    for s in [
+        "pinned: layers 0–2",
+        "current: layers 3–5",
+        "Spectra: pinned and current",
+    ] {
+        assert!(has_text(&svg, s), "{s}");
+    }
+}
+
 #[test]
 fn points_only_series_draw_dots_and_no_line() {
     let chart = LineChart {

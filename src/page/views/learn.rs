@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::page::compute::Compute;
-use crate::page::jobs::{ntk_job, sweep_job};
+use crate::page::jobs::sweep_job;
 use crate::page::setup::Setup;
 use crate::page::tab::Tab;
 use crate::protocol::Job;
@@ -45,6 +45,21 @@ const IDEAS: [Idea; 4] = [
     },
 ];
 
+/// Opens `target` and scrolls to the panel with test id `panel` (once the tab is laid out).
+fn show(tab: RwSignal<Tab>, target: Tab, panel: &'static str) {
+    tab.set(target);
+    request_animation_frame(move || {
+        let element = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+            d.query_selector(&format!("[data-testid=\"{panel}\"]"))
+                .ok()
+                .flatten()
+        });
+        if let Some(element) = element {
+            element.scroll_into_view();
+        }
+    });
+}
+
 /// The Learn tab.
 #[component]
 pub fn LearnTab() -> impl IntoView {
@@ -66,7 +81,7 @@ pub fn LearnTab() -> impl IntoView {
             return;
         }
         tour_note.set(None);
-        compute.start(compute.ntk, Job::Ntk(ntk_job(&setup.get_untracked())));
+        compute.start_ntk();
     };
     let step_sweep = move |_| {
         tab.set(Tab::Linearization);
@@ -105,6 +120,15 @@ pub fn LearnTab() -> impl IntoView {
                     <button data-testid="tour-4" on:click=step_layers>"Choose layers"</button></li>
             </ol>
             {move || tour_note.get().map(|n| view! { <p class="note" data-testid="tour-note">{n}</p> })}
+        </section>
+        <section class="panel" data-testid="learn-views">
+            <h3>"Two views that show the ideas at work"</h3>
+            <ul>
+                <li>"Training along the kernel's eigen-directions: after a λ sweep, each eigen-direction's remaining error against its eigenvalue, for the linearized model and for the fine-tuned one. The directions with small eigenvalues are the slow ones; κ is their spread. "
+                    <button data-testid="learn-eigen" on:click=move |_| show(tab, Tab::Linearization, "sweep-eigen")>"Training along the eigen-directions"</button></li>
+                <li>"Two setups side by side: pin an NTK, change the model, the modules or the layers, compute again, and compare their spectra, κ and block shares. "
+                    <button data-testid="learn-compare" on:click=move |_| show(tab, Tab::Ntk, "ntk-compare")>"Compare two setups"</button></li>
+            </ul>
         </section>
         {IDEAS.iter().map(|idea| {
             let target = idea.tab;

@@ -1,6 +1,7 @@
 //! The views of the explorer, one module per panel.
 
 pub mod common;
+pub mod compare;
 pub mod data;
 pub mod layers;
 pub mod learn;

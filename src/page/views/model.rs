@@ -212,14 +212,19 @@ pub fn ModelTab() -> impl IntoView {
     let adapter_error = RwSignal::new(None::<String>);
     let drop_error = RwSignal::new(None::<String>);
     let dragging = RwSignal::new(false);
-    let layers_text = RwSignal::new(setup.with_untracked(|s| {
+    // What is typed in Layers (kept as typed when it does not parse), following the setup when
+    // its layers change elsewhere (the layer study, the pinned settings of a comparison).
+    let layers_of = move |s: &Setup| {
         s.lora_layers.as_ref().map_or("all".to_string(), |l| {
             l.iter()
                 .map(|x| x.to_string())
                 .collect::<Vec<_>>()
                 .join(",")
         })
-    }));
+    };
+    let layers_text = RwSignal::new(setup.with_untracked(layers_of));
+    let setup_layers = Memo::new(move |_| setup.with(layers_of));
+    Effect::new(move |_| layers_text.set(setup_layers.get()));
     let lora_input_error = RwSignal::new(None::<String>);
     let state = compute.model.state;
     let busy = move || state.with(|s| s.is_busy());

@@ -7,10 +7,9 @@ use ntk_lens_plots::reports::{
 };
 
 use super::common::{download, num, ChartCanvas, JobProgress};
+use super::compare::NtkCompare;
 use crate::page::compute::Compute;
-use crate::page::jobs::ntk_job;
 use crate::page::setup::Setup;
-use crate::protocol::Job;
 use ntk_lens_core::options::{KernelKind, Layout, ParamSet, SampleMethod, MAX_SAMPLES};
 
 fn parse_n(v: &str) -> Option<usize> {
@@ -78,8 +77,7 @@ pub fn NtkTab() -> impl IntoView {
             return;
         }
         input_error.set(None);
-        let job = ntk_job(&setup.get_untracked());
-        compute.start(compute.ntk, Job::Ntk(job));
+        compute.start_ntk();
     };
     let cancel = Callback::new(move |_| compute.cancel(compute.ntk));
     let cancel_eval = Callback::new(move |_| compute.cancel(compute.eval_kernel));
@@ -240,5 +238,6 @@ pub fn NtkTab() -> impl IntoView {
                 <p class="explain">"The kernel is a sum of one block per adapted layer and module; this is each block's share of the trace. At PEFT initialisation only the B matrices contribute."</p>
             </div>
         </section>
+        <NtkCompare />
     }
 }
