@@ -333,7 +333,7 @@ pub fn residual_by_eigen_at(report: &SweepReport, step: Option<u64>) -> Chart {
         if t == r.steps {
             let first = !series.iter().any(|s: &Series| s.points_only);
             series.push(
-                Series::new(if first { "actual" } else { "" }, pairs(&r.actual))
+                Series::new(if first { "actual" } else { "" }, pairs(&shown_actual(r)))
                     .with_color(k)
                     .points_only(),
             );
@@ -351,6 +351,19 @@ pub fn residual_by_eigen_at(report: &SweepReport, step: Option<u64>) -> Chart {
         series,
         legend: LegendPosition::LowerLeft,
     })
+}
+
+/// The actual fractions worth drawing: along directions that carry at least a tenth of an even
+/// share of the start residual (`|u_iᵀ r_0| ≥ 0.1·‖r_0‖/√d`). Along the others the fraction
+/// divides by almost nothing and shows round-off and what nonlinearity moved there, not how
+/// training moves that direction.
+pub fn shown_actual(r: &ntk_lens_core::linear::ResidualByEigen) -> Vec<Option<f64>> {
+    let floor = 0.1 / (r.actual.len().max(1) as f64).sqrt();
+    r.actual
+        .iter()
+        .enumerate()
+        .map(|(i, a)| a.filter(|_| r.start_share.get(i).is_none_or(|&s| s >= floor)))
+        .collect()
 }
 
 /// The headline quality measure of a task, with its name: accuracy for classes, Pearson's r

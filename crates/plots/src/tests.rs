@@ -653,3 +653,29 @@ fn points_only_series_draw_dots_and_no_line() {
     assert_eq!(count_stroked(&svg, "line", t.color(2)), 0);
     assert!(has_text(&svg, "actual"));
 }
+
+#[cfg(feature = "reports")]
+#[test]
+fn actual_fractions_are_drawn_only_where_the_start_residual_has_a_share() {
+    use ntk_lens_core::linear::ResidualByEigen;
+    // 4 directions: an even share is 1/2; the floor is a tenth of it, 0.05.
+    let r = ResidualByEigen {
+        eigenvalues: vec![4.0, 2.0, 1.0, 0.5],
+        lr: 0.1,
+        steps: 3,
+        linear: vec![0.5, 0.6, 0.7, 0.8],
+        floor: vec![0.1, 0.2, 0.3, 0.4],
+        actual: vec![Some(0.5), Some(3.0), None, Some(0.8)],
+        start_share: vec![0.9, 0.01, 0.0, 0.05],
+    };
+    assert_eq!(
+        reports::shown_actual(&r),
+        vec![Some(0.5), None, None, Some(0.8)]
+    );
+    // A report written before the shares were recorded draws every fraction it has.
+    let old = ResidualByEigen {
+        start_share: vec![],
+        ..r
+    };
+    assert_eq!(reports::shown_actual(&old), old.actual);
+}

@@ -448,5 +448,15 @@ fn residual_by_eigen_of_explicit_gradient_descent_is_the_closed_form() {
     // K = J Jᵀ has rank 7 < 10: the null directions have μ = 0 and keep all of their residual.
     assert!(compared >= 7, "{compared}");
     assert!(r.linear.iter().all(|&f| f > 0.0 && f <= 1.0 + 1e-12));
+    // The start residual's shares along an orthonormal basis: squares summing to 1, each the
+    // projection's size, recomputed here from the eigenvectors.
+    let r0 = ridge.residual0();
+    let norm0 = r0.iter().map(|v| v * v).sum::<f64>().sqrt();
+    assert_eq!(r.start_share.len(), 10);
+    assert!((r.start_share.iter().map(|s| s * s).sum::<f64>() - 1.0).abs() < 1e-12);
+    for (i, share) in r.start_share.iter().enumerate() {
+        let proj: f64 = (0..10).map(|k| ridge.eigen.vectors[(k, i)] * r0[k]).sum();
+        assert!((share - proj.abs() / norm0).abs() < 1e-12, "mode {i}");
+    }
     assert!(ridge.residual_by_eigen(eta, steps, &f_t[..3]).is_err());
 }

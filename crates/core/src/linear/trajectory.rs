@@ -274,6 +274,11 @@ pub struct ResidualByEigen {
     /// The actual model's remaining fraction, `(u_iᵀ r_T)/(u_iᵀ r_0)` with `r = Y − f(X)`;
     /// `None` where the start residual has almost no component (`|u_iᵀ r_0| ≤ 1e-9 ‖r_0‖`).
     pub actual: Vec<Option<f64>>,
+    /// The start residual's share along each eigenvector, `|u_iᵀ r_0| / ‖r_0‖` (their squares
+    /// sum to 1). Where it is small, the actual fraction divides by little and mostly shows
+    /// f32 round-off and the nonlinear part moved there from other directions.
+    #[serde(default)]
+    pub start_share: Vec<f64>,
 }
 
 impl KernelRidge {
@@ -316,6 +321,11 @@ impl KernelRidge {
                 (c.abs() > 1e-9 * norm0).then(|| proj / c)
             })
             .collect();
+        let start_share = self
+            .coeffs
+            .iter()
+            .map(|c| if norm0 > 0.0 { c.abs() / norm0 } else { 0.0 })
+            .collect();
         Ok(ResidualByEigen {
             eigenvalues: mu.clone(),
             lr,
@@ -323,6 +333,7 @@ impl KernelRidge {
             linear,
             floor,
             actual,
+            start_share,
         })
     }
 }
