@@ -144,6 +144,9 @@ pub fn NtkCompare() -> impl IntoView {
     let kappa_ratio = move || {
         let (p, c) = (found()?, current.get()?.0);
         let ratio = c.condition_number? / p.condition_number?;
+        if (ratio - 1.0).abs() < 1e-3 {
+            return Some("Both setups have the same κ: gradient descent learns their slowest directions equally slowly relative to their fastest.".to_string());
+        }
         Some(format!(
             "The current setup's κ is {} times the pinned one's: gradient descent learns its slowest direction {} relative to its fastest.",
             num(ratio, 3),
