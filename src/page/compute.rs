@@ -357,7 +357,7 @@ impl Compute {
     /// otherwise after computing the setup's NTK and its eval kernel first. Errors: why the NTK
     /// cannot start.
     pub fn start_after_ntk(self, which: AfterNtk, job: Job) -> Result<(), &'static str> {
-        if self.ntk.last.with_untracked(Option::is_some) && self.worker_has_ntk.get_value() {
+        if self.ntk_in_worker() {
             self.start_now(which, job);
             return Ok(());
         }
@@ -371,6 +371,12 @@ impl Compute {
         self.waiting.set(Some(which));
         self.start_ntk();
         Ok(())
+    }
+
+    /// Whether an NTK is shown and the worker holds it (what the sweep and the study start
+    /// from).
+    fn ntk_in_worker(self) -> bool {
+        self.ntk.last.with_untracked(Option::is_some) && self.worker_has_ntk.get_value()
     }
 
     /// Starts the NTK of the setup as it is now.
@@ -399,7 +405,7 @@ impl Compute {
         let job = self.queued.try_update_value(Option::take).flatten();
         self.waiting.set(None);
         if let (Some(which), Some(job)) = (which, job) {
-            if self.ntk.last.with_untracked(Option::is_some) {
+            if self.ntk_in_worker() {
                 self.start_now(which, job);
             }
         }

@@ -1,11 +1,13 @@
 //! Keeps the [`Setup`] in the page's address (`history.replaceState`) and in local storage, and
 //! restores it at start: local storage first, then the address, key by key (the address wins).
+//! Also keeps the pinned NTK's numbers ([`Pinned`]) in local storage.
 
 use leptos::prelude::*;
 use ntk_lens_core::data::BundledIndex;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use super::pin::{self, Pinned};
 use super::setup::Setup;
 
 /// The local-storage key of the setup's query string.
@@ -47,6 +49,22 @@ pub fn keep(setup: RwSignal<Setup>) {
             );
         }
     });
+}
+
+/// The pinned NTK kept in local storage (`None` when absent or unreadable: it was written by
+/// this page, and an older format is simply not shown).
+pub fn load_pinned() -> Option<Pinned> {
+    let text = storage()?.get_item(pin::STORAGE_KEY).ok().flatten()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Keeps `pinned` in local storage, or forgets the one kept (`None`).
+pub fn save_pinned(pinned: Option<&Pinned>) {
+    let Some(s) = storage() else { return };
+    let _ = match pinned.and_then(|p| serde_json::to_string(p).ok()) {
+        Some(text) => s.set_item(pin::STORAGE_KEY, &text),
+        None => s.remove_item(pin::STORAGE_KEY),
+    };
 }
 
 /// Fetches `datasets/index.json` into `index` (left `None`, with a console note, on failure).

@@ -163,6 +163,19 @@ const NTK_KEYS: [&str; 22] = [
     "params",
 ];
 
+/// The keys of the model and the dataset: they are loaded in their own tabs, so the pinned
+/// settings handed back to the current setup leave them out.
+const MODEL_AND_DATA_KEYS: [&str; 7] = ["model", "hub", "data", "text", "pair", "label", "task"];
+
+/// The pairs of `query` whose key `keep` accepts, as a query string.
+fn query_keeping(query: &str, keep: impl Fn(&str) -> bool) -> String {
+    query
+        .split('&')
+        .filter(|pair| keep(pair.split_once('=').map_or(*pair, |(k, _)| k)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// The default bundled dataset.
 pub const DEFAULT_DATASET: &str = "uci-yelp";
 /// Largest LoRA rank offered.
@@ -529,14 +542,18 @@ impl Setup {
     pub fn ntk_query(&self) -> String {
         let mut only = self.clone();
         only.pin = None;
-        let full = only.to_query();
-        full.split('&')
-            .filter(|pair| {
-                let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
-                NTK_KEYS.contains(&key)
-            })
-            .collect::<Vec<_>>()
-            .join("&")
+        query_keeping(&only.to_query(), |k| NTK_KEYS.contains(&k))
+    }
+
+    /// Takes the pinned NTK's samples, LoRA and kernel settings (not its model and dataset,
+    /// which are loaded in their own tabs); nothing when nothing is pinned.
+    pub fn take_pinned_settings(&mut self) {
+        if let Some(pinned) = self.pin.clone() {
+            // The pin was checked when it was set: it reads back without a warning.
+            let _ = self.apply_query(&query_keeping(&pinned, |k| {
+                !MODEL_AND_DATA_KEYS.contains(&k)
+            }));
+        }
     }
 
     /// The query string (without `?`): every setting, percent-encoded where needed; empty
@@ -628,8 +645,20 @@ mod tests {
             warnings[0].contains("the pinned NTK's settings"),
             "{warnings:?}"
         );
+        // Taking the pinned settings takes its samples and LoRA, not its model (loaded in the
+        // Model tab), nor what an NTK does not depend on.
+        s.steps = 3;
+        s.take_pinned_settings();
+        assert_eq!((s.n, s.lora_layers.clone()), (8, Some(vec![0, 1, 2])));
+        assert_eq!(
+            s.lora_targets,
+            [LoraModule::Query, LoraModule::Key, LoraModule::Value]
+        );
+        assert_eq!((s.model.clone(), s.steps), (ModelChoice::Minilm, 3));
         assert!(s.apply_query("pin=").is_empty());
         assert_eq!(s.pin, None);
+        s.take_pinned_settings();
+        assert_eq!(s.n, 8);
     }
 
     #[test]

@@ -145,6 +145,11 @@ pub fn spectra_compared(pinned: (&str, &[f64]), current: (&str, &[f64])) -> Char
     })
 }
 
+/// A kernel block's name as the charts write it: `block.0.query` → `layer 0 · query`.
+pub fn block_label(name: &str) -> String {
+    name.replace("block.", "layer ").replacen('.', " · ", 1)
+}
+
 /// Each block's share of the kernel's trace.
 pub fn ntk_block_shares(report: &NtkReport) -> Chart {
     Chart::Bars(BarChart {
@@ -153,7 +158,7 @@ pub fn ntk_block_shares(report: &NtkReport) -> Chart {
         categories: report
             .block_summary
             .iter()
-            .map(|b| b.name.replace("block.", "layer ").replacen('.', " · ", 1))
+            .map(|b| block_label(&b.name))
             .collect(),
         values: report.block_summary.iter().map(|b| b.share).collect(),
         orientation: Orientation::Horizontal,

@@ -3,36 +3,13 @@
 //! rank and alignment in two columns, and the block shares aligned by block.
 
 use leptos::prelude::*;
-use ntk_lens_plots::reports::{kappa_text, spectra_compared};
+use ntk_lens_plots::reports::{block_label, kappa_text, spectra_compared};
 
 use super::common::{num, ChartCanvas};
 use crate::page::compute::Compute;
-use crate::page::pin::{aligned_shares, describe, NtkSnapshot, Pinned, STORAGE_KEY};
+use crate::page::persist::{load_pinned, save_pinned};
+use crate::page::pin::{aligned_shares, describe, NtkSnapshot, Pinned};
 use crate::page::setup::{ModelChoice, Setup};
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
-/// The pin kept in local storage (`None` when absent or unreadable: it was written by this page,
-/// an old format is simply not shown).
-fn load() -> Option<Pinned> {
-    let text = storage()?.get_item(STORAGE_KEY).ok().flatten()?;
-    serde_json::from_str(&text).ok()
-}
-
-fn save(pinned: Option<&Pinned>) {
-    let Some(s) = storage() else { return };
-    let _ = match pinned.and_then(|p| serde_json::to_string(p).ok()) {
-        Some(text) => s.set_item(STORAGE_KEY, &text),
-        None => s.remove_item(STORAGE_KEY),
-    };
-}
-
-/// A block name as the charts write it: `layer 0 · query`.
-fn block_label(name: &str) -> String {
-    name.replace("block.", "layer ").replacen('.', " · ", 1)
-}
 
 /// What is pinned, as the comparison sees it.
 #[derive(Clone, PartialEq)]
@@ -46,28 +23,12 @@ enum PinState {
     Missing(String),
 }
 
-/// The settings a pinned setup can hand back to the current one: all but the model and the
-/// dataset, which are loaded in their own tabs.
-fn without_model_and_data(query: &str) -> String {
-    query
-        .split('&')
-        .filter(|p| {
-            let key = p.split_once('=').map_or(*p, |(k, _)| k);
-            !matches!(
-                key,
-                "model" | "hub" | "data" | "text" | "pair" | "label" | "task"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// The comparison panel.
 #[component]
 pub fn NtkCompare() -> impl IntoView {
     let compute = expect_context::<Compute>();
     let setup = expect_context::<RwSignal<Setup>>();
-    let stored = RwSignal::new(load());
+    let stored = RwSignal::new(load_pinned());
     let pin_state = Memo::new(move |_| {
         let Some(query) = setup.with(|s| s.pin.clone()) else {
             return PinState::None;
@@ -98,23 +59,17 @@ pub fn NtkCompare() -> impl IntoView {
                 setup: query.clone(),
                 snapshot,
             };
-            save(Some(&pinned));
+            save_pinned(Some(&pinned));
             stored.set(Some(pinned));
             setup.update(|s| s.pin = Some(query));
         }
     };
     let unpin = move |_| {
-        save(None);
+        save_pinned(None);
         stored.set(None);
         setup.update(|s| s.pin = None);
     };
-    let use_pinned = move |_| {
-        if let Some(query) = setup.with_untracked(|s| s.pin.clone()) {
-            setup.update(|s| {
-                let _ = s.apply_query(&without_model_and_data(&query));
-            });
-        }
-    };
+    let use_pinned = move |_| setup.update(Setup::take_pinned_settings);
     let found = move || match pin_state.get() {
         PinState::Found(s) => Some(*s),
         _ => None,

@@ -74,9 +74,7 @@ pub fn LearnTab() -> impl IntoView {
             s.sample_seed = 0;
         });
         tab.set(Tab::Ntk);
-        if compute.model.last.with_untracked(|m| m.is_none())
-            || compute.dataset.with_untracked(|d| d.is_none())
-        {
+        if compute.ntk_not_ready().is_some() {
             tour_note.set(Some("Wait until the model and the dataset have loaded (Model and Data tabs), then press this step again.".into()));
             return;
         }

@@ -137,7 +137,7 @@ pub fn NtkTab() -> impl IntoView {
                         let v = event_target_value(&ev);
                         if let Ok(m) = v.parse::<SampleMethod>() { setup.update(|s| s.sample = m) }
                     }>
-                        <option value="stratified" selected=stratified>"stratified at random"</option>
+                        <option value="stratified" prop:selected=stratified>"stratified at random"</option>
                         <option value="first" prop:selected=move || setup.with(|s| s.sample == SampleMethod::First)>"first n of the training split"</option>
                         {move || picked().map(|k| view! { <option value="picked" selected=true>{format!("the {k} rows picked in the Data tab")}</option> })}
                     </select>
