@@ -1,10 +1,9 @@
 //! A linear layer with an optional LoRA adapter (PEFT `lora.Linear` semantics).
 
 use burn::prelude::*;
-use burn::tensor::module::linear;
 
 use super::init::kaiming_uniform_sqrt5_bound;
-use crate::model::layers::Dense;
+use crate::model::layers::{linear_rows, Dense};
 use crate::model::weights::tensor_from_vec;
 use crate::rng::SplitMix64;
 
@@ -109,12 +108,12 @@ impl LoraWeights {
     /// `u = x Aᵀ` (shape `[…, r]`), the input of `B`: per-sample Jacobians w.r.t. `B` are
     /// `s · gᵀ u` summed over tokens, with `g = ∂f/∂y`.
     pub fn a_part<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        linear(x, self.a.clone().transpose(), None)
+        linear_rows(x, self.a.clone().transpose(), None)
     }
 
     /// `s · u Bᵀ` for `u = x Aᵀ`.
     pub fn b_part<const D: usize>(&self, u: Tensor<D>) -> Tensor<D> {
-        linear(u, self.b.clone().transpose(), None).mul_scalar(self.scale)
+        linear_rows(u, self.b.clone().transpose(), None).mul_scalar(self.scale)
     }
 
     /// The dense update `ΔW = s · B A` (`[out, in]`), e.g. for `‖BA‖_F / ‖W₀‖_F` or merging.

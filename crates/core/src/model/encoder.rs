@@ -5,8 +5,9 @@ use burn::tensor::activation::softmax;
 use burn::tensor::TensorData;
 
 use super::config::ModelConfig;
+use super::gelu::gelu_exact;
 use super::input::TokenBatch;
-use super::layers::{gelu_exact, Dense, LayerNorm};
+use super::layers::{Dense, LayerNorm};
 use crate::lora::{AdaptedLinear, LoraModule, LoraSite};
 use crate::CoreError;
 

@@ -15,6 +15,7 @@
 pub mod config;
 pub mod counts;
 pub mod encoder;
+pub mod gelu;
 pub mod heads;
 pub mod input;
 pub mod layers;

@@ -12,12 +12,12 @@
 //! so one pass gives all `m·C` per-sample Jacobians of every block, instead of `m·C` passes.
 
 use burn::prelude::*;
-use burn::tensor::module::linear;
 use burn::tensor::TensorData;
 
 use super::factor::BlockFactor;
 use super::options::{NtkOptions, ParamSet};
 use crate::lora::LoraSite;
+use crate::model::layers::linear_rows;
 use crate::model::{ForwardHooks, Model, TokenBatch};
 use crate::readback::read_f32;
 use crate::tokenize::Encoded;
@@ -286,7 +286,7 @@ pub async fn chunk_jacobian_with(
             });
             continue;
         }
-        let v = linear(g, lora.b.clone(), None); // g B: [rows, T, r]
+        let v = linear_rows(g, lora.b.clone(), None); // g B: [rows, T, r]
         let ja = v
             .swap_dims(1, 2)
             .matmul(x)
