@@ -8,6 +8,7 @@
 //! [`load`] reads models, adapters, tokenizers and data files, [`cmd`] has one module per
 //! subcommand, [`error`] the failure type and its exit codes.
 
+mod allocator;
 mod analysis;
 mod args;
 mod backend;
@@ -83,6 +84,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
