@@ -53,34 +53,51 @@ fn gelu_on_host<const D: usize>(x: Tensor<D>) -> Option<Tensor<D>> {
         .ok()?;
     let plain = device.clone().without_autodiff();
     let upload = |v: Vec<f32>| Tensor::<D>::from_data(TensorData::new(v, dims), &plain);
-    if !device.is_autodiff() {
-        return Some(upload(map_values(&values, |x| gelu_and_slope(x).0)));
+    let with_slope = device.is_autodiff();
+    let (values, slopes) = gelu_values(&values, with_slope);
+    let y0 = upload(values);
+    if !with_slope {
+        return Some(y0);
     }
-    let y0 = upload(map_values(&values, |x| gelu_and_slope(x).0));
-    let s = upload(map_values(&values, |x| gelu_and_slope(x).1));
-    Some((x - detached) * s + y0)
+    Some((x - detached) * upload(slopes) + y0)
 }
 
-/// `values` mapped through `f`, in parallel natively. (Two passes for values and slopes
-/// vectorise where one pass writing both does not.)
-fn map_values(values: &[f32], f: impl Fn(f32) -> f32 + Sync + Send) -> Vec<f32> {
-    let mut out = vec![0f32; values.len()];
-    let apply = |o: &mut [f32], v: &[f32]| {
-        for (o, &x) in o.iter_mut().zip(v) {
-            *o = f(x);
+/// GELU values of `xs` and, when `with_slope`, their slopes (else an empty `Vec`), in one pass;
+/// in parallel natively.
+fn gelu_values(xs: &[f32], with_slope: bool) -> (Vec<f32>, Vec<f32>) {
+    let mut values = vec![0f32; xs.len()];
+    let mut slopes = vec![0f32; if with_slope { xs.len() } else { 0 }];
+    let fill = |v: &mut [f32], s: &mut [f32], x: &[f32]| {
+        if s.is_empty() {
+            for (v, &x) in v.iter_mut().zip(x) {
+                *v = gelu_and_slope(x).0;
+            }
+        } else {
+            for ((v, s), &x) in v.iter_mut().zip(s.iter_mut()).zip(x) {
+                (*v, *s) = gelu_and_slope(x);
+            }
         }
     };
     #[cfg(not(target_family = "wasm"))]
     {
         use rayon::prelude::*;
         const CHUNK: usize = 16 * 1024;
-        out.par_chunks_mut(CHUNK)
-            .zip(values.par_chunks(CHUNK))
-            .for_each(|(o, v)| apply(o, v));
+        if with_slope {
+            values
+                .par_chunks_mut(CHUNK)
+                .zip(slopes.par_chunks_mut(CHUNK))
+                .zip(xs.par_chunks(CHUNK))
+                .for_each(|((v, s), x)| fill(v, s, x));
+        } else {
+            values
+                .par_chunks_mut(CHUNK)
+                .zip(xs.par_chunks(CHUNK))
+                .for_each(|(v, x)| fill(v, &mut [], x));
+        }
     }
     #[cfg(target_family = "wasm")]
-    apply(&mut out, values);
-    out
+    fill(&mut values, &mut slopes, xs);
+    (values, slopes)
 }
 
 /// `(x·Φ(x), Φ(x) + x·φ(x))` for one value.

@@ -35,7 +35,7 @@ impl Dense {
 ///
 /// burn keeps a batched product `[B, T, in] × [in, out]` when `T` is a multiple of 32, and the
 /// CPU backend then multiplies (and packs the shared weight) once per sequence; one product over
-/// all rows runs the encoder's forward pass about 1.6x faster (docs/performance.md).
+/// all rows ran the encoder's forward pass 1.5x faster at one thread (docs/performance.md).
 pub fn linear_rows<const D: usize>(
     x: Tensor<D>,
     weight: Tensor<2>,
