@@ -22,6 +22,7 @@ pub mod lora;
 pub mod model;
 pub mod ntk;
 pub mod options;
+pub mod parallel;
 pub mod readback;
 pub mod rng;
 pub mod selfcheck;

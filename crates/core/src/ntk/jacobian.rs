@@ -211,6 +211,51 @@ pub async fn chunk_jacobian_with(
     options: &NtkOptions,
     zero_b: &[bool],
 ) -> Result<ChunkJacobian, CoreError> {
+    #[cfg(not(target_family = "wasm"))]
+    if samples.len() >= 2 && crate::parallel::passes_side_by_side(&model.device()) {
+        return halves_side_by_side(model, samples, options, zero_b);
+    }
+    one_pass(model, samples, options, zero_b).await
+}
+
+/// Natively on the CPU: the two halves of the chunk side by side ([`crate::parallel`]), their
+/// rows then joined. The rows are sample-major, so the joined factors are the whole chunk's. Each
+/// half pads to its own longest sequence, which changes nothing beyond f32 round-off (padding is
+/// masked).
+#[cfg(not(target_family = "wasm"))]
+fn halves_side_by_side(
+    model: &Model,
+    samples: &[Encoded],
+    options: &NtkOptions,
+    zero_b: &[bool],
+) -> Result<ChunkJacobian, CoreError> {
+    let (left, right) = samples.split_at(samples.len() / 2);
+    let mut halves = crate::parallel::map_side_by_side(&[left, right], |half| {
+        one_pass(model, half, options, zero_b)
+    })
+    .into_iter();
+    let (Some(left), Some(right)) = (halves.next(), halves.next()) else {
+        return Err(missing("a half of the chunk"));
+    };
+    let (left, right) = (left?, right?);
+    Ok(ChunkJacobian {
+        blocks: left
+            .blocks
+            .into_iter()
+            .zip(right.blocks)
+            .map(|(a, b)| a.append(b))
+            .collect(),
+        logits: [left.logits, right.logits].concat(),
+    })
+}
+
+/// One forward and one backward pass over the whole chunk (see the module docs).
+async fn one_pass(
+    model: &Model,
+    samples: &[Encoded],
+    options: &NtkOptions,
+    zero_b: &[bool],
+) -> Result<ChunkJacobian, CoreError> {
     let params = options.params;
     let head = model.head.as_ref().ok_or_else(|| {
         CoreError::invalid(
@@ -320,4 +365,72 @@ pub async fn chunk_jacobian_with(
         blocks,
         logits: read_f32(f0).await?,
     })
+}
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod tests {
+    use super::*;
+    use crate::block_on;
+    use crate::device::cpu_device;
+    use crate::lora::{LoraConfig, LoraModule};
+    use crate::model::seeded::seeded_model;
+    use crate::model::weights::tensor_from_vec;
+    use crate::model::Family;
+    use crate::rng::SplitMix64;
+
+    /// The two halves of a chunk side by side give the whole chunk's Jacobians (LoRA blocks
+    /// with non-zero `B`, and the head's factored block) and logits, to f32 round-off: the
+    /// halves pad to their own lengths (3 to 11 tokens here).
+    #[test]
+    fn halves_side_by_side_give_the_whole_chunks_jacobians() {
+        let device = cpu_device();
+        let mut model = seeded_model(Family::Roberta, 2, 9, &device).unwrap();
+        model
+            .apply_lora(
+                &LoraConfig::new(2, 4.0, &[LoraModule::Query, LoraModule::Value]),
+                3,
+            )
+            .unwrap();
+        let mut rng = SplitMix64::new(4);
+        for site in model.lora_sites() {
+            if let Some(l) = model.lora_mut(site) {
+                let dims = l.b.dims();
+                l.b = tensor_from_vec(rng.normal(dims[0] * dims[1], 0.3), dims, &device);
+            }
+        }
+        let samples: Vec<Encoded> = [7usize, 3, 11, 5, 9]
+            .iter()
+            .enumerate()
+            .map(|(k, &len)| Encoded {
+                ids: (0..len)
+                    .map(|t| 3 + ((5 * t + 11 * k) % 60) as u32)
+                    .collect(),
+                type_ids: vec![0; len],
+            })
+            .collect();
+        let options = NtkOptions {
+            params: ParamSet::LoraAndHead,
+            ..NtkOptions::default()
+        };
+        let whole = block_on(one_pass(&model, &samples, &options, &[])).unwrap();
+        let halves = halves_side_by_side(&model, &samples, &options, &[]).unwrap();
+        assert_eq!(whole.blocks.len(), 5, "4 LoRA blocks and the head");
+        assert_eq!(halves.blocks.len(), whole.blocks.len());
+        let (mut worst, mut scale) = (0f32, 0f32);
+        for (a, b) in whole.blocks.iter().zip(&halves.blocks) {
+            let a = block_on(read_f32(a.materialise())).unwrap();
+            let b = block_on(read_f32(b.materialise())).unwrap();
+            assert_eq!(a.len(), b.len());
+            for (x, y) in a.iter().zip(&b) {
+                worst = worst.max((x - y).abs());
+                scale = scale.max(x.abs());
+            }
+        }
+        assert!(scale > 1e-2, "the Jacobians are not all zero: {scale}");
+        assert!(worst <= 1e-5 * scale, "{worst} of {scale}");
+        assert_eq!(whole.logits.len(), 5 * 2);
+        for (x, y) in whole.logits.iter().zip(&halves.logits) {
+            assert!((x - y).abs() <= 1e-5, "{x} vs {y}");
+        }
+    }
 }

@@ -95,6 +95,9 @@ pub struct Trainer {
     history: Vec<Vec<StepRecord>>,
 }
 
+/// One chunk's gradient per slot of θ and its logits (see [`Trainer::chunk_pass`]).
+type ChunkPass = (Vec<Tensor<2>>, Vec<f32>);
+
 /// The samples of one step, in chunks of similar length (each chunk holds its samples once per
 /// run, run-major, all through one pass).
 struct StepData {
@@ -403,8 +406,8 @@ impl Trainer {
             .map_or(1, |b| n.div_ceil(b))
     }
 
-    /// The data-loss gradient `Σ_i ∇ℓ_i` over `data`'s samples at `θ_t` (summed over chunks)
-    /// and every run's logits (`[m, C]` in `data`'s sample order).
+    /// The data-loss gradient `Σ_i ∇ℓ_i` over `data`'s samples at `θ_t` (summed over chunks, in
+    /// chunk order) and every run's logits (`[m, C]` in `data`'s sample order).
     async fn data_gradient(
         &self,
         data: &StepData,
@@ -412,19 +415,8 @@ impl Trainer {
         let rep = self.runs.len();
         let mut total: Option<Vec<Tensor<2>>> = None;
         let mut logits_all = vec![Vec::new(); rep];
-        for (batch, y) in &data.chunks {
-            let leaves: Vec<Tensor<2>> = self
-                .theta
-                .iter()
-                .map(|t| t.clone().autodiff().require_grad())
-                .collect();
-            let mut m = self.model.clone();
-            self.params.write(&mut m, &leaves)?;
-            let logits = m
-                .forward(batch)?
-                .logits
-                .ok_or_else(|| CoreError::invalid("model", "no head"))?;
-            let values = read_f32(logits.clone().inner()).await?;
+        for pass in self.chunk_passes(data).await {
+            let (g, values) = pass?;
             let per_run = values.len() / rep;
             for (r, out) in logits_all.iter_mut().enumerate() {
                 out.extend(
@@ -432,17 +424,6 @@ impl Trainer {
                         .iter()
                         .map(|&v| f64::from(v)),
                 );
-            }
-            let y = y.clone().autodiff();
-            let loss = match self.config.loss {
-                LossKind::Mse => (logits - y).powi_scalar(2).sum().mul_scalar(0.5),
-                LossKind::Ce => (log_softmax(logits, 1) * y).sum().neg(),
-            };
-            let grads = loss.backward();
-            let mut g = Vec::with_capacity(leaves.len());
-            for (leaf, t) in leaves.iter().zip(&self.theta) {
-                // A tensor that does not reach the loss has a zero gradient.
-                g.push(leaf.grad(&grads).unwrap_or_else(|| Tensor::zeros_like(t)));
             }
             total = Some(match total {
                 None => g,
@@ -455,6 +436,60 @@ impl Trainer {
             .map(|l| restore_order(l, &data.order, self.classes))
             .collect();
         Ok((total, logits))
+    }
+
+    /// [`Trainer::chunk_pass`] of every chunk of `data`, in chunk order: side by side natively
+    /// on the CPU ([`crate::parallel`]; each chunk has its own leaves, so its own graph), one
+    /// after the other elsewhere. Either way the same numbers, summed in the same order.
+    async fn chunk_passes(&self, data: &StepData) -> Vec<Result<ChunkPass, CoreError>> {
+        #[cfg(not(target_family = "wasm"))]
+        if data.chunks.len() >= 2 && crate::parallel::passes_side_by_side(&self.model.device()) {
+            return self.chunk_passes_side_by_side(data);
+        }
+        self.chunk_passes_in_order(data).await
+    }
+
+    #[cfg(not(target_family = "wasm"))]
+    fn chunk_passes_side_by_side(&self, data: &StepData) -> Vec<Result<ChunkPass, CoreError>> {
+        crate::parallel::map_side_by_side(&data.chunks, |(batch, y)| self.chunk_pass(batch, y))
+    }
+
+    async fn chunk_passes_in_order(&self, data: &StepData) -> Vec<Result<ChunkPass, CoreError>> {
+        let mut out = Vec::with_capacity(data.chunks.len());
+        for (batch, y) in &data.chunks {
+            out.push(self.chunk_pass(batch, y).await);
+        }
+        out
+    }
+
+    /// One chunk's forward and backward pass at `θ_t`: the gradient of its data loss for each
+    /// slot of θ, and its logits (`[rows, C]`, run-major).
+    async fn chunk_pass(&self, batch: &TokenBatch, y: &Tensor<2>) -> Result<ChunkPass, CoreError> {
+        let leaves: Vec<Tensor<2>> = self
+            .theta
+            .iter()
+            .map(|t| t.clone().autodiff().require_grad())
+            .collect();
+        let mut m = self.model.clone();
+        self.params.write(&mut m, &leaves)?;
+        let logits = m
+            .forward(batch)?
+            .logits
+            .ok_or_else(|| CoreError::invalid("model", "no head"))?;
+        let values = read_f32(logits.clone().inner()).await?;
+        let y = y.clone().autodiff();
+        let loss = match self.config.loss {
+            LossKind::Mse => (logits - y).powi_scalar(2).sum().mul_scalar(0.5),
+            LossKind::Ce => (log_softmax(logits, 1) * y).sum().neg(),
+        };
+        let grads = loss.backward();
+        // A tensor that does not reach the loss has a zero gradient.
+        let g = leaves
+            .iter()
+            .zip(&self.theta)
+            .map(|(leaf, t)| leaf.grad(&grads).unwrap_or_else(|| Tensor::zeros_like(t)))
+            .collect();
+        Ok((g, values))
     }
 
     /// One optimisation step of the first run (of every run; see [`Trainer::step_all`]);
@@ -633,5 +668,76 @@ impl Stepwise for Trainer {
             });
         }
         Ok(Trained { runs })
+    }
+}
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod tests {
+    use super::*;
+    use crate::block_on;
+    use crate::device::cpu_device;
+    use crate::lora::{LoraConfig, LoraModule};
+    use crate::model::seeded::seeded_model;
+    use crate::model::Family;
+
+    /// Five samples of 3 to 11 tokens from the tiny model's vocabulary.
+    fn samples() -> Vec<Encoded> {
+        [7usize, 3, 11, 5, 9]
+            .iter()
+            .enumerate()
+            .map(|(k, &len)| Encoded {
+                ids: (0..len)
+                    .map(|t| 3 + ((5 * t + 11 * k) % 60) as u32)
+                    .collect(),
+                type_ids: vec![0; len],
+            })
+            .collect()
+    }
+
+    /// The chunks' passes side by side give the very numbers of the passes in order (each chunk
+    /// is the same computation either way, and the sum runs in chunk order).
+    #[test]
+    fn chunks_side_by_side_give_the_in_order_gradients_and_logits() {
+        let device = cpu_device();
+        let mut model = seeded_model(Family::Bert, 2, 5, &device).unwrap();
+        model
+            .apply_lora(
+                &LoraConfig::new(2, 4.0, &[LoraModule::Query, LoraModule::Value]),
+                3,
+            )
+            .unwrap();
+        let targets = Targets::Classes {
+            labels: vec![0, 1, 1, 0, 1],
+            classes: 2,
+        };
+        let config = TrainConfig {
+            chunk_size: 2,
+            ..TrainConfig::default()
+        };
+        let tr = Trainer::new(&model, &samples(), &targets, config).unwrap();
+        assert_eq!(tr.full.chunks.len(), 3);
+        let read = |passes: Vec<Result<ChunkPass, CoreError>>| -> Vec<(Vec<Vec<f32>>, Vec<f32>)> {
+            passes
+                .into_iter()
+                .map(|p| {
+                    let (g, logits) = p.unwrap();
+                    let g = g
+                        .into_iter()
+                        .map(|t| block_on(read_f32(t)).unwrap())
+                        .collect();
+                    (g, logits)
+                })
+                .collect()
+        };
+        let apart = read(tr.chunk_passes_side_by_side(&tr.full));
+        let in_order = read(block_on(tr.chunk_passes_in_order(&tr.full)));
+        assert_eq!(apart, in_order);
+        let moved: f32 = in_order
+            .iter()
+            .flat_map(|(g, _)| g.iter().flatten())
+            .map(|v| v.abs())
+            .sum();
+        assert!(moved > 1e-4, "the gradients are not all zero: {moved}");
+        assert_eq!(in_order.iter().map(|(_, l)| l.len()).sum::<usize>(), 5 * 2);
     }
 }

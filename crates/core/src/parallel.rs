@@ -1,0 +1,39 @@
+//! Independent passes on the CPU's threads.
+//!
+//! burn-flex multiplies matrices on all threads but runs its elementwise operations (the adds,
+//! LayerNorm's and softmax's steps) on one thread below four million elements, which every pass
+//! of this crate stays under: one pass at a time leaves the other cores mostly idle. Passes that
+//! share nothing tracked by autodiff (the NTK's chunk halves, the trainer's chunks: each builds
+//! its own graph, and the model's weights are shared but not tracked) can instead run side by
+//! side. Natively on the CPU only: a wasm worker has one thread, and a GPU one queue.
+
+use burn::prelude::Device;
+
+/// Whether independent passes on `device` should run side by side: natively, on the CPU
+/// backend, with at least two threads in rayon's pool.
+#[cfg(not(target_family = "wasm"))]
+pub fn passes_side_by_side(device: &Device) -> bool {
+    *device == Device::flex() && rayon::current_num_threads() >= 2
+}
+
+/// Never in wasm: a worker has one thread.
+#[cfg(target_family = "wasm")]
+pub fn passes_side_by_side(_device: &Device) -> bool {
+    false
+}
+
+/// `pass` over each item, on rayon's threads, results in the items' order. Each pass runs its
+/// futures to completion where it runs: on the CPU backend they are ready at once.
+#[cfg(not(target_family = "wasm"))]
+pub fn map_side_by_side<'a, T, R, F>(items: &'a [T], pass: impl Fn(&'a T) -> F + Sync) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: std::future::Future<Output = R>,
+{
+    use rayon::prelude::*;
+    items
+        .par_iter()
+        .map(|t| pollster::block_on(pass(t)))
+        .collect()
+}
