@@ -7,7 +7,8 @@
 #   THREADS=1 REPS=20 bash benches/forward.sh
 #
 # Env: MINILM_DIR (default web/models/all-MiniLM-L6-v2, fetched by scripts/setup.sh), THREADS,
-# BATCH, LEN, WARMUP, REPS, PYTHON (an interpreter with torch and transformers; default
+# BATCH, LEN, WARMUP, REPS, NTK_LENS_BIN (a built binary to time; no cargo build), PYTHON (an
+# interpreter with torch and transformers; default
 # /tmp/refenv/bin/python, else .venv-ref/bin/python, else python3; the PyTorch side is skipped
 # when none has torch).
 set -euo pipefail
@@ -20,10 +21,13 @@ BATCH=${BATCH:-32} LEN=${LEN:-32} WARMUP=${WARMUP:-3} REPS=${REPS:-15}
 # Same thread count everywhere: rayon (burn-flex, gemm) and OpenMP/MKL (PyTorch).
 export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS MATMUL_NUM_THREADS=$THREADS
 
-t0=$(date +%s)
-cargo build --release -p ntk-lens --quiet
-echo "release build of ntk-lens: $(( $(date +%s) - t0 )) s"
-BIN=${CARGO_TARGET_DIR:-target}/release/ntk-lens
+BIN=${NTK_LENS_BIN:-}
+if [ -z "$BIN" ]; then
+  t0=$(date +%s)
+  cargo build --release -p ntk-lens --quiet
+  echo "release build of ntk-lens: $(( $(date +%s) - t0 )) s"
+  BIN=${CARGO_TARGET_DIR:-target}/release/ntk-lens
+fi
 
 ARGS=(--model "$MODEL" --batch "$BATCH" --len "$LEN" --warmup "$WARMUP" --reps "$REPS")
 ours=$("$BIN" bench-forward "${ARGS[@]}")

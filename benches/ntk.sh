@@ -7,6 +7,7 @@
 #
 #   bash benches/ntk.sh            # N = 64, threads = nproc
 #   N=256 THREADS=1 bash benches/ntk.sh
+#   NTK_LENS_BIN=/path/to/ntk-lens bash benches/ntk.sh   # another build, no cargo build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${MINILM_DIR:-web/models/all-MiniLM-L6-v2}
@@ -16,8 +17,11 @@ THREADS=${THREADS:-$(nproc)}
 export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS MATMUL_NUM_THREADS=$THREADS
 [ -f "$MODEL/model.safetensors" ] || { echo "no model at $MODEL (run scripts/setup.sh)" >&2; exit 2; }
 
-cargo build --release -p ntk-lens --quiet
-BIN=${CARGO_TARGET_DIR:-target}/release/ntk-lens
+BIN=${NTK_LENS_BIN:-}
+if [ -z "$BIN" ]; then
+  cargo build --release -p ntk-lens --quiet
+  BIN=${CARGO_TARGET_DIR:-target}/release/ntk-lens
+fi
 OUT=$(mktemp -d)
 
 measure() { # label, command...: prints "<seconds> <max RSS MB>"

@@ -77,7 +77,8 @@ pub fn threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Times `reps` forward passes (after `warmup`) of one fixed batch.
+/// Times `reps` inference passes ([`Model::infer`](ntk_lens_core::model::Model::infer), natively
+/// two halves side by side) of one fixed batch, after `warmup`.
 pub fn run(args: BenchArgs) -> Result<(), Failure> {
     let model = load::model(&args.model.model, &cpu_device())?;
     if args.len > model.config.max_sequence_length() {
@@ -100,7 +101,7 @@ pub fn run(args: BenchArgs) -> Result<(), Failure> {
     )?;
     let pass = || -> Result<f64, Failure> {
         let start = Instant::now();
-        let out = model.forward(&batch)?.encoder;
+        let out = model.infer(&batch)?.encoder;
         let pooled = block_on(read_f32(mean_pool(out.last_hidden_state, out.mask)))?;
         std::hint::black_box(pooled);
         Ok(start.elapsed().as_secs_f64())

@@ -72,7 +72,7 @@ pub fn run(args: LogitsArgs) -> Result<(), Failure> {
             None => tokenizer.encode_batch(&[text.as_str()], None),
         }
         .map_err(|e| Failure::input(row(), e))?;
-        let out = model.forward(&batch).map_err(|e| match e {
+        let out = model.infer(&batch).map_err(|e| match e {
             CoreError::InvalidInput { .. } => Failure::input(row(), e),
             other => Failure::Compute(format!("{}: {other}", row())),
         })?;

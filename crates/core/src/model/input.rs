@@ -81,6 +81,24 @@ impl TokenBatch {
         })
     }
 
+    /// The first `k` sequences and the rest, each at this batch's padded length (`0 < k < B`;
+    /// `None` otherwise).
+    pub fn split_at(&self, k: usize) -> Option<(TokenBatch, TokenBatch)> {
+        if k == 0 || k >= self.batch {
+            return None;
+        }
+        let cut = k * self.seq_len;
+        let part = |batch, range: core::ops::Range<usize>| TokenBatch {
+            batch,
+            seq_len: self.seq_len,
+            input_ids: self.input_ids[range.clone()].to_vec(),
+            attention_mask: self.attention_mask[range.clone()].to_vec(),
+            token_type_ids: self.token_type_ids[range].to_vec(),
+        };
+        let end = self.input_ids.len();
+        Some((part(k, 0..cut), part(self.batch - k, cut..end)))
+    }
+
     /// Right-pads `sequences` to the longest with `pad_id` (mask 0, token type 0 on pads).
     pub fn from_sequences(
         sequences: &[Vec<u32>],
@@ -236,6 +254,19 @@ mod tests {
         assert_eq!(&m[..4], [0.0; 4]);
         assert_eq!(&m[4..], [f32::MIN, f32::MIN]);
         assert_eq!(b.row(1).unwrap().input_ids, [8]);
+    }
+
+    #[test]
+    fn split_at_keeps_rows_and_padding() {
+        let b = TokenBatch::from_sequences(&[vec![5, 6, 7], vec![8], vec![9, 4]], None, 1).unwrap();
+        let (top, bottom) = b.split_at(1).unwrap();
+        assert_eq!((top.batch, top.seq_len), (1, 3));
+        assert_eq!(top.input_ids, [5, 6, 7]);
+        assert_eq!((bottom.batch, bottom.seq_len), (2, 3));
+        assert_eq!(bottom.input_ids, [8, 1, 1, 9, 4, 1]);
+        assert_eq!(bottom.attention_mask, [1, 0, 0, 1, 1, 0]);
+        assert_eq!(bottom.token_type_ids.len(), 6);
+        assert!(b.split_at(0).is_none() && b.split_at(3).is_none());
     }
 
     #[test]

@@ -47,6 +47,29 @@ pub struct ModelOutput {
     pub logits: Option<Tensor<2>>,
 }
 
+impl ModelOutput {
+    /// The outputs of two batches as those of one: `self`'s rows, then `other`'s (both at the
+    /// same padded length).
+    pub fn join(self, other: ModelOutput) -> ModelOutput {
+        let (a, b) = (self.encoder, other.encoder);
+        let both = |x: Option<Tensor<2>>, y: Option<Tensor<2>>| Some(Tensor::cat(vec![x?, y?], 0));
+        ModelOutput {
+            encoder: EncoderOutput {
+                last_hidden_state: Tensor::cat(vec![a.last_hidden_state, b.last_hidden_state], 0),
+                pooler_output: both(a.pooler_output, b.pooler_output),
+                hidden_states: a
+                    .hidden_states
+                    .into_iter()
+                    .zip(b.hidden_states)
+                    .map(|(x, y)| Tensor::cat(vec![x, y], 0))
+                    .collect(),
+                mask: Tensor::cat(vec![a.mask, b.mask], 0),
+            },
+            logits: both(self.logits, other.logits),
+        }
+    }
+}
+
 /// An encoder with an optional classification head and LoRA adapters.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -135,6 +158,25 @@ impl Model {
     /// Runs encoder and head.
     pub fn forward(&self, batch: &TokenBatch) -> Result<ModelOutput, CoreError> {
         self.forward_with_hooks(batch, &mut NoHooks)
+    }
+
+    /// Runs encoder and head where no gradient is wanted. Natively on the CPU a batch of two or
+    /// more sequences runs as two halves side by side ([`crate::parallel`]), its outputs then
+    /// joined (the same numbers to f32 round-off); elsewhere this is [`Model::forward`].
+    pub fn infer(&self, batch: &TokenBatch) -> Result<ModelOutput, CoreError> {
+        #[cfg(not(target_family = "wasm"))]
+        if crate::parallel::passes_side_by_side(&self.device()) {
+            if let Some((top, bottom)) = batch.split_at(batch.batch / 2) {
+                let mut halves = crate::parallel::map_side_by_side(&[top, bottom], |half| {
+                    std::future::ready(self.forward(half))
+                })
+                .into_iter();
+                if let (Some(top), Some(bottom)) = (halves.next(), halves.next()) {
+                    return Ok(top?.join(bottom?));
+                }
+            }
+        }
+        self.forward(batch)
     }
 
     /// Runs encoder and head, calling `hooks` at every linear site of the encoder.
@@ -291,5 +333,63 @@ impl Model {
             .linear_mut(site.module)
             .lora
             .as_mut()
+    }
+}
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod tests {
+    use super::*;
+    use crate::block_on;
+    use crate::device::cpu_device;
+    use crate::readback::read_f32;
+
+    /// [`Model::infer`] (two halves side by side natively) gives [`Model::forward`]'s outputs
+    /// over the whole batch, to f32 round-off: last hidden states, every layer's, the mask and
+    /// the logits.
+    #[test]
+    fn infer_in_halves_matches_one_forward_pass() {
+        let model = seeded::seeded_model(Family::Bert, 3, 2, &cpu_device()).unwrap();
+        let sequences: Vec<Vec<u32>> = [6usize, 2, 9, 4, 7]
+            .iter()
+            .enumerate()
+            .map(|(k, &len)| {
+                (0..len)
+                    .map(|t| 3 + ((3 * t + 7 * k) % 60) as u32)
+                    .collect()
+            })
+            .collect();
+        let batch = TokenBatch::from_sequences(&sequences, None, 1).unwrap();
+        let whole = model.forward(&batch).unwrap();
+        let halves = model.infer(&batch).unwrap();
+        let logits = |o: &ModelOutput| block_on(read_f32(o.logits.clone().unwrap())).unwrap();
+        let (whole_logits, halves_logits) = (logits(&whole), logits(&halves));
+        let close = |a: Vec<f32>, b: Vec<f32>| {
+            assert_eq!(a.len(), b.len());
+            let scale = a.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 1e-2, "not all zero: {scale}");
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x - y).abs() <= 1e-5 * scale, "{x} vs {y}");
+            }
+        };
+        let read = |t: Tensor<3>| block_on(read_f32(t)).unwrap();
+        close(
+            read(whole.encoder.last_hidden_state),
+            read(halves.encoder.last_hidden_state),
+        );
+        assert_eq!(whole.encoder.hidden_states.len(), 3);
+        for (a, b) in whole
+            .encoder
+            .hidden_states
+            .into_iter()
+            .zip(halves.encoder.hidden_states)
+        {
+            close(read(a), read(b));
+        }
+        close(
+            block_on(read_f32(whole.encoder.mask)).unwrap(),
+            block_on(read_f32(halves.encoder.mask)).unwrap(),
+        );
+        assert_eq!(whole_logits.len(), 5 * 3);
+        close(whole_logits, halves_logits);
     }
 }

@@ -170,7 +170,7 @@ pub async fn logits_of(
     let mut classes = 0;
     for part in sorted.chunks(chunk.max(1)) {
         let logits = model
-            .forward(&batch_of(model, part)?)?
+            .infer(&batch_of(model, part)?)?
             .logits
             .ok_or_else(|| CoreError::invalid("model", "the model has no head"))?;
         classes = logits.dims()[1];
