@@ -32,6 +32,8 @@ pub mod steps;
 pub mod tokenize;
 pub mod train;
 
+#[cfg(all(test, not(target_family = "wasm")))]
+pub(crate) mod test_model;
 #[cfg(test)]
 pub(crate) mod test_rng;
 

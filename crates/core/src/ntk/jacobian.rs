@@ -371,43 +371,16 @@ async fn one_pass(
 mod tests {
     use super::*;
     use crate::block_on;
-    use crate::device::cpu_device;
-    use crate::lora::{LoraConfig, LoraModule};
-    use crate::model::seeded::seeded_model;
-    use crate::model::weights::tensor_from_vec;
     use crate::model::Family;
-    use crate::rng::SplitMix64;
+    use crate::test_model::{samples_of_lengths, tiny_lora_model};
 
     /// The two halves of a chunk side by side give the whole chunk's Jacobians (LoRA blocks
     /// with non-zero `B`, and the head's factored block) and logits, to f32 round-off: the
     /// halves pad to their own lengths (3 to 11 tokens here).
     #[test]
     fn halves_side_by_side_give_the_whole_chunks_jacobians() {
-        let device = cpu_device();
-        let mut model = seeded_model(Family::Roberta, 2, 9, &device).unwrap();
-        model
-            .apply_lora(
-                &LoraConfig::new(2, 4.0, &[LoraModule::Query, LoraModule::Value]),
-                3,
-            )
-            .unwrap();
-        let mut rng = SplitMix64::new(4);
-        for site in model.lora_sites() {
-            if let Some(l) = model.lora_mut(site) {
-                let dims = l.b.dims();
-                l.b = tensor_from_vec(rng.normal(dims[0] * dims[1], 0.3), dims, &device);
-            }
-        }
-        let samples: Vec<Encoded> = [7usize, 3, 11, 5, 9]
-            .iter()
-            .enumerate()
-            .map(|(k, &len)| Encoded {
-                ids: (0..len)
-                    .map(|t| 3 + ((5 * t + 11 * k) % 60) as u32)
-                    .collect(),
-                type_ids: vec![0; len],
-            })
-            .collect();
+        let model = tiny_lora_model(Family::Roberta, 9, Some(4));
+        let samples = samples_of_lengths(&[7, 3, 11, 5, 9]);
         let options = NtkOptions {
             params: ParamSet::LoraAndHead,
             ..NtkOptions::default()

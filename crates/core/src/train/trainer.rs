@@ -675,37 +675,14 @@ impl Stepwise for Trainer {
 mod tests {
     use super::*;
     use crate::block_on;
-    use crate::device::cpu_device;
-    use crate::lora::{LoraConfig, LoraModule};
-    use crate::model::seeded::seeded_model;
     use crate::model::Family;
-
-    /// Five samples of 3 to 11 tokens from the tiny model's vocabulary.
-    fn samples() -> Vec<Encoded> {
-        [7usize, 3, 11, 5, 9]
-            .iter()
-            .enumerate()
-            .map(|(k, &len)| Encoded {
-                ids: (0..len)
-                    .map(|t| 3 + ((5 * t + 11 * k) % 60) as u32)
-                    .collect(),
-                type_ids: vec![0; len],
-            })
-            .collect()
-    }
+    use crate::test_model::{samples_of_lengths, tiny_lora_model};
 
     /// The chunks' passes side by side give the very numbers of the passes in order (each chunk
     /// is the same computation either way, and the sum runs in chunk order).
     #[test]
     fn chunks_side_by_side_give_the_in_order_gradients_and_logits() {
-        let device = cpu_device();
-        let mut model = seeded_model(Family::Bert, 2, 5, &device).unwrap();
-        model
-            .apply_lora(
-                &LoraConfig::new(2, 4.0, &[LoraModule::Query, LoraModule::Value]),
-                3,
-            )
-            .unwrap();
+        let model = tiny_lora_model(Family::Bert, 5, None);
         let targets = Targets::Classes {
             labels: vec![0, 1, 1, 0, 1],
             classes: 2,
@@ -714,7 +691,8 @@ mod tests {
             chunk_size: 2,
             ..TrainConfig::default()
         };
-        let tr = Trainer::new(&model, &samples(), &targets, config).unwrap();
+        let samples = samples_of_lengths(&[7, 3, 11, 5, 9]);
+        let tr = Trainer::new(&model, &samples, &targets, config).unwrap();
         assert_eq!(tr.full.chunks.len(), 3);
         let read = |passes: Vec<Result<ChunkPass, CoreError>>| -> Vec<(Vec<Vec<f32>>, Vec<f32>)> {
             passes
