@@ -37,3 +37,21 @@ where
         .map(|t| pollster::block_on(pass(t)))
         .collect()
 }
+
+/// `pass` over `a` and over `b`, on two of rayon's threads; see [`map_side_by_side`].
+#[cfg(not(target_family = "wasm"))]
+pub fn pair_side_by_side<'a, T, R, F>(
+    a: &'a T,
+    b: &'a T,
+    pass: impl Fn(&'a T) -> F + Sync,
+) -> (R, R)
+where
+    T: Sync + ?Sized,
+    R: Send,
+    F: std::future::Future<Output = R>,
+{
+    rayon::join(
+        || pollster::block_on(pass(a)),
+        || pollster::block_on(pass(b)),
+    )
+}

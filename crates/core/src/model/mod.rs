@@ -167,13 +167,10 @@ impl Model {
         #[cfg(not(target_family = "wasm"))]
         if crate::parallel::passes_side_by_side(&self.device()) {
             if let Some((top, bottom)) = batch.split_at(batch.batch / 2) {
-                let mut halves = crate::parallel::map_side_by_side(&[top, bottom], |half| {
+                let (top, bottom) = crate::parallel::pair_side_by_side(&top, &bottom, |half| {
                     std::future::ready(self.forward(half))
-                })
-                .into_iter();
-                if let (Some(top), Some(bottom)) = (halves.next(), halves.next()) {
-                    return Ok(top?.join(bottom?));
-                }
+                });
+                return Ok(top?.join(bottom?));
             }
         }
         self.forward(batch)
@@ -342,6 +339,7 @@ mod tests {
     use crate::block_on;
     use crate::device::cpu_device;
     use crate::readback::read_f32;
+    use crate::test_model::samples_of_lengths;
 
     /// [`Model::infer`] (two halves side by side natively) gives [`Model::forward`]'s outputs
     /// over the whole batch, to f32 round-off: last hidden states, every layer's, the mask and
@@ -349,14 +347,9 @@ mod tests {
     #[test]
     fn infer_in_halves_matches_one_forward_pass() {
         let model = seeded::seeded_model(Family::Bert, 3, 2, &cpu_device()).unwrap();
-        let sequences: Vec<Vec<u32>> = [6usize, 2, 9, 4, 7]
-            .iter()
-            .enumerate()
-            .map(|(k, &len)| {
-                (0..len)
-                    .map(|t| 3 + ((3 * t + 7 * k) % 60) as u32)
-                    .collect()
-            })
+        let sequences: Vec<Vec<u32>> = samples_of_lengths(&[6, 2, 9, 4, 7])
+            .into_iter()
+            .map(|s| s.ids)
             .collect();
         let batch = TokenBatch::from_sequences(&sequences, None, 1).unwrap();
         let whole = model.forward(&batch).unwrap();

@@ -230,13 +230,9 @@ fn halves_side_by_side(
     zero_b: &[bool],
 ) -> Result<ChunkJacobian, CoreError> {
     let (left, right) = samples.split_at(samples.len() / 2);
-    let mut halves = crate::parallel::map_side_by_side(&[left, right], |half| {
+    let (left, right) = crate::parallel::pair_side_by_side(left, right, |half| {
         one_pass(model, half, options, zero_b)
-    })
-    .into_iter();
-    let (Some(left), Some(right)) = (halves.next(), halves.next()) else {
-        return Err(missing("a half of the chunk"));
-    };
+    });
     let (left, right) = (left?, right?);
     Ok(ChunkJacobian {
         blocks: left
