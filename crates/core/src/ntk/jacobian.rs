@@ -1,24 +1,24 @@
-//! The fast path: every block's per-sample gradients from one forward and one backward pass.
+//! The fast path: every block's per-sample gradients from one forward pass and one backward
+//! pass carrying every class at once ([`super::backward`]).
 //!
-//! A chunk of `m` samples is replicated `C` times (row `a·m + i` is sample `i` for class `a`) and
-//! the backward pass starts from `Σ_{a,i} f_a(x_i)` taken on the matching replica. Since samples
-//! do not interact (the attention mask removes padding), the gradient reaching replica `(a, i)`
-//! is exactly `∂f_a(x_i)/∂·`. At an adapted layer `y = x W₀ᵀ + s (x Aᵀ) Bᵀ` with input `x_t` and
-//! output gradient `g_t` at token `t` (from a zero probe added to the output):
+//! For sample `i` and class `a`, the backward pass gives `g_t = ∂f_a(x_i)/∂y_t` at the output
+//! of every adapted layer `y = x W₀ᵀ + s (x Aᵀ) Bᵀ`, token by token; with its input `x_t`:
 //!
 //! * `∂f/∂B = s Σ_t g_tᵀ (x_t Aᵀ)`  (`[out, r]`)
 //! * `∂f/∂A = s Σ_t (g_t B)ᵀ x_t`   (`[r, in]`)
 //!
 //! so one pass gives all `m·C` per-sample Jacobians of every block, instead of `m·C` passes.
+//! Samples do not interact (the attention mask removes padding), so a chunk's samples share the
+//! pass.
 
 use burn::prelude::*;
-use burn::tensor::TensorData;
 
+use super::backward::class_gradients;
 use super::factor::BlockFactor;
 use super::options::{NtkOptions, ParamSet};
-use crate::lora::LoraSite;
+use crate::lora::{LoraSite, LoraWeights};
 use crate::model::layers::linear_rows;
-use crate::model::{ForwardHooks, Model, TokenBatch};
+use crate::model::{Model, TokenBatch};
 use crate::readback::read_f32;
 use crate::tokenize::Encoded;
 use crate::CoreError;
@@ -114,51 +114,6 @@ pub struct ChunkJacobian {
     pub logits: Vec<f32>,
 }
 
-/// Records adapted layers' inputs and adds zero probes (requiring grad) to their outputs, and
-/// likewise for the head's dense layers when the head is included.
-struct Probes {
-    sites: Vec<LoraSite>,
-    head: bool,
-    inputs: Vec<Option<Tensor<3>>>,
-    probes: Vec<Option<Tensor<3>>>,
-    head_layers: Vec<(String, Tensor<2>, Tensor<2>)>,
-}
-
-fn zero_probe<const D: usize>(like: &Tensor<D>) -> Tensor<D> {
-    Tensor::<D>::zeros(like.dims(), &like.device())
-        .autodiff()
-        .require_grad()
-}
-
-impl ForwardHooks for Probes {
-    fn site_input(&mut self, site: LoraSite, x: &Tensor<3>) {
-        if let Some(k) = self.sites.iter().position(|&s| s == site) {
-            self.inputs[k] = Some(x.clone().inner());
-        }
-    }
-
-    fn site_output(&mut self, site: LoraSite, y: Tensor<3>) -> Tensor<3> {
-        match self.sites.iter().position(|&s| s == site) {
-            Some(k) => {
-                let p = zero_probe(&y);
-                self.probes[k] = Some(p.clone());
-                y + p
-            }
-            None => y,
-        }
-    }
-
-    fn head_dense(&mut self, name: &str, x: &Tensor<2>, y: Tensor<2>) -> Tensor<2> {
-        if !self.head {
-            return y;
-        }
-        let p = zero_probe(&y);
-        self.head_layers
-            .push((name.to_string(), x.clone().inner(), p.clone()));
-        y + p
-    }
-}
-
 /// Reorders rows from class-major (`a·m + i`) to sample-major (`i·C + a`).
 fn sample_major(t: Tensor<2>, classes: usize, m: usize) -> Tensor<2> {
     let [_, p] = t.dims();
@@ -252,102 +207,44 @@ async fn one_pass(
     options: &NtkOptions,
     zero_b: &[bool],
 ) -> Result<ChunkJacobian, CoreError> {
-    let params = options.params;
+    if samples.is_empty() {
+        return Err(CoreError::invalid(
+            "samples",
+            "a chunk needs at least one sample",
+        ));
+    }
     let head = model.head.as_ref().ok_or_else(|| {
         CoreError::invalid(
             "model",
             "the NTK of class logits needs a classification head",
         )
     })?;
-    let classes = head.num_classes();
-    let m = samples.len();
-    if m == 0 {
-        return Err(CoreError::invalid(
-            "samples",
-            "a chunk needs at least one sample",
-        ));
-    }
     let sites = jacobian_sites(model, options)?;
-    let device = model.device();
-
-    let ids: Vec<Vec<u32>> = (0..classes)
-        .flat_map(|_| samples.iter().map(|s| s.ids.clone()))
-        .collect();
-    let types: Vec<Vec<u32>> = (0..classes)
-        .flat_map(|_| samples.iter().map(|s| s.type_ids.clone()))
-        .collect();
+    let ids: Vec<Vec<u32>> = samples.iter().map(|s| s.ids.clone()).collect();
+    let types: Vec<Vec<u32>> = samples.iter().map(|s| s.type_ids.clone()).collect();
     let batch = TokenBatch::from_sequences(&ids, Some(&types), model.config.pad_token_id)?;
-
-    let mut probes = Probes {
-        sites: sites.clone(),
-        head: params == ParamSet::LoraAndHead,
-        inputs: vec![None; sites.len()],
-        probes: vec![None; sites.len()],
-        head_layers: Vec::new(),
-    };
-    let logits = model
-        .forward_with_hooks(&batch, &mut probes)?
-        .logits
-        .ok_or_else(|| CoreError::invalid("model", "the model has no head"))?;
-    let rows = classes * m;
-    let mut pick = vec![0f32; rows * classes];
-    for a in 0..classes {
-        for i in 0..m {
-            pick[(a * m + i) * classes + a] = 1.0;
-        }
-    }
-    let pick = Tensor::<2>::from_data(TensorData::new(pick, [rows, classes]), &device);
-    let f0 = logits.clone().inner().narrow(0, 0, m);
-    let grads = (logits * pick).sum().backward();
+    let grads = class_gradients(model, &batch, &sites)?;
 
     let mut blocks = Vec::with_capacity(sites.len() + 1);
-    for (k, &site) in sites.iter().enumerate() {
+    for (k, (&site, (x, g))) in sites.iter().zip(grads.sites).enumerate() {
         let lora = model.lora(site).ok_or_else(|| missing("an adapter"))?;
-        let x = probes.inputs[k]
-            .take()
-            .ok_or_else(|| missing("a layer input"))?;
-        let g = probes.probes[k]
-            .take()
-            .and_then(|p| p.grad(&grads))
-            .ok_or_else(|| missing(&site.block_name()))?;
-        let [_, _, out] = g.dims();
-        let inp = x.dims()[2];
-        let r = lora.rank();
-        let u = lora.a_part(x.clone()); // [rows, T, r]
-        let jb = g
-            .clone()
-            .swap_dims(1, 2)
-            .matmul(u)
-            .mul_scalar(lora.scale)
-            .reshape([rows, out * r]);
-        if zero_b.get(k).copied().unwrap_or(false) {
-            blocks.push(BlockFactor::ZeroLead {
-                zeros: r * inp,
-                tail: sample_major(jb, classes, m),
-            });
-            continue;
-        }
-        let v = linear_rows(g, lora.b.clone(), None); // g B: [rows, T, r]
-        let ja = v
-            .swap_dims(1, 2)
-            .matmul(x)
-            .mul_scalar(lora.scale)
-            .reshape([rows, r * inp]);
-        let j = Tensor::cat(vec![ja, jb], 1);
-        blocks.push(BlockFactor::Dense(sample_major(j, classes, m)));
+        let zero_b = zero_b.get(k).copied().unwrap_or(false);
+        blocks.push(site_block(lora, x, g, zero_b));
     }
-    if params == ParamSet::LoraAndHead {
+    if options.params == ParamSet::LoraAndHead {
+        let classes = head.num_classes();
+        let m = samples.len();
         let mut parts = Vec::new();
-        for (name, z, p) in std::mem::take(&mut probes.head_layers) {
-            let g = p.grad(&grads).ok_or_else(|| missing(&name))?;
+        for (name, z, g) in grads.head {
             let bias = head
                 .named_tensors()
                 .iter()
                 .find(|(n, _, _)| *n == name)
                 .is_some_and(|(_, _, b)| b.is_some());
+            let out = g.dims()[2];
             parts.push(BlockFactor::Outer {
-                g: sample_major(g, classes, m),
-                z: sample_major(z, classes, m),
+                g: sample_major(g.reshape([classes * m, out]), classes, m),
+                z: sample_major(Tensor::cat(vec![z; classes], 0), classes, m),
                 bias,
             });
         }
@@ -359,16 +256,148 @@ async fn one_pass(
     }
     Ok(ChunkJacobian {
         blocks,
-        logits: read_f32(f0).await?,
+        logits: read_f32(grads.logits).await?,
     })
+}
+
+/// The per-sample Jacobian block of one adapted site from its input `x` `[m, T, in]` and the
+/// output gradients `g` `[C, m, T, out]` of every class (see the module docs); rows
+/// sample-major. With `zero_b` (`B = 0`) only the `B` columns are formed.
+fn site_block(lora: &LoraWeights, x: Tensor<3>, g: Tensor<4>, zero_b: bool) -> BlockFactor {
+    let [classes, m, _, out] = g.dims();
+    let inp = x.dims()[2];
+    let (r, rows) = (lora.rank(), classes * m);
+    let x = x.unsqueeze_dim::<4>(0); // broadcast over classes
+    let u = lora.a_part(x.clone()); // [1, m, T, r]
+    let jb = g
+        .clone()
+        .swap_dims(2, 3)
+        .matmul(u)
+        .mul_scalar(lora.scale)
+        .reshape([rows, out * r]);
+    if zero_b {
+        return BlockFactor::ZeroLead {
+            zeros: r * inp,
+            tail: sample_major(jb, classes, m),
+        };
+    }
+    let v = linear_rows(g, lora.b.clone(), None); // g B: [C, m, T, r]
+    let ja = v
+        .swap_dims(2, 3)
+        .matmul(x)
+        .mul_scalar(lora.scale)
+        .reshape([rows, r * inp]);
+    BlockFactor::Dense(sample_major(Tensor::cat(vec![ja, jb], 1), classes, m))
 }
 
 #[cfg(all(test, not(target_family = "wasm")))]
 mod tests {
     use super::*;
     use crate::block_on;
-    use crate::model::Family;
+    use crate::device::cpu_device;
+    use crate::lora::{LoraConfig, LoraModule};
+    use crate::model::layers::Dense;
+    use crate::model::seeded::seeded_model;
+    use crate::model::weights::tensor_from_vec;
+    use crate::model::{Family, HeadKind};
+    use crate::ntk::reference::sample_jacobian;
+    use crate::rng::SplitMix64;
     use crate::test_model::{samples_of_lengths, tiny_lora_model};
+
+    /// A seeded model with `classes` classes, LoRA r = 2 on all six modules of every layer and
+    /// every `B` drawn (so that every path of the backward pass carries a gradient).
+    /// The BERT head gets a seeded pooler.
+    fn fully_adapted(family: Family, head: HeadKind, classes: usize) -> Model {
+        let device = cpu_device();
+        let mut model = seeded_model(family, classes, 21, &device).unwrap();
+        let mut rng = SplitMix64::new(13);
+        if head == HeadKind::Bert {
+            let h = model.config.hidden_size;
+            model.encoder.pooler = Some(Dense {
+                weight: tensor_from_vec(rng.normal(h * h, 0.3), [h, h], &device),
+                bias: Some(tensor_from_vec(rng.normal(h, 0.1), [h], &device)),
+            });
+        }
+        model.set_new_head(head, classes, 5).unwrap();
+        model
+            .apply_lora(&LoraConfig::new(2, 4.0, &LoraModule::ALL), 3)
+            .unwrap();
+        for site in model.lora_sites() {
+            let l = model.lora_mut(site).unwrap();
+            let dims = l.b.dims();
+            l.b = tensor_from_vec(rng.normal(dims[0] * dims[1], 0.3), dims, &device);
+        }
+        model
+    }
+
+    /// The hand-written backward pass of every class at once gives each sample's Jacobian as
+    /// autodiff does one sample and one class at a time ([`super::super::reference`]), for the
+    /// three heads, three classes, all six modules adapted, the head included, and samples
+    /// padded to the longest (3 to 9 tokens). Tolerance 1e-4 of the largest entry: f32
+    /// round-off through two layers summed in a different order.
+    #[test]
+    fn one_backward_for_every_class_matches_autodiff_per_sample_and_class() {
+        let samples = samples_of_lengths(&[5, 9, 3]);
+        let options = NtkOptions {
+            params: ParamSet::LoraAndHead,
+            ..NtkOptions::default()
+        };
+        for (family, head) in [
+            (Family::Bert, HeadKind::Bert),
+            (Family::Roberta, HeadKind::Roberta),
+            (Family::Bert, HeadKind::MeanPoolLinear),
+        ] {
+            let model = fully_adapted(family, head, 3);
+            let fast = block_on(one_pass(&model, &samples, &options, &[])).unwrap();
+            assert_eq!(fast.blocks.len(), 2 * 6 + 1, "12 LoRA blocks and the head");
+            let fast: Vec<Vec<f32>> = fast
+                .blocks
+                .iter()
+                .map(|b| block_on(read_f32(b.materialise())).unwrap())
+                .collect();
+            let (mut worst, mut scale) = (0f32, 0f32);
+            for (i, sample) in samples.iter().enumerate() {
+                let want = block_on(sample_jacobian(&model, sample, options.params)).unwrap();
+                for (block, (got, want)) in fast.iter().zip(&want).enumerate() {
+                    // Rows i·C .. (i+1)·C of the fast block are this sample's [C, P].
+                    let p = want.len() / 3;
+                    let got = &got[i * 3 * p..(i + 1) * 3 * p];
+                    for (x, y) in got.iter().zip(want) {
+                        worst = worst.max((x - y).abs());
+                        scale = scale.max(y.abs());
+                    }
+                    assert_eq!(got.len(), want.len(), "{family:?} {head:?} block {block}");
+                }
+            }
+            assert!(scale > 1e-2, "{family:?} {head:?}: not all zero ({scale})");
+            assert!(
+                worst <= 1e-4 * scale,
+                "{family:?} {head:?}: {worst} of {scale}"
+            );
+        }
+    }
+
+    /// Differentiating only the top layer's value stops the backward pass there and gives that
+    /// block's columns of the full Jacobian.
+    #[test]
+    fn a_block_subset_gives_its_columns_of_the_whole() {
+        let model = fully_adapted(Family::Roberta, HeadKind::Roberta, 2);
+        let samples = samples_of_lengths(&[4, 7]);
+        let all = NtkOptions::default();
+        let top = NtkOptions {
+            blocks: Some(vec!["block.1.value".into()]),
+            ..NtkOptions::default()
+        };
+        let whole = block_on(one_pass(&model, &samples, &all, &[])).unwrap();
+        let names = block_names(&model, &all).unwrap();
+        let k = names.iter().position(|n| n == "block.1.value").unwrap();
+        let part = block_on(one_pass(&model, &samples, &top, &[])).unwrap();
+        assert_eq!(part.blocks.len(), 1);
+        let a = block_on(read_f32(whole.blocks[k].materialise())).unwrap();
+        let b = block_on(read_f32(part.blocks[0].materialise())).unwrap();
+        assert_eq!(a, b);
+        assert!(a.iter().any(|v| v.abs() > 1e-3));
+    }
 
     /// The two halves of a chunk side by side give the whole chunk's Jacobians (LoRA blocks
     /// with non-zero `B`, and the head's factored block) and logits, to f32 round-off: the

@@ -6,7 +6,10 @@
 //! (all-MiniLM-L6-v2, `ntk`, 128-token samples, chunks of 1 to 16 samples, n up to 256; see
 //! docs/performance.md): per row of a forward and backward pass and per layer, autodiff keeps
 //! about `T·(14·H + 2·I) + 3·heads·T²` floats for `T` tokens (the activations of the linear
-//! layers, LayerNorms, GELU and the attention probabilities).
+//! layers, LayerNorms, GELU and the attention probabilities). It was fitted when the pass ran
+//! through autodiff on every sample replicated once per class; the hand-written backward pass
+//! ([`super::backward`]) records one copy and peaked lower (n = 64: 243 MB instead of 306 MB), so
+//! the estimate is an upper bound.
 
 use serde::{Deserialize, Serialize};
 
@@ -50,8 +53,8 @@ pub fn longest(samples: &[Encoded]) -> usize {
 pub struct NtkMemory {
     /// The model's weights in f32 (encoder, head and LoRA).
     pub weights: u64,
-    /// What autodiff keeps of one chunk's pass: its samples replicated once per class, padded
-    /// to the longest sample.
+    /// What one chunk's pass keeps, counted as autodiff would for its samples replicated once
+    /// per class, padded to the longest sample (an upper bound, see the module docs).
     pub activations: u64,
     /// The per-sample gradients kept: every train row's (`n·C × P` f32) and one eval chunk's.
     pub gradients: u64,

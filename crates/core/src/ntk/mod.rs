@@ -8,9 +8,10 @@
 //!   smooth-sign kernel `J s(J)ᵀ`), chunk size.
 //! * [`factor`]: per-sample gradients of one parameter block, materialised (`[rows, P]`) or
 //!   factored (`g ⊗ z` for dense head layers), and Gram products between them.
-//! * [`jacobian`]: the fast path: one forward and one backward over a chunk of samples
-//!   (replicated once per class) gives every block's per-sample gradients from each adapted
-//!   layer's inputs and output gradients.
+//! * [`backward`]: the model's backward pass written out by hand for every class at once, after
+//!   one forward pass (burn's autodiff would need the chunk replicated once per class).
+//! * [`jacobian`]: the fast path: from each adapted layer's inputs and output gradients (one
+//!   forward and one backward pass over a chunk of samples), every block's per-sample gradients.
 //! * [`reference`]: the straightforward path (autodiff w.r.t. each tensor, one sample and one
 //!   class at a time), kept to check the fast path.
 //! * [`memory`]: the peak memory of an NTK (and of a training step), estimated before it
@@ -18,6 +19,7 @@
 //! * [`builder`]: [`NtkBuilder`], steppable assembly of the per-block train kernels and cross
 //!   kernels (eval × train) chunk by chunk; [`NtkBlocks`] is its result.
 
+pub mod backward;
 pub mod builder;
 pub mod factor;
 pub mod jacobian;

@@ -16,7 +16,7 @@ pub struct NtkOptions {
     pub params: ParamSet,
     /// Plain or sign kernel.
     pub kernel: KernelKind,
-    /// Samples per forward/backward pass (each is replicated `C` times in the pass).
+    /// Samples per forward/backward pass (the backward pass carries each sample's `C` classes).
     pub chunk_size: usize,
     /// Only these LoRA blocks (`block.<layer>.<module>`); `None` = every adapted site. The
     /// other adapters stay in the model (they shape the function) but are not differentiated.
