@@ -3,9 +3,10 @@
 //! burn-flex multiplies matrices on all threads but runs its elementwise operations (the adds,
 //! LayerNorm's and softmax's steps) on one thread below four million elements, which every pass
 //! of this crate stays under: one pass at a time leaves the other cores mostly idle. Passes that
-//! share nothing tracked by autodiff (the NTK's chunk halves, the trainer's chunks: each builds
-//! its own graph, and the model's weights are shared but not tracked) can instead run side by
-//! side. Natively on the CPU only: a wasm worker has one thread, and a GPU one queue.
+//! only read what they share (the NTK's chunk halves, each with its own recorded forward pass;
+//! the trainer's chunks, each with its own autodiff graph; the model's weights, which are not
+//! tracked) can instead run side by side. Natively on the CPU only: a wasm worker has one
+//! thread, and a GPU one queue.
 
 use burn::prelude::Device;
 
