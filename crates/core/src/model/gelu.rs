@@ -30,13 +30,15 @@ pub fn gelu_exact<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 /// The exact GELU written with `erf` and elementwise operations, so that autodiff on any backend
 /// differentiates it exactly.
 pub fn gelu_composed<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    let cdf = x
-        .clone()
-        .mul_scalar(core::f64::consts::FRAC_1_SQRT_2)
+    normal_cdf(x.clone()) * x
+}
+
+/// `Φ(x) = (1 + erf(x/√2))/2`, elementwise.
+fn normal_cdf<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    x.mul_scalar(core::f64::consts::FRAC_1_SQRT_2)
         .erf()
         .add_scalar(1.0)
-        .mul_scalar(0.5);
-    x * cdf
+        .mul_scalar(0.5)
 }
 
 /// The slope `Φ(x) + x·φ(x)` of the exact GELU at every value of `x`, for hand-written
@@ -61,12 +63,7 @@ pub fn gelu_slope<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 
 /// [`gelu_slope`] composed of `erf` and `exp`, for any backend.
 fn gelu_slope_composed<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    let cdf = x
-        .clone()
-        .mul_scalar(core::f64::consts::FRAC_1_SQRT_2)
-        .erf()
-        .add_scalar(1.0)
-        .mul_scalar(0.5);
+    let cdf = normal_cdf(x.clone());
     let density = x
         .clone()
         .powi_scalar(2)
