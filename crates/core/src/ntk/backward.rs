@@ -97,7 +97,7 @@ fn unrecorded(what: &str) -> CoreError {
 /// `a`, with respect to the outputs of `sites` (adapted or not) and of the head's dense layers:
 /// one forward pass and the backward pass of this module.
 ///
-/// Errors: a model without a head, a batch the model cannot take.
+/// Errors: a model without a head or with stacked adapters, a batch the model cannot take.
 pub fn class_gradients(
     model: &Model,
     batch: &TokenBatch,
@@ -109,6 +109,21 @@ pub fn class_gradients(
             "the NTK of class logits needs a classification head",
         )
     })?;
+    // The backward pass of an adapter is that of one plain adapter (a trainer's stacked copies
+    // are never differentiated here).
+    if let Some(site) = model
+        .lora_sites()
+        .into_iter()
+        .find(|&s| model.lora(s).is_some_and(|l| l.replicas > 1))
+    {
+        return Err(CoreError::invalid(
+            "model",
+            format!(
+                "{} holds stacked adapters; the NTK takes a model with one adapter per layer",
+                site.block_name()
+            ),
+        ));
+    }
     let lowest = sites.iter().map(|s| s.layer).min();
     let mut tape = Tape {
         from_layer: lowest.unwrap_or(usize::MAX),

@@ -399,6 +399,19 @@ mod tests {
         assert!(a.iter().any(|v| v.abs() > 1e-3));
     }
 
+    /// A model carrying a trainer's stacked adapters is refused, not given a wrong kernel.
+    #[test]
+    fn stacked_adapters_are_an_error() {
+        let mut model = tiny_lora_model(Family::Bert, 9, None);
+        for site in model.lora_sites() {
+            let l = model.lora_mut(site).unwrap();
+            *l = l.stacked(2);
+        }
+        let samples = samples_of_lengths(&[3, 4]);
+        let err = block_on(one_pass(&model, &samples, &NtkOptions::default(), &[])).unwrap_err();
+        assert!(err.to_string().contains("stacked adapters"), "{err}");
+    }
+
     /// The two halves of a chunk side by side give the whole chunk's Jacobians (LoRA blocks
     /// with non-zero `B`, and the head's factored block) and logits, to f32 round-off: the
     /// halves pad to their own lengths (3 to 11 tokens here).
