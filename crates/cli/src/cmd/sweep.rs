@@ -30,7 +30,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "LR")]
     pub lr: Option<f64>,
     /// Samples per forward/backward pass (gradients are summed: still full-batch).
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(long, value_name = "N", default_value_t = ntk_lens_core::train::TRAIN_CHUNK)]
     pub chunk: usize,
 }
 

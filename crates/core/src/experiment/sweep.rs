@@ -58,7 +58,7 @@ impl Default for SweepConfig {
             loss: LossKind::Mse,
             selective: false,
             lr: None,
-            chunk_size: 16,
+            chunk_size: crate::train::TRAIN_CHUNK,
             lambda_batch: None,
         }
     }

@@ -19,6 +19,12 @@ pub fn default_gd_lr(mu_max: f64, lambda: f64) -> f64 {
     0.05 / (mu_max.max(0.0) + lambda).max(f64::MIN_POSITIVE)
 }
 
+/// The default samples per training pass (of each λ trained side by side). Natively, at 2
+/// threads, the sweep bench (64 samples, 7 λ × 10 steps) took 24.5–25.0 s with 8 against
+/// 29.3–29.5 s with 16, and peaked at 0.7–1.0 GB against 1.1–1.3 GB; one λ alone 5.0 s against
+/// 5.3 s. The page uses 8 too (docs/performance.md).
+pub const TRAIN_CHUNK: usize = 8;
+
 /// Settings of one fine-tuning run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -95,7 +101,7 @@ impl Default for TrainConfig {
             loss: LossKind::Mse,
             selective: false,
             train_head: false,
-            chunk_size: 16,
+            chunk_size: TRAIN_CHUNK,
             batch_size: None,
             schedule: Schedule::Constant,
             seed: 0,
