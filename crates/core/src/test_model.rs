@@ -22,15 +22,22 @@ pub(crate) fn tiny_lora_model(family: Family, seed: u64, b_seed: Option<u64>) ->
         )
         .unwrap();
     if let Some(b_seed) = b_seed {
-        let mut rng = SplitMix64::new(b_seed);
-        for site in model.lora_sites() {
-            if let Some(l) = model.lora_mut(site) {
-                let dims = l.b.dims();
-                l.b = tensor_from_vec(rng.normal(dims[0] * dims[1], 0.3), dims, &device);
-            }
-        }
+        draw_lora_b(&mut model, b_seed);
     }
     model
+}
+
+/// Draws every adapter's `B` from `N(0, 0.3²)` with `seed`, so that the `A` gradients are not
+/// zero.
+pub(crate) fn draw_lora_b(model: &mut Model, seed: u64) {
+    let device = model.device();
+    let mut rng = SplitMix64::new(seed);
+    for site in model.lora_sites() {
+        if let Some(l) = model.lora_mut(site) {
+            let dims = l.b.dims();
+            l.b = tensor_from_vec(rng.normal(dims[0] * dims[1], 0.3), dims, &device);
+        }
+    }
 }
 
 /// One sample per entry of `lengths`, with ids from the tiny model's vocabulary.

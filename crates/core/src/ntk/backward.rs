@@ -43,11 +43,11 @@ pub struct ClassGradients {
 }
 
 /// What the forward pass records: each linear site's input and output from layer `from_layer`
-/// up, and each dense layer of the head's input and output.
+/// up, and each dense layer of the head's input.
 struct Tape {
     from_layer: usize,
     sites: BTreeMap<LoraSite, (Tensor<3>, Tensor<3>)>,
-    head: Vec<(String, Tensor<2>, Tensor<2>)>,
+    head: Vec<(String, Tensor<2>)>,
 }
 
 impl ForwardHooks for Tape {
@@ -66,7 +66,7 @@ impl ForwardHooks for Tape {
     }
 
     fn head_dense(&mut self, name: &str, x: &Tensor<2>, y: Tensor<2>) -> Tensor<2> {
-        self.head.push((name.to_string(), x.clone(), y.clone()));
+        self.head.push((name.to_string(), x.clone()));
         y
     }
 }
@@ -79,12 +79,12 @@ impl Tape {
             .ok_or_else(|| unrecorded(&format!("layer {layer}'s {}", module.short_name())))
     }
 
-    /// The recorded input and output of the head's dense layer `name`.
-    fn head(&self, name: &str) -> Result<(Tensor<2>, Tensor<2>), CoreError> {
+    /// The recorded input of the head's dense layer `name`.
+    fn head_input(&self, name: &str) -> Result<Tensor<2>, CoreError> {
         self.head
             .iter()
-            .find(|(n, _, _)| n == name)
-            .map(|(_, x, y)| (x.clone(), y.clone()))
+            .find(|(n, _)| n == name)
+            .map(|(_, x)| x.clone())
             .ok_or_else(|| unrecorded(name))
     }
 }
@@ -239,7 +239,7 @@ fn head_backward(
     let seeds = one_hot_seeds(classes, m, &encoder.last_hidden_state.device());
     match head {
         ClassifierHead::MeanPoolLinear { classifier } => {
-            let (z, _) = tape.head("classifier")?;
+            let z = tape.head_input("classifier")?;
             let pooled = dense_input_grad(classifier, seeds.clone());
             // The mean's weight on token t: m_t / Σ m (clamped as in the forward pass).
             let mask = encoder.mask.clone();
@@ -249,7 +249,7 @@ fn head_backward(
             Ok((hidden, vec![("classifier".into(), z, seeds)]))
         }
         ClassifierHead::Bert { classifier } => {
-            let (z, _) = tape.head("classifier")?;
+            let z = tape.head_input("classifier")?;
             let pooler = pooler.ok_or_else(|| {
                 CoreError::model_config(
                     "architectures",
@@ -266,8 +266,8 @@ fn head_backward(
             ))
         }
         ClassifierHead::Roberta { dense, out_proj } => {
-            let (first_token, _) = tape.head("classifier.dense")?;
-            let (hidden, _) = tape.head("classifier.out_proj")?;
+            let first_token = tape.head_input("classifier.dense")?;
+            let hidden = tape.head_input("classifier.out_proj")?;
             // hidden = tanh(dense(first token)).
             let g_dense = dense_input_grad(out_proj, seeds.clone()) * tanh_slope(hidden.clone());
             let first = dense_input_grad(dense, g_dense.clone());

@@ -302,7 +302,7 @@ mod tests {
     use crate::model::{Family, HeadKind};
     use crate::ntk::reference::sample_jacobian;
     use crate::rng::SplitMix64;
-    use crate::test_model::{samples_of_lengths, tiny_lora_model};
+    use crate::test_model::{draw_lora_b, samples_of_lengths, tiny_lora_model};
 
     /// A seeded model with `classes` classes, LoRA r = 2 on all six modules of every layer and
     /// every `B` drawn (so that every path of the backward pass carries a gradient).
@@ -322,11 +322,7 @@ mod tests {
         model
             .apply_lora(&LoraConfig::new(2, 4.0, &LoraModule::ALL), 3)
             .unwrap();
-        for site in model.lora_sites() {
-            let l = model.lora_mut(site).unwrap();
-            let dims = l.b.dims();
-            l.b = tensor_from_vec(rng.normal(dims[0] * dims[1], 0.3), dims, &device);
-        }
+        draw_lora_b(&mut model, 8);
         model
     }
 
