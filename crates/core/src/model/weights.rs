@@ -162,23 +162,30 @@ pub(crate) fn upcast(
         Dtype::F64 => decode(data, |b| f64::from_le_bytes(b) as f32),
         other => return Err(unsupported(file, name, other)),
     };
+    check_finite(file, name, &out)?;
+    Ok(out)
+}
+
+/// `Ok` when every value of tensor `name` of `file` is finite, else an error naming the first
+/// that is not.
+pub(crate) fn check_finite(file: &str, name: &str, values: &[f32]) -> Result<(), CoreError> {
     // A branch-free pass over every value first (it vectorises); the index only on failure.
-    let all_finite = out
+    let all_finite = values
         .chunks(4096)
         .all(|c| c.iter().fold(true, |ok, v| ok & v.is_finite()));
-    if !all_finite {
-        let i = out.iter().position(|v| !v.is_finite()).unwrap_or(0);
-        let what = if out[i].is_nan() {
-            "a NaN"
-        } else {
-            "an infinite value"
-        };
-        return Err(CoreError::Safetensors {
-            file: file.to_string(),
-            message: format!("tensor `{name}` holds {what} at index {i}; weights must be finite"),
-        });
+    if all_finite {
+        return Ok(());
     }
-    Ok(out)
+    let i = values.iter().position(|v| !v.is_finite()).unwrap_or(0);
+    let what = if values[i].is_nan() {
+        "a NaN"
+    } else {
+        "an infinite value"
+    };
+    Err(CoreError::Safetensors {
+        file: file.to_string(),
+        message: format!("tensor `{name}` holds {what} at index {i}; weights must be finite"),
+    })
 }
 
 /// Each `N`-byte little-endian value of `data` through `convert`, into a vector allocated once
