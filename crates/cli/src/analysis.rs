@@ -210,7 +210,24 @@ impl AnalysisArgs {
     ) -> Result<Prepared, Failure> {
         let dir = &self.model.model;
         let (device, backend) = crate::backend::device(self.backend)?;
-        let mut model = load::model(dir, &device)?;
+        let config = load::config(dir)?;
+        let columns = self.columns();
+        // The weights load beside the tokenizer and the data (a tenth of a small NTK's run each);
+        // errors are reported in the order of a sequential load: model, tokenizer, data.
+        let (model, text) = std::thread::scope(|scope| {
+            let text = scope.spawn(|| {
+                let tokenizer = load::tokenizer(dir, &config, self.tokens.max_len)?;
+                let data = dataset(data_file, columns.as_ref(), self.task)?;
+                Ok::<_, Failure>((tokenizer, data))
+            });
+            let model = load::model_with(dir, config.clone(), &device);
+            let text = text
+                .join()
+                .unwrap_or_else(|_| Err(Failure::Compute("loading the tokenizer panicked".into())));
+            (model, text)
+        });
+        let mut model = model?;
+        let (tokenizer, data) = text?;
         let lora = match &self.adapter {
             Some(a) => {
                 load::adapter(&mut model, a)?;
@@ -221,9 +238,6 @@ impl AnalysisArgs {
                 seed: self.seed,
             }),
         };
-        let tokenizer = load::tokenizer(dir, &model, self.tokens.max_len)?;
-        let columns = self.columns();
-        let data = dataset(data_file, columns.as_ref(), self.task)?;
         let n = self.n.unwrap_or(DEFAULT_N.min(data.len()));
         let choice = SampleChoice::new(self.sample, n, self.sample_seed, &self.rows);
         let mut prepared = prepare(

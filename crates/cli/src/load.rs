@@ -24,6 +24,13 @@ pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
 /// weight errors (truncated, corrupt, missing or mis-shaped tensors) name model.safetensors and
 /// the tensor concerned.
 pub fn model(dir: &Path, device: &Device) -> Result<Model, Failure> {
+    let config = config(dir)?;
+    model_with(dir, config, device)
+}
+
+/// Reads `config.json` of the model directory `dir`; errors name the file (or the directory
+/// when it is not one).
+pub fn config(dir: &Path) -> Result<ModelConfig, Failure> {
     if !dir.is_dir() {
         return Err(Failure::file(
             dir,
@@ -31,8 +38,11 @@ pub fn model(dir: &Path, device: &Device) -> Result<Model, Failure> {
         ));
     }
     let config_path = dir.join("config.json");
-    let config = ModelConfig::from_bytes(&read(&config_path)?)
-        .map_err(|e| Failure::file(&config_path, e))?;
+    ModelConfig::from_bytes(&read(&config_path)?).map_err(|e| Failure::file(&config_path, e))
+}
+
+/// Loads `model.safetensors` from `dir` into a model of `config` (see [`model`]).
+pub fn model_with(dir: &Path, config: ModelConfig, device: &Device) -> Result<Model, Failure> {
     let weights_path = dir.join("model.safetensors");
     let weights = weights(&weights_path)?;
     Model::from_weights(config, &weights, device).map_err(|e| Failure::file(&weights_path, e))
@@ -63,22 +73,26 @@ fn weights(path: &Path) -> Result<WeightFile<'static>, Failure> {
 }
 
 /// Loads `tokenizer.json` from the model directory, truncating to `max_len` tokens capped at
-/// the model's position limit. A tokenizer with more tokens than the model has embeddings (another
-/// model's tokenizer) is refused here, naming the file, rather than by the first text whose ids
-/// fall outside the table.
-pub fn tokenizer(dir: &Path, model: &Model, max_len: usize) -> Result<TextTokenizer, Failure> {
+/// the position limit of the model `config` describes. A tokenizer with more tokens than the
+/// model has embeddings (another model's tokenizer) is refused here, naming the file, rather than
+/// by the first text whose ids fall outside the table.
+pub fn tokenizer(
+    dir: &Path,
+    config: &ModelConfig,
+    max_len: usize,
+) -> Result<TextTokenizer, Failure> {
     let path = dir.join("tokenizer.json");
     let bytes = read(&path)?;
-    let max_len = max_len.min(model.config.max_sequence_length());
+    let max_len = max_len.min(config.max_sequence_length());
     let tokenizer = TextTokenizer::from_bytes(
         &bytes,
         &path.display().to_string(),
-        model.config.pad_token_id,
+        config.pad_token_id,
         max_len,
     )
     .map_err(|e| Failure::Input(e.to_string()))?;
     tokenizer
-        .check_fits(model.config.vocab_size)
+        .check_fits(config.vocab_size)
         .map_err(|e| Failure::file(&path, e))?;
     Ok(tokenizer)
 }

@@ -60,7 +60,7 @@ pub fn run(args: LogitsArgs) -> Result<(), Failure> {
              logits; use a …ForSequenceClassification checkpoint or an adapter with a head",
         ));
     }
-    let tokenizer = load::tokenizer(dir, &model, args.tokens.max_len)?;
+    let tokenizer = load::tokenizer(dir, &model.config, args.tokens.max_len)?;
     let texts = load::texts(&args.data)?;
     let data = args.data.display();
     let mut logits = Vec::with_capacity(texts.len());
