@@ -26,6 +26,12 @@ pub trait ForwardHooks {
         y
     }
 
+    /// Applies layer `layer`'s GELU to `x` `[B, T, intermediate]` (the intermediate site's
+    /// output). The default is [`gelu_exact`].
+    fn gelu(&mut self, _layer: usize, x: Tensor<3>) -> Tensor<3> {
+        gelu_exact(x)
+    }
+
     /// Called at each dense layer of the classification head (`name` as in
     /// [`ClassifierHead::named_tensors`](super::ClassifierHead::named_tensors)) with its input
     /// `x` `[B, in]` and output `y` `[B, out]`; the returned tensor replaces `y`.
@@ -153,7 +159,8 @@ impl EncoderLayer {
         let ctx = probs.matmul(v).swap_dims(1, 2).reshape([b, t, h]);
         let attn = self.site(layer, LoraModule::AttnOut, ctx, hooks);
         let attn = self.attn_norm.forward(attn + x);
-        let inter = gelu_exact(self.site(layer, LoraModule::Intermediate, attn.clone(), hooks));
+        let inter = self.site(layer, LoraModule::Intermediate, attn.clone(), hooks);
+        let inter = hooks.gelu(layer, inter);
         let out = self.site(layer, LoraModule::Output, inter, hooks);
         self.out_norm.forward(out + attn)
     }

@@ -41,10 +41,10 @@ fn normal_cdf<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         .mul_scalar(0.5)
 }
 
-/// The slope `Φ(x) + x·φ(x)` of the exact GELU at every value of `x`, for hand-written
-/// backward passes: on the host in one pass on the CPU backend (as [`gelu_exact`]), composed of
-/// `erf` and `exp` elsewhere.
-pub fn gelu_slope<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+/// The exact GELU of `x` and its slope `Φ(x) + x·φ(x)` at every value, for hand-written
+/// backward passes: both in one host pass on the CPU backend (as [`gelu_exact`], whose values
+/// these are to the bit), composed of `erf` and `exp` elsewhere.
+pub fn gelu_with_slope<const D: usize>(x: Tensor<D>) -> (Tensor<D>, Tensor<D>) {
     if x.device() == Device::flex() {
         let dims = x.dims();
         let device = x.device();
@@ -54,14 +54,15 @@ pub fn gelu_slope<const D: usize>(x: Tensor<D>) -> Tensor<D> {
             .ok()
             .map(|d| d.try_into_vec::<f32>());
         if let Some(Ok(values)) = values {
-            let (_, slopes) = gelu_values(&values, true);
-            return Tensor::<D>::from_data(TensorData::new(slopes, dims), &device);
+            let (values, slopes) = gelu_values(&values, true);
+            let upload = |v: Vec<f32>| Tensor::<D>::from_data(TensorData::new(v, dims), &device);
+            return (upload(values), upload(slopes));
         }
     }
-    gelu_slope_composed(x)
+    (gelu_composed(x.clone()), gelu_slope_composed(x))
 }
 
-/// [`gelu_slope`] composed of `erf` and `exp`, for any backend.
+/// The slope of [`gelu_with_slope`] composed of `erf` and `exp`, for any backend.
 fn gelu_slope_composed<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let cdf = normal_cdf(x.clone());
     let density = x
@@ -297,20 +298,36 @@ mod tests {
         }
     }
 
-    /// The slope alone (for the hand-written backward pass), on the host and composed, against
-    /// the f64 reference on [−6, 6].
+    /// Values and slopes together (for the hand-written backward pass), on the host and
+    /// composed, against the f64 reference on [−6, 6]; the host values are [`gelu_exact`]'s to
+    /// the bit.
     #[test]
-    fn the_slope_alone_matches_the_reference_on_both_paths() {
+    fn values_with_slopes_match_the_reference_on_both_paths() {
         let dev = cpu_device();
         let xs: Vec<f32> = (0..=240).map(|k| k as f32 / 20.0 - 6.0).collect();
-        for slope in [gelu_slope::<1>, gelu_slope_composed::<1>] {
+        let composed = |x: Tensor<1>| (gelu_composed(x.clone()), gelu_slope_composed(x));
+        for both in [gelu_with_slope::<1>, composed] {
             let x = tensor_from_vec(xs.clone(), [xs.len()], &dev);
-            let got = block_on(read_f32(slope(x))).unwrap();
-            for (&x, g) in xs.iter().zip(&got) {
-                let want = reference(x as f64).1;
-                assert!((*g as f64 - want).abs() < 2e-6, "at {x}: {g} vs {want}");
+            let (values, slopes) = both(x);
+            let values = block_on(read_f32(values)).unwrap();
+            let slopes = block_on(read_f32(slopes)).unwrap();
+            for (k, &x) in xs.iter().enumerate() {
+                let (v, s) = reference(x as f64);
+                assert!(
+                    (values[k] as f64 - v).abs() < 2e-6,
+                    "at {x}: {} vs {v}",
+                    values[k]
+                );
+                assert!(
+                    (slopes[k] as f64 - s).abs() < 2e-6,
+                    "at {x}: {} vs {s}",
+                    slopes[k]
+                );
             }
         }
+        let x = tensor_from_vec(xs.clone(), [xs.len()], &dev);
+        let exact = block_on(read_f32(gelu_exact(x.clone()))).unwrap();
+        assert_eq!(block_on(read_f32(gelu_with_slope(x).0)).unwrap(), exact);
     }
 
     #[test]

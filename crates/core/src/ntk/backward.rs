@@ -7,9 +7,9 @@
 //! and records every linear site's input and output ([`Tape`]). The backward pass then carries
 //! one cotangent per class, shaped `[C, m, T, ·]` (class-major), through the head and down the
 //! layers (LayerNorm, residuals, the GELU, attention, the linear layers and their adapters),
-//! against the recorded values broadcast over the classes. LayerNorm statistics, attention
-//! probabilities and GELU slopes are recomputed from the recorded values by the forward pass's
-//! own operations.
+//! against the recorded values broadcast over the classes. LayerNorm statistics and attention
+//! probabilities are recomputed from the recorded values by the forward pass's own operations;
+//! the GELU's slopes are recorded in the forward pass, computed with its values.
 //!
 //! What it yields is `∂f_a(x_i)/∂y` at the output `y` of every differentiated site and of the
 //! head's dense layers; [`super::jacobian`] turns those into per-sample Jacobians. It is checked
@@ -24,7 +24,7 @@ use burn::tensor::TensorData;
 
 use crate::lora::{AdaptedLinear, LoraModule, LoraSite};
 use crate::model::encoder::EncoderLayer;
-use crate::model::gelu::gelu_slope;
+use crate::model::gelu::{gelu_exact, gelu_with_slope};
 use crate::model::layers::{linear_rows, Dense, LayerNorm};
 use crate::model::{ClassifierHead, EncoderOutput, ForwardHooks, Model, TokenBatch};
 use crate::CoreError;
@@ -42,11 +42,13 @@ pub struct ClassGradients {
     pub logits: Tensor<2>,
 }
 
-/// What the forward pass records: each linear site's input and output from layer `from_layer`
-/// up, and each dense layer of the head's input.
+/// What the forward pass records from layer `from_layer` up: each linear site's input and
+/// output (but the intermediate's, whose output only the GELU's slopes need) and each GELU's
+/// slopes; and each dense layer of the head's input.
 struct Tape {
     from_layer: usize,
     sites: BTreeMap<LoraSite, (Tensor<3>, Tensor<3>)>,
+    gelu_slopes: BTreeMap<usize, Tensor<3>>,
     head: Vec<(String, Tensor<2>)>,
 }
 
@@ -59,10 +61,23 @@ impl ForwardHooks for Tape {
     }
 
     fn site_output(&mut self, site: LoraSite, y: Tensor<3>) -> Tensor<3> {
+        // The intermediate output is needed only for the GELU's slopes, recorded instead.
+        if site.module == LoraModule::Intermediate {
+            return y;
+        }
         if let Some(entry) = self.sites.get_mut(&site) {
             entry.1 = y.clone();
         }
         y
+    }
+
+    fn gelu(&mut self, layer: usize, x: Tensor<3>) -> Tensor<3> {
+        if layer < self.from_layer {
+            return gelu_exact(x);
+        }
+        let (values, slopes) = gelu_with_slope(x);
+        self.gelu_slopes.insert(layer, slopes);
+        values
     }
 
     fn head_dense(&mut self, name: &str, x: &Tensor<2>, y: Tensor<2>) -> Tensor<2> {
@@ -77,6 +92,14 @@ impl Tape {
         self.sites
             .get(&LoraSite { layer, module })
             .ok_or_else(|| unrecorded(&format!("layer {layer}'s {}", module.short_name())))
+    }
+
+    /// The recorded slopes of layer `layer`'s GELU.
+    fn gelu_slope(&self, layer: usize) -> Result<Tensor<3>, CoreError> {
+        self.gelu_slopes
+            .get(&layer)
+            .cloned()
+            .ok_or_else(|| unrecorded(&format!("layer {layer}'s GELU")))
     }
 
     /// The recorded input of the head's dense layer `name`.
@@ -128,6 +151,7 @@ pub fn class_gradients(
     let mut tape = Tape {
         from_layer: lowest.unwrap_or(usize::MAX),
         sites: BTreeMap::new(),
+        gelu_slopes: BTreeMap::new(),
         head: Vec::new(),
     };
     let out = model.forward_with_hooks(batch, &mut tape)?;
@@ -324,13 +348,13 @@ impl LayerPass<'_> {
         let (_, k) = site(Key)?;
         let (_, v) = site(Value)?;
         let (_, attn_out) = site(AttnOut)?;
-        let (attn, inter_pre) = site(Intermediate)?;
+        let (attn, _) = site(Intermediate)?;
         let (_, out) = site(Output)?;
 
         // out_norm(out + attn), with the residual to attn.
         let d_out = layer_norm_backward(&w.out_norm, out.clone() + attn.clone(), dy);
         keep(Output, &d_out);
-        let slope = gelu_slope(inter_pre.clone()).unsqueeze_dim::<4>(0);
+        let slope = self.tape.gelu_slope(self.layer)?.unsqueeze_dim::<4>(0);
         let d_inter = adapted_input_grad(&w.output, d_out.clone()) * slope;
         keep(Intermediate, &d_inter);
         let d_attn = d_out + adapted_input_grad(&w.intermediate, d_inter);

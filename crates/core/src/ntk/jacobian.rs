@@ -176,7 +176,7 @@ pub async fn chunk_jacobian_with(
 /// Natively on the CPU: the two halves of the chunk side by side ([`crate::parallel`]), their
 /// rows then joined. The rows are sample-major, so the joined factors are the whole chunk's. Each
 /// half pads to its own longest sequence, which changes nothing beyond f32 round-off (padding is
-/// masked).
+/// masked). The halves are cut where their padded token counts balance ([`balanced_split`]).
 #[cfg(not(target_family = "wasm"))]
 fn halves_side_by_side(
     model: &Model,
@@ -184,7 +184,7 @@ fn halves_side_by_side(
     options: &NtkOptions,
     zero_b: &[bool],
 ) -> Result<ChunkJacobian, CoreError> {
-    let (left, right) = samples.split_at(samples.len() / 2);
+    let (left, right) = samples.split_at(balanced_split(samples));
     let (left, right) = crate::parallel::pair_side_by_side(left, right, |half| {
         one_pass(model, half, options, zero_b)
     });
@@ -198,6 +198,30 @@ fn halves_side_by_side(
             .collect(),
         logits: [left.logits, right.logits].concat(),
     })
+}
+
+/// Where to cut `samples` (at least two) into two non-empty runs whose padded sizes (samples
+/// times the longest) are the most even: the work of a pass grows with them. A chunk sorted by
+/// length cut in the middle gave the longer half up to 1.5x the other's work, and one thread
+/// waited.
+#[cfg(not(target_family = "wasm"))]
+fn balanced_split(samples: &[Encoded]) -> usize {
+    let m = samples.len();
+    let lens: Vec<usize> = samples.iter().map(|s| s.ids.len()).collect();
+    let mut suffix_max = vec![0; m + 1];
+    for i in (0..m).rev() {
+        suffix_max[i] = suffix_max[i + 1].max(lens[i]);
+    }
+    let (mut best, mut best_cost, mut prefix_max) = (m / 2, usize::MAX, 0);
+    for cut in 1..m {
+        prefix_max = prefix_max.max(lens[cut - 1]);
+        let cost = (cut * prefix_max).max((m - cut) * suffix_max[cut]);
+        // Ties go to the cut nearest the middle.
+        if cost < best_cost || (cost == best_cost && cut.abs_diff(m / 2) < best.abs_diff(m / 2)) {
+            (best, best_cost) = (cut, cost);
+        }
+    }
+    best
 }
 
 /// One forward and one backward pass over the whole chunk (see the module docs).
@@ -406,6 +430,21 @@ mod tests {
         let samples = samples_of_lengths(&[3, 4]);
         let err = block_on(one_pass(&model, &samples, &NtkOptions::default(), &[])).unwrap_err();
         assert!(err.to_string().contains("stacked adapters"), "{err}");
+    }
+
+    /// A chunk sorted by length is cut where the padded sizes balance: more short samples on
+    /// the left than long ones on the right; equal lengths are cut in the middle.
+    #[test]
+    fn halves_are_cut_where_their_padded_sizes_balance() {
+        let cut = |lens: &[usize]| balanced_split(&samples_of_lengths(lens));
+        // 16 sorted lengths: cut 8 gives 8·12 = 96 against 8·30 = 240, cut 11 gives 11·18 = 198
+        // against 5·30 = 150, cut 10 gives 10·16 = 160 against 6·30 = 180 (the least of the
+        // larger sides).
+        let lens = [5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 24, 26, 30];
+        assert_eq!(cut(&lens), 10);
+        assert_eq!(cut(&[7; 6]), 3);
+        assert_eq!(cut(&[3, 40]), 1);
+        assert_eq!(cut(&[40, 3, 3, 3]), 1, "unsorted: the long one alone");
     }
 
     /// The two halves of a chunk side by side give the whole chunk's Jacobians (LoRA blocks
