@@ -221,9 +221,11 @@ impl AnalysisArgs {
                 Ok::<_, Failure>((tokenizer, data))
             });
             let model = load::model_with(dir, config.clone(), &device);
-            let text = text
-                .join()
-                .unwrap_or_else(|_| Err(Failure::Compute("loading the tokenizer panicked".into())));
+            let text = text.join().unwrap_or_else(|_| {
+                Err(Failure::Compute(
+                    "loading the tokenizer and the data panicked".into(),
+                ))
+            });
             (model, text)
         });
         let mut model = model?;
