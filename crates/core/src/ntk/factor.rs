@@ -168,8 +168,8 @@ pub fn gram(a: &BlockFactor, b: &BlockFactor, kind: KernelKind) -> Tensor<2> {
             BlockFactor::Outer { g: gb, z: zb, .. },
             KernelKind::Plain,
         ) => {
-            let gg = ga.clone().matmul(gb.clone().transpose());
-            let zz = za.clone().matmul(zb.clone().transpose());
+            let gg = product_with_transpose(ga.clone(), gb.clone());
+            let zz = product_with_transpose(za.clone(), zb.clone());
             let w = gg.clone() * zz;
             if *bias {
                 w + gg
@@ -186,12 +186,62 @@ pub fn gram(a: &BlockFactor, b: &BlockFactor, kind: KernelKind) -> Tensor<2> {
             },
             kind,
         ) if zeros == zb => match kind {
-            KernelKind::Plain => ta.clone().matmul(tb.clone().transpose()),
-            KernelKind::Sign => ta.clone().matmul(smooth_sign(tb.clone()).transpose()),
+            KernelKind::Plain => product_with_transpose(ta.clone(), tb.clone()),
+            KernelKind::Sign => product_with_transpose(ta.clone(), smooth_sign(tb.clone())),
         },
-        (_, _, KernelKind::Plain) => a.materialise().matmul(b.materialise().transpose()),
-        (_, _, KernelKind::Sign) => a
-            .materialise()
-            .matmul(smooth_sign(b.materialise()).transpose()),
+        (_, _, KernelKind::Plain) => product_with_transpose(a.materialise(), b.materialise()),
+        (_, _, KernelKind::Sign) => {
+            product_with_transpose(a.materialise(), smooth_sign(b.materialise()))
+        }
+    }
+}
+
+/// `a bᵀ` for row-major `a` `[R_a, P]` and `b` `[R_b, P]`, computed with the taller of the two
+/// on the left: the CPU backend's gemm multiplied a chunk's 32 rows by the transpose of 512 rows
+/// (P = 3072) 5–8x slower than the 512 rows by the transpose of the 32 (docs/performance.md), so
+/// when `b` is the taller, this forms `(b aᵀ)ᵀ`. Same values up to f32 round-off.
+fn product_with_transpose(a: Tensor<2>, b: Tensor<2>) -> Tensor<2> {
+    if a.dims()[0] < b.dims()[0] {
+        b.matmul(a.transpose()).transpose()
+    } else {
+        a.matmul(b.transpose())
+    }
+}
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod tests {
+    use super::*;
+    use crate::block_on;
+    use crate::device::cpu_device;
+    use crate::model::weights::tensor_from_vec;
+    use crate::readback::read_f32;
+    use crate::rng::SplitMix64;
+
+    /// `a bᵀ` by the definition, row-major `[R_a, R_b]`.
+    fn by_definition(a: &[f32], b: &[f32], p: usize) -> Vec<f32> {
+        let mut out = Vec::new();
+        for ra in a.chunks(p) {
+            for rb in b.chunks(p) {
+                out.push(ra.iter().zip(rb).map(|(x, y)| x * y).sum());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn products_with_a_transpose_are_a_times_b_transposed_whichever_is_taller() {
+        let device = cpu_device();
+        let mut rng = SplitMix64::new(3);
+        let p = 7;
+        let (short, tall) = (rng.normal(2 * p, 1.0), rng.normal(5 * p, 1.0));
+        let t = |v: &Vec<f32>| tensor_from_vec(v.clone(), [v.len() / p, p], &device);
+        for (a, b) in [(&short, &tall), (&tall, &short), (&tall, &tall)] {
+            let got = block_on(read_f32(product_with_transpose(t(a), t(b)))).unwrap();
+            let want = by_definition(a, b, p);
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "{g} vs {w}");
+            }
+        }
     }
 }
