@@ -9,7 +9,8 @@ use ntk_lens_core::experiment::{
 use ntk_lens_core::lora::peft::export_adapter;
 use ntk_lens_core::ntk::memory::{check_training, longest};
 use ntk_lens_core::ntk::{
-    KernelKind, NtkBlocks, NtkBuilder, NtkMemory, NtkOptions, ParamSet, TrainPart, PAGE_BUDGET,
+    EvalPart, KernelKind, NtkBlocks, NtkBuilder, NtkMemory, NtkOptions, ParamSet, TrainPart,
+    PAGE_BUDGET,
 };
 use ntk_lens_core::options::{BackendChoice, Recipe, PAPER_BATCH};
 use ntk_lens_core::selfcheck::{SelfCheck, SelfCheckConfig};
@@ -152,7 +153,7 @@ pub async fn eval_kernel(reporter: Reporter) -> Result<Option<JobResult>, Worker
         .ok_or_else(|| {
             WorkerError::NotYet("the eval kernel needs the NTK again (NTK tab)".into())
         })?;
-    let Some(blocks) = drive(builder, reporter).await? else {
+    let Some(blocks) = drive(EvalPart(builder), reporter).await? else {
         return Ok(None);
     };
     let data = blocks.to_data();

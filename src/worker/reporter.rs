@@ -98,6 +98,15 @@ pub async fn drive<S: Stepwise>(
     mut work: S,
     reporter: Reporter,
 ) -> Result<Option<S::Output>, WorkerError> {
+    // Say what runs before the first step, which can take seconds (an eval chunk in one wasm
+    // thread), so that the page never shows a bare "starting".
+    if !work.is_done()
+        && reporter
+            .checkpoint(work.steps_done(), work.total_steps(), work.describe(), None)
+            .await
+    {
+        return Ok(None);
+    }
     let mut last = now_ms();
     while !work.is_done() {
         let message = work.describe();

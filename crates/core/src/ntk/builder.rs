@@ -399,6 +399,39 @@ impl Stepwise for TrainPart {
     }
 }
 
+/// The eval chunks of an [`NtkBuilder`] whose train part is done, as a computation of their own
+/// (the page's second job after an NTK): its steps count the eval chunks only, so that its
+/// progress starts at zero. Its result is the builder's.
+pub struct EvalPart(pub NtkBuilder);
+
+impl Stepwise for EvalPart {
+    type Output = NtkBlocks;
+
+    fn total_steps(&self) -> usize {
+        self.0.total_steps() - self.0.train_chunks()
+    }
+
+    fn steps_done(&self) -> usize {
+        self.0.steps_done().saturating_sub(self.0.train_chunks())
+    }
+
+    fn is_done(&self) -> bool {
+        self.0.is_done()
+    }
+
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+
+    async fn advance(&mut self) -> Result<(), CoreError> {
+        self.0.step().await
+    }
+
+    async fn finish(self) -> Result<NtkBlocks, CoreError> {
+        self.0.finish().await
+    }
+}
+
 impl Stepwise for NtkBuilder {
     type Output = NtkBlocks;
 
@@ -417,11 +450,15 @@ impl Stepwise for NtkBuilder {
     }
 
     fn describe(&self) -> String {
-        let (k, total) = (self.steps_done() + 1, self.total_steps());
+        let (k, train) = (self.steps_done() + 1, self.train_chunks());
         if self.train_done() {
-            format!("eval samples against the train samples: chunk {k} of {total}")
+            format!(
+                "the eval samples' kernels, for the eval predictions: chunk {} of {}",
+                k - train,
+                self.total_steps() - train
+            )
         } else {
-            format!("Jacobians and kernel blocks: chunk {k} of {total}")
+            format!("Jacobians and kernel blocks: chunk {k} of {train}")
         }
     }
 
@@ -439,5 +476,65 @@ impl Stepwise for NtkBuilder {
             ));
         }
         self.assemble(self.samples.len() - self.n)
+    }
+}
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod tests {
+    use super::*;
+    use crate::block_on;
+    use crate::model::Family;
+    use crate::test_model::{samples_of_lengths, tiny_lora_model};
+
+    #[test]
+    fn progress_names_the_phase_and_counts_its_own_chunks() {
+        let model = tiny_lora_model(Family::Bert, 1, None);
+        let train = samples_of_lengths(&[3, 4, 5]);
+        let eval = samples_of_lengths(&[2, 6]);
+        let options = NtkOptions {
+            chunk_size: 2,
+            ..NtkOptions::default()
+        };
+        let mut builder = NtkBuilder::new(&model, &train, &eval, options).unwrap();
+        let mut seen = Vec::new();
+        while !builder.is_done() {
+            seen.push(builder.describe());
+            block_on(builder.advance()).unwrap();
+        }
+        assert_eq!(
+            seen,
+            [
+                "Jacobians and kernel blocks: chunk 1 of 2",
+                "Jacobians and kernel blocks: chunk 2 of 2",
+                "the eval samples' kernels, for the eval predictions: chunk 1 of 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_parts_count_their_own_chunks_and_give_the_whole_kernel() {
+        let model = tiny_lora_model(Family::Bert, 2, Some(5));
+        let train = samples_of_lengths(&[3, 4, 5]);
+        let eval = samples_of_lengths(&[2, 6, 4]);
+        let options = NtkOptions {
+            chunk_size: 2,
+            ..NtkOptions::default()
+        };
+        let whole = NtkBuilder::new(&model, &train, &eval, options.clone()).unwrap();
+        let whole = block_on(whole.run()).unwrap();
+
+        let builder = NtkBuilder::new(&model, &train, &eval, options).unwrap();
+        let mut part = TrainPart(builder);
+        assert_eq!((part.steps_done(), part.total_steps()), (0, 2));
+        while !part.is_done() {
+            block_on(part.advance()).unwrap();
+        }
+        let mut eval_part = EvalPart(block_on(part.finish()).unwrap());
+        assert_eq!((eval_part.steps_done(), eval_part.total_steps()), (0, 2));
+        block_on(eval_part.advance()).unwrap();
+        assert_eq!(eval_part.steps_done(), 1);
+        let parts = block_on(eval_part.run()).unwrap();
+        assert_eq!(parts.cross_total(), whole.cross_total());
+        assert_eq!(parts.total().unwrap(), whole.total().unwrap());
     }
 }

@@ -28,7 +28,7 @@ pub mod options;
 pub mod reference;
 pub mod transfer;
 
-pub use builder::{NtkBlocks, NtkBuilder, TrainPart};
+pub use builder::{EvalPart, NtkBlocks, NtkBuilder, TrainPart};
 pub use memory::{NtkMemory, PAGE_BUDGET};
 pub use options::{KernelKind, NtkOptions, ParamSet, SIGN_EPS};
 pub use transfer::NtkBlocksData;
