@@ -27,6 +27,7 @@ if [ -z "$BIN" ]; then
   BIN=${CARGO_TARGET_DIR:-target}/release/ntk-lens
 fi
 OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
 
 measure() { # label, command...: prints "<seconds> <max RSS MB>"
   local label=$1; shift
