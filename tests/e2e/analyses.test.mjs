@@ -36,12 +36,16 @@ function cliModelDir() {
 /** The CLI on the same weights the page uses (fp16 upcast), over the page's samples. */
 function cliNtk(outcome, n) {
   const { dir, model } = cliModelDir();
-  const data = path.join(dir, 'samples.jsonl');
-  fs.writeFileSync(data, outcome.texts.map((t, i) =>
-    JSON.stringify({ text: t, label: outcome.class_names[outcome.labels[i]] })).join('\n') + '\n');
-  const out = execFileSync(CLI, ['ntk', '--model', model, '--data', data, '--n', String(n),
-    '--rank', '8', '--alpha', '8', '--targets', 'query,value', '--seed', '0'], { maxBuffer: 1 << 26 });
-  return JSON.parse(out.toString());
+  try {
+    const data = path.join(dir, 'samples.jsonl');
+    fs.writeFileSync(data, outcome.texts.map((t, i) =>
+      JSON.stringify({ text: t, label: outcome.class_names[outcome.labels[i]] })).join('\n') + '\n');
+    const out = execFileSync(CLI, ['ntk', '--model', model, '--data', data, '--n', String(n),
+      '--rank', '8', '--alpha', '8', '--targets', 'query,value', '--seed', '0'], { maxBuffer: 1 << 26 });
+    return JSON.parse(out.toString());
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function close(a, b, rel, what) {
@@ -402,10 +406,15 @@ test('regression: a score column is a one-output task; page NTK equals the CLI',
     assert.deepEqual(outcome.report.scores, picked.map((row) => row[2]));
 
     const { dir, model } = cliModelDir();
-    fs.writeFileSync(path.join(dir, 'sts.csv'), stsCsv(picked));
-    const cli = JSON.parse(execFileSync(CLI, ['ntk', '--model', model, '--data', path.join(dir, 'sts.csv'),
-      '--n', '6', '--rank', '8', '--alpha', '8', '--targets', 'query,value', '--seed', '0'],
-    { maxBuffer: 1 << 26 }).toString());
+    let cli;
+    try {
+      fs.writeFileSync(path.join(dir, 'sts.csv'), stsCsv(picked));
+      cli = JSON.parse(execFileSync(CLI, ['ntk', '--model', model, '--data', path.join(dir, 'sts.csv'),
+        '--n', '6', '--rank', '8', '--alpha', '8', '--targets', 'query,value', '--seed', '0'],
+      { maxBuffer: 1 << 26 }).toString());
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     assert.equal(cli.classes, 1);
     close(num(await text(page, 'ntk-lmax')), cli.lambda_max, 1e-4, 'λ_max');
     close(num(await text(page, 'ntk-kappa')), cli.condition_number, 1e-4, 'κ');
