@@ -33,19 +33,26 @@ function cliModelDir() {
   return { dir, model };
 }
 
-/** The CLI on the same weights the page uses (fp16 upcast), over the page's samples. */
-function cliNtk(outcome, n) {
+/** `run(dir, model)` with a scratch CLI model folder (`cliModelDir`), removed afterwards. */
+function withCliModelDir(run) {
   const { dir, model } = cliModelDir();
   try {
+    return run(dir, model);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The CLI on the same weights the page uses (fp16 upcast), over the page's samples. */
+function cliNtk(outcome, n) {
+  return withCliModelDir((dir, model) => {
     const data = path.join(dir, 'samples.jsonl');
     fs.writeFileSync(data, outcome.texts.map((t, i) =>
       JSON.stringify({ text: t, label: outcome.class_names[outcome.labels[i]] })).join('\n') + '\n');
     const out = execFileSync(CLI, ['ntk', '--model', model, '--data', data, '--n', String(n),
       '--rank', '8', '--alpha', '8', '--targets', 'query,value', '--seed', '0'], { maxBuffer: 1 << 26 });
     return JSON.parse(out.toString());
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 function close(a, b, rel, what) {
@@ -405,16 +412,12 @@ test('regression: a score column is a one-output task; page NTK equals the CLI',
     const picked = outcome.rows.map((r) => STS[r]);
     assert.deepEqual(outcome.report.scores, picked.map((row) => row[2]));
 
-    const { dir, model } = cliModelDir();
-    let cli;
-    try {
+    const cli = withCliModelDir((dir, model) => {
       fs.writeFileSync(path.join(dir, 'sts.csv'), stsCsv(picked));
-      cli = JSON.parse(execFileSync(CLI, ['ntk', '--model', model, '--data', path.join(dir, 'sts.csv'),
+      return JSON.parse(execFileSync(CLI, ['ntk', '--model', model, '--data', path.join(dir, 'sts.csv'),
         '--n', '6', '--rank', '8', '--alpha', '8', '--targets', 'query,value', '--seed', '0'],
       { maxBuffer: 1 << 26 }).toString());
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
     assert.equal(cli.classes, 1);
     close(num(await text(page, 'ntk-lmax')), cli.lambda_max, 1e-4, 'λ_max');
     close(num(await text(page, 'ntk-kappa')), cli.condition_number, 1e-4, 'κ');
