@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use ntk_lens_core::burn::prelude::Device;
-use ntk_lens_core::data::{dataset_name, guess_columns, read_table, Dataset, Table};
+use ntk_lens_core::data::{dataset_name, guess_table, read_table, Dataset, Table};
 use ntk_lens_core::experiment::Prepared;
 use ntk_lens_core::model::{HeadKind, Model};
 use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder};
@@ -104,14 +104,16 @@ pub async fn load_dataset(
                 .ok_or_else(|| WorkerError::NotYet("no file has been read yet".into()))
         })?,
     };
-    let choice = job.columns.clone().or_else(|| {
-        guess_columns(&table.columns)
-            .choice()
-            .map(|c| c.with_task(job.task))
-    });
+    // A guessed column is checked against the values (a "text" column of numbers is refused);
+    // a column the person chose is taken as it is.
+    let choice = match job.columns.clone() {
+        Some(choice) => Ok(Some(choice)),
+        None => guess_table(&table).map(|g| g.choice().map(|c| c.with_task(job.task))),
+    };
     let dataset = match choice {
-        Some(choice) => Dataset::from_table(&name, &table, &choice).map_err(|e| e.to_string()),
-        None => Err(format!(
+        Err(e) => Err(e.to_string()),
+        Ok(Some(choice)) => Dataset::from_table(&name, &table, &choice).map_err(|e| e.to_string()),
+        Ok(None) => Err(format!(
             "{}: choose the text and label columns (no column is named like text/sentence or \
              label/class); the columns are: {}",
             table.file,

@@ -348,6 +348,8 @@ def make_datasets():
     write("data-duplicate-header.csv", "text,label,text\nthe cat sat,a,hi\nhi there,b,yo\n")
     write("data-field-count.csv", "text,label\nthe cat sat,a\nhi there,b,extra\n")
     write("data-no-text-column.csv", "id,value\n1,0.5\n2,0.7\n")
+    # `score` is a label name and `id` the only other column: the guess took the ids as the texts.
+    write("data-numeric-text-column.csv", "id,score\n1,0.5\n2,0.7\n3,0.1\n4,0.9\n5,0.3\n6,0.6\n")
     write("data-array-of-non-objects.json", '[\n  "the cat sat",\n  "hi there",\n  3\n]\n')
     # The rows wrapped in an object (as some exporters write them), not a top-level array.
     write(

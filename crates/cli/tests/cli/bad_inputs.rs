@@ -173,6 +173,16 @@ const CASES: &[Case] = &[
         ],
     ),
     refused(
+        "data-numeric-text-column.csv",
+        Kind::Data,
+        &[
+            "column `id`",
+            "guessed as the text column",
+            "all 6 of its values are numbers",
+            "--text-col NAME --label-col NAME",
+        ],
+    ),
+    refused(
         "data-no-header.csv",
         Kind::Data,
         &["line 1", "field 2", "header"],
@@ -706,6 +716,45 @@ fn bad_input_corpus_exits_two_with_one_line_naming_the_file() {
         eprintln!("accepted  {a}");
     }
     std::fs::remove_dir_all(&work).unwrap();
+}
+
+/// Issue 30: the ids of `id,score` guessed as the texts are refused by `logits` too (which reads
+/// the same guess), and read as texts when the user names the column.
+#[test]
+fn numeric_text_column_is_refused_by_logits_and_read_when_chosen() {
+    let model = |name: &str| fixtures().join("models").join(name).display().to_string();
+    let data = corpus().join("data-numeric-text-column.csv");
+    let data = data.display().to_string();
+    let args = |model: String, extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+        args.extend(["--model".into(), model, "--data".into(), data.clone()]);
+        args
+    };
+    check_refused(
+        "logits",
+        &run(&args(model("bert_cls"), &["logits"])),
+        &data,
+        &[
+            "column `id`",
+            "all 6 of its values are numbers",
+            "--text-col",
+        ],
+    );
+    // Chosen explicitly, the ids are the texts; `score` is a regression target, which the
+    // regression fixture reads.
+    let flags = [
+        "ntk",
+        "--n",
+        "3",
+        "--rank",
+        "1",
+        "--text-col",
+        "id",
+        "--label-col",
+        "score",
+    ];
+    let json = run_ok("ntk --text-col id", &args(model("bert_reg"), &flags));
+    assert_eq!(json["n"], 3, "{json}");
 }
 
 /// Analysis arguments that cannot work: refused with exit 2 and one line naming the flag (or the

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::error::ColumnRole;
-use super::task::Task;
+use super::error::{ColumnRole, DataError};
+use super::table::{Cell, Table};
+use super::task::{number_of, Task};
 
 /// The columns a dataset is built from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +156,50 @@ pub fn guess_columns(columns: &[String]) -> ColumnGuess {
     }
 }
 
+/// Refuses a guessed text or second-text column of `table` whose values are all numbers
+/// ([`DataError::NumericTextColumn`]): a file such as `id,score` has its `id` taken as the
+/// text (the only column besides the label), and the model would read "1", "2", …. A column
+/// with at least one value that is not a number passes; so do columns a user chose explicitly,
+/// which never come here. Values that are missing or blank are left to the readers of the
+/// texts, which name their row.
+pub fn check_guess(table: &Table, guess: &ColumnGuess) -> Result<(), DataError> {
+    for (name, role) in [
+        (&guess.text, ColumnRole::Text),
+        (&guess.text_pair, ColumnRole::TextPair),
+    ] {
+        let Some(column) = name.as_deref().and_then(|n| table.column_index(n)) else {
+            continue;
+        };
+        let values: Vec<&Cell> = table
+            .rows
+            .iter()
+            .filter_map(|row| row.cells.get(column))
+            .filter(|cell| !cell.display().trim().is_empty())
+            .collect();
+        let Some(first) = values.first() else {
+            continue;
+        };
+        if values.iter().all(|cell| number_of(cell).is_some()) {
+            return Err(DataError::NumericTextColumn {
+                file: table.file.clone(),
+                column: table.columns[column].clone(),
+                role,
+                rows: values.len(),
+                example: first.display().trim().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// [`guess_columns`] on the columns of `table`, then [`check_guess`] on its values: the guess
+/// to use when the user chose no columns.
+pub fn guess_table(table: &Table) -> Result<ColumnGuess, DataError> {
+    let guess = guess_columns(&table.columns);
+    check_guess(table, &guess)?;
+    Ok(guess)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +234,63 @@ mod tests {
             g.choice(),
             Some(ColumnChoice::pair("sentence1", "sentence2", "score"))
         );
+    }
+
+    /// Issue 30: `id,score` took `id` as the text (the only column besides the label).
+    #[test]
+    fn a_guessed_text_column_of_numbers_is_refused_unless_chosen() {
+        use crate::data::{parse_dataset, read_texts};
+        let csv = b"id,score\n1,0.5\n2,0.7\n3,0.1\n";
+        let e = parse_dataset("n.csv", csv, None).unwrap_err();
+        assert_eq!(
+            e,
+            DataError::NumericTextColumn {
+                file: "n.csv".into(),
+                column: "id".into(),
+                role: ColumnRole::Text,
+                rows: 3,
+                example: "1".into(),
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "n.csv, column `id`: guessed as the text column, but all 3 of its values are numbers \
+             (e.g. `1`), which is almost surely not text; choose the text column explicitly \
+             (`--text-col NAME --label-col NAME` on the command line, the column selects on the \
+             page)"
+        );
+        // `logits` reads the texts with the same guess.
+        assert_eq!(read_texts("n.csv", csv), Err(e));
+        // Chosen explicitly, the numbers are read as texts.
+        let chosen = ColumnChoice::single("id", "score");
+        let d = parse_dataset("n.csv", csv, Some(&chosen)).unwrap();
+        assert_eq!(d.texts, ["1", "2", "3"]);
+        // JSON numbers, a named text column, a guessed pair column: refused all the same.
+        let jsonl = b"{\"text\": 4, \"label\": \"a\"}\n{\"text\": 2.5, \"label\": \"b\"}\n";
+        let e = parse_dataset("n.jsonl", jsonl, None).unwrap_err();
+        assert!(
+            matches!(&e, DataError::NumericTextColumn { column, rows: 2, .. } if column == "text"),
+            "{e}"
+        );
+        let pairs = b"sentence1,sentence2,label\nA cat,1,a\nA dog,2,b\n";
+        let e = parse_dataset("p.csv", pairs, None).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                DataError::NumericTextColumn {
+                    role: ColumnRole::TextPair,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("--pair-col NAME"), "{e}");
+        // Some numbers and some words: text. A blank value is left to the row's own error.
+        let mixed = b"id,score\n1,0.5\n2 cats,0.7\n3,0.1\n";
+        let d = parse_dataset("m.csv", mixed, None).unwrap();
+        assert_eq!(d.texts, ["1", "2 cats", "3"]);
+        assert_eq!(read_texts("m.csv", mixed).unwrap().column, "id");
+        let e = parse_dataset("b.csv", b"body,label\nhi,a\n,b\n", None).unwrap_err();
+        assert!(matches!(e, DataError::MissingValue { line: 3, .. }), "{e}");
     }
 }

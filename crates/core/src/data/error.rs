@@ -29,6 +29,17 @@ impl fmt::Display for ColumnRole {
     }
 }
 
+impl ColumnRole {
+    /// The CLI flags that choose the columns explicitly, this role's among them (`--text-col`
+    /// needs `--label-col`; `--pair-col` needs both).
+    pub fn cli_flags(self) -> &'static str {
+        match self {
+            ColumnRole::Text | ColumnRole::Label => "`--text-col NAME --label-col NAME`",
+            ColumnRole::TextPair => "`--text-col NAME --pair-col NAME --label-col NAME`",
+        }
+    }
+}
+
 /// What went wrong while reading a labelled text dataset or drawing samples from it.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum DataError {
@@ -240,6 +251,26 @@ pub enum DataError {
         looked_for: String,
         /// The columns the file has.
         available: Vec<String>,
+    },
+    /// A guessed text (or second text) column whose values are all numbers (an id, a score):
+    /// almost surely not text. Only a guessed column is refused; one chosen explicitly is read.
+    #[error(
+        "{file}, column `{column}`: guessed as the {role} column, but all {rows} of its values \
+         are numbers (e.g. `{example}`), which is almost surely not text; choose the {role} column \
+         explicitly ({} on the command line, the column selects on the page)",
+        .role.cli_flags()
+    )]
+    NumericTextColumn {
+        /// The file name.
+        file: String,
+        /// The guessed column.
+        column: String,
+        /// What the column was guessed for ([`ColumnRole::Text`] or [`ColumnRole::TextPair`]).
+        role: ColumnRole,
+        /// The number of values in the column (all numbers).
+        rows: usize,
+        /// Its first value.
+        example: String,
     },
     /// A row has no value (missing, null or empty) in a chosen column.
     #[error("{file}, line {line}, column `{column}`: no value; expected a {role} in every row")]

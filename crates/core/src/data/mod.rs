@@ -24,7 +24,7 @@ pub mod texts;
 
 pub use crate::rng::SplitMix64;
 pub use bundled::{BundledDataset, BundledIndex};
-pub use columns::{guess_columns, ColumnChoice, ColumnGuess};
+pub use columns::{guess_columns, guess_table, ColumnChoice, ColumnGuess};
 pub use dataset::{Dataset, DatasetSource};
 pub use error::{ColumnRole, DataError};
 pub use format::Format;
@@ -58,7 +58,8 @@ pub fn read_texts(file_name: &str, bytes: &[u8]) -> Result<Texts, DataError> {
 }
 
 /// Reads `bytes` and builds a dataset from `columns`, or from the guessed columns when `None`
-/// (then a column that cannot be guessed is a [`DataError::NoColumnGuessed`]).
+/// (then a column that cannot be guessed is a [`DataError::NoColumnGuessed`], and a guessed
+/// text column whose values are all numbers a [`DataError::NumericTextColumn`]).
 /// The dataset is named after the file, without directories and extension.
 pub fn parse_dataset(
     file_name: &str,
@@ -82,12 +83,20 @@ pub fn parse_dataset_as(
         None => {
             let guess = guess_columns(&table.columns);
             let unknown = |role| columns::not_guessed(&table.file, role, &table.columns);
-            ColumnChoice {
-                text: guess.text.ok_or_else(|| unknown(ColumnRole::Text))?,
-                text_pair: guess.text_pair,
-                label: guess.label.ok_or_else(|| unknown(ColumnRole::Label))?,
+            let choice = ColumnChoice {
+                text: guess
+                    .text
+                    .clone()
+                    .ok_or_else(|| unknown(ColumnRole::Text))?,
+                text_pair: guess.text_pair.clone(),
+                label: guess
+                    .label
+                    .clone()
+                    .ok_or_else(|| unknown(ColumnRole::Label))?,
                 task: None,
-            }
+            };
+            columns::check_guess(&table, &guess)?;
+            choice
         }
     };
     let task = task.or(choice.task);

@@ -79,7 +79,7 @@ impl FromStr for Task {
 }
 
 /// A finite number in a cell (a JSON number or a numeric string); `None` otherwise.
-fn number_of(cell: &Cell) -> Option<f64> {
+pub(crate) fn number_of(cell: &Cell) -> Option<f64> {
     let x = match cell {
         Cell::Int(i) => *i as f64,
         Cell::Float(x) => *x,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::columns::{guess_columns, not_guessed};
+use super::columns::{check_guess, guess_columns, not_guessed};
 use super::dataset::text_values;
 use super::error::{ColumnRole, DataError};
 use super::table::Table;
@@ -38,8 +38,9 @@ impl Texts {
 /// `sentence1`/`sentence2`, matched case-insensitively; or, in a file with a label column and
 /// exactly one other column, that column), and the pair's second column. Labels are ignored.
 ///
-/// Errors: no text column ([`DataError::NoColumnGuessed`], naming what was looked for);
-/// a missing, blank, nested or over-long text in any row (as for
+/// Errors: no text column ([`DataError::NoColumnGuessed`], naming what was looked for); a
+/// text column whose values are all numbers ([`DataError::NumericTextColumn`]: `id` in a file
+/// `id,score`); a missing, blank, nested or over-long text in any row (as for
 /// [`Dataset::from_table`](super::Dataset::from_table)).
 pub fn texts_from_table(table: &Table) -> Result<Texts, DataError> {
     let guess = guess_columns(&table.columns);
@@ -47,6 +48,7 @@ pub fn texts_from_table(table: &Table) -> Result<Texts, DataError> {
     let Some(text_column) = index(&guess.text) else {
         return Err(not_guessed(&table.file, ColumnRole::Text, &table.columns));
     };
+    check_guess(table, &guess)?;
     let pair_column = index(&guess.text_pair);
     Ok(Texts {
         texts: text_values(table, text_column, ColumnRole::Text)?,

@@ -205,3 +205,30 @@ fn missing_label_and_missing_column() {
         })
     );
 }
+
+/// Issue 30: `tests/bad-inputs/data-numeric-text-column.csv` (`id,score`, numbers only): the
+/// guess took `id`, the only column besides the label, as the text. Refused unless chosen.
+#[test]
+fn guessed_text_column_of_numbers() {
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "../../tests/bad-inputs/data-numeric-text-column.csv",
+    ]
+    .iter()
+    .collect();
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let name = "data-numeric-text-column.csv";
+    let refused = DataError::NumericTextColumn {
+        file: name.into(),
+        column: "id".into(),
+        role: ColumnRole::Text,
+        rows: 6,
+        example: "1".into(),
+    };
+    assert_eq!(parse_dataset(name, &bytes, None), Err(refused.clone()));
+    // `logits` reads the texts with the same guess.
+    assert_eq!(ntk_lens_core::data::read_texts(name, &bytes), Err(refused));
+    let chosen = ntk_lens_core::data::ColumnChoice::single("id", "score");
+    let d = parse_dataset(name, &bytes, Some(&chosen)).unwrap();
+    assert_eq!(d.texts, ["1", "2", "3", "4", "5", "6"]);
+}
