@@ -47,6 +47,7 @@ pub fn sweep_job(setup: &Setup) -> SweepJob {
             loss: setup.loss,
             selective: setup.selective,
             lr: (setup.learning_rate > 0.0).then_some(setup.learning_rate),
+            step_rule: setup.step_rule,
             chunk_size: CHUNK,
             lambda_batch: None,
         },

@@ -211,20 +211,42 @@ named_options!(Strategy, "strategy", {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepRule {
-    /// `η_S = 0.05/(μ_max(K_S) + λ)`: each subset's kernel is scaled alike, so that its slowest
-    /// direction contracts by `1 − η_S(μ_min(K_S) + λ)`, set by `κ(K_S + λI)` alone (the
-    /// theory's link between κ and training).
+    /// `η_S = 0.05/(μ_max(K_S) + λ)`: each subset's kernel is scaled alike, so that on the
+    /// linearized model its slowest direction contracts by `1 − η_S(μ_min(K_S) + λ)` =
+    /// `1 − 0.05/κ(K_S + λI)` per step, set by `κ(K_S + λI)` with the training λ (the theory's
+    /// link between κ and training).
     #[default]
     PerSubset,
     /// One step for every subset, `0.05/(μ_max(K_all) + λ)` or the given learning rate (like
-    /// the paper's single training recipe); high-trace subsets then converge faster whatever
-    /// their κ.
+    /// the paper's single training recipe); on the linearized model a candidate's slowest
+    /// direction then contracts by `1 − η(μ_min(K_S) + λ)`, so candidates with a larger smallest
+    /// eigenvalue converge faster there, whatever their κ.
     Shared,
 }
 
 named_options!(StepRule, "step-rule", {
-    PerSubset => "per-subset": "η_S = 0.05/(μ_max(K_S) + λ) per candidate: κ alone sets the pace",
+    PerSubset => "per-subset": "η_S = 0.05/(μ_max(K_S) + λ) per candidate: κ(K_S + λI) sets the pace",
     Shared => "shared": "one step for every candidate (0.05/(μ_max(K_all) + λ) or --lr)",
+});
+
+/// How a λ sweep chooses each λ's gradient-descent step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SweepStepRule {
+    /// One step for every λ of the sweep, [`crate::train::shared_gd_lr`]
+    /// `= min(0.05/μ_max, 1/(μ_max + λ_max))` or the given learning rate: the runs then differ
+    /// only in their penalty, and the smallest λ is in effect the unpenalised run.
+    #[default]
+    Shared,
+    /// `η_λ = 0.05/(μ_max + λ)` for each λ (each run's slowest direction contracts alike); the
+    /// step then shrinks as λ grows, and what changes across λ is the step as much as the
+    /// penalty.
+    PerLambda,
+}
+
+named_options!(SweepStepRule, "step-rule", {
+    Shared => "shared": "one step for every λ: min(0.05/μ_max, 1/(μ_max + λ_max)) or --lr",
+    PerLambda => "per-lambda": "η = 0.05/(μ_max + λ) for each λ (the step shrinks as λ grows)",
 });
 
 /// How the layer study trains each candidate.
@@ -238,13 +260,16 @@ pub enum Recipe {
     /// The paper's code's recipe, scaled to the analysed samples: Adam at 4e-3 (or the given
     /// rate), minibatches of [`PAPER_BATCH`], [`PAPER_EPOCHS`] epochs, a linear schedule with
     /// 6 % warm-up, cross-entropy for classes, the head trained too (it stays out of the NTK and
-    /// of κ), and the epoch with the lowest eval loss counts.
+    /// of κ), and the epoch with the lowest eval loss counts (the lowest train loss without eval
+    /// samples). Unlike the official code it keeps the proximal penalty `λ/2‖θ − θ0‖²` and has no
+    /// LoRA dropout: the official code has no proximal term and LoRA dropout 0.1.
     Paper,
 }
 
 named_options!(Recipe, "recipe", {
     Theory => "theory": "full-batch steps on LoRA alone, the final model (the theory's setting)",
-    Paper => "paper": "minibatch Adam 4e-3, 10 epochs, 6 % warm-up, head trained, best epoch",
+    Paper => "paper": "minibatch Adam 4e-3, 10 epochs, warm-up, head trained, best epoch; with \
+                       the proximal λ and no LoRA dropout (the official code: no proximal term, dropout 0.1)",
 });
 
 /// Minibatch size of [`Recipe::Paper`] (the paper's 16 per device, halved for a few dozen

@@ -4,7 +4,7 @@ use clap::Args;
 use ntk_lens_core::block_on;
 use ntk_lens_core::experiment::{RadiusConfig, RadiusProbe, Sweep, SweepConfig};
 use ntk_lens_core::ntk::{NtkBuilder, NtkOptions, ParamSet};
-use ntk_lens_core::options::{LossKind, OptimizerKind};
+use ntk_lens_core::options::{LossKind, OptimizerKind, SweepStepRule};
 use ntk_lens_core::steps::Stepwise;
 
 use crate::analysis::{AnalysisArgs, EvalOutputArgs};
@@ -26,7 +26,7 @@ pub struct TrainArgs {
     /// Apply the proximal term only when ⟨∇L, θ − θ0⟩ ≥ 0 (the paper's Eq. 8).
     #[arg(long)]
     pub selective: bool,
-    /// Step size [default: GD 0.05/(μ_max + λ) from the NTK at θ0, Adam 1e-3].
+    /// Step size [default: GD from the NTK at θ0 as --step-rule says, Adam 1e-3].
     #[arg(long, value_name = "LR")]
     pub lr: Option<f64>,
     /// Samples per forward/backward pass (gradients are summed: still full-batch).
@@ -49,6 +49,11 @@ pub struct SweepArgs {
     pub lambdas: Vec<f64>,
     #[command(flatten)]
     pub train: TrainArgs,
+    /// GD's step when --lr is not given: `shared`, one step for every λ,
+    /// min(0.05/(μ_max + λ_min), 1/(μ_max + λ_max)), so that the runs differ only in their
+    /// penalty; or `per-lambda`, 0.05/(μ_max + λ) for each λ.
+    #[arg(long, value_enum, value_name = "RULE", default_value_t = SweepStepRule::Shared)]
+    pub step_rule: SweepStepRule,
     /// Train the classification head too (its parameters join the NTK).
     #[arg(long)]
     pub train_head: bool,
@@ -127,6 +132,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
         loss: args.train.loss,
         selective: args.train.selective,
         lr: args.train.lr,
+        step_rule: args.step_rule,
         chunk_size: args.train.chunk,
         lambda_batch: args.lambda_batch,
     };

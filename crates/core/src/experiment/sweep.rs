@@ -17,12 +17,14 @@ use crate::data::Task;
 use crate::linear::{GdStep, KernelRidge, ResidualByEigen};
 use crate::model::Model;
 use crate::ntk::{KernelKind, NtkBlocks};
+use crate::options::SweepStepRule;
 use crate::readback::read_f32;
 use crate::spectrum::SpectrumOptions;
 use crate::steps::Stepwise;
 use crate::train::trainer::logits_of;
 use crate::train::{
-    default_gd_lr, metrics, LossKind, OptimizerKind, Quality, Run, StepRecord, TrainConfig, Trainer,
+    default_gd_lr, metrics, shared_gd_lr, LossKind, OptimizerKind, Quality, Run, StepRecord,
+    TrainConfig, Trainer,
 };
 use crate::CoreError;
 
@@ -39,8 +41,13 @@ pub struct SweepConfig {
     pub loss: LossKind,
     /// Selective proximal gate (Eq. 8).
     pub selective: bool,
-    /// Step size; `None` = for GD [`default_gd_lr`] `= 0.05/(μ_max + λ)`, for Adam 1e-3.
+    /// Step size for every λ; `None` = for GD as `step_rule` says, for Adam 1e-3.
     pub lr: Option<f64>,
+    /// How GD chooses each λ's step when no `lr` is given: one [`shared_gd_lr`] for every λ
+    /// (the default, so that the runs differ only in their penalty), or
+    /// [`default_gd_lr`] `= 0.05/(μ_max + λ)` per λ.
+    #[serde(default)]
+    pub step_rule: SweepStepRule,
     /// Samples per forward/backward pass (of each λ trained side by side).
     pub chunk_size: usize,
     /// How many λ train side by side in one batch (stacked adapters sharing every pass over
@@ -58,6 +65,7 @@ impl Default for SweepConfig {
             loss: LossKind::Mse,
             selective: false,
             lr: None,
+            step_rule: SweepStepRule::Shared,
             chunk_size: crate::train::TRAIN_CHUNK,
             lambda_batch: None,
         }
@@ -70,6 +78,75 @@ impl SweepConfig {
     pub fn linear_side_follows_steps(&self) -> bool {
         self.optimizer == OptimizerKind::Gd && self.loss == LossKind::Mse
     }
+
+    /// The step each λ trains with, for a kernel whose largest eigenvalue is `mu_max`.
+    pub fn lr_for(&self, mu_max: f64, lambda: f64) -> f64 {
+        match (self.lr, self.optimizer, self.step_rule) {
+            (Some(lr), _, _) => lr,
+            (None, OptimizerKind::Adam, _) => 1e-3,
+            (None, OptimizerKind::Gd, SweepStepRule::Shared) => shared_gd_lr(mu_max, &self.lambdas),
+            (None, OptimizerKind::Gd, SweepStepRule::PerLambda) => default_gd_lr(mu_max, lambda),
+        }
+    }
+
+    /// What the report and the page say of the steps, for a kernel with largest eigenvalue
+    /// `mu_max`.
+    pub fn step_description(&self, mu_max: f64) -> String {
+        let smallest = self.lambdas.iter().copied().fold(f64::INFINITY, f64::min);
+        let shared = |lr: f64, how: &str| {
+            // The smallest λ is the unpenalised run to within 1 % when ηλT < 0.01 (its penalty
+            // shrinks θ − θ0 by (1 − ηλ)^T ≥ 1 − ηλT).
+            let unpenalised = if lr * smallest * self.steps as f64 <= 0.01 {
+                " The smallest λ is in effect the unpenalised run (η·λ·T < 0.01)."
+            } else {
+                ""
+            };
+            format!(
+                "Every λ trained with the same step η = {}{how}, so the runs differ only in \
+                 their penalty.{unpenalised}",
+                sig4(lr)
+            )
+        };
+        match (self.lr, self.optimizer, self.step_rule) {
+            (Some(lr), _, _) => shared(lr, " (given)"),
+            (None, OptimizerKind::Adam, _) => shared(1e-3, " (Adam)"),
+            (None, OptimizerKind::Gd, SweepStepRule::Shared) => shared(
+                shared_gd_lr(mu_max, &self.lambdas),
+                &format!(
+                    " = min(0.05/(μ_max + smallest λ), 1/(μ_max + largest λ)), with \
+                     μ_max = {} the kernel's largest eigenvalue: the smallest λ's own step, \
+                     lowered where needed so that η(μ_max + λ) ≤ 1 at every λ and no direction \
+                     of the linearized model overshoots",
+                    sig4(mu_max)
+                ),
+            ),
+            (None, OptimizerKind::Gd, SweepStepRule::PerLambda) => format!(
+                "Each λ trained with its own step η = 0.05/(μ_max + λ) (μ_max = {}, the kernel's \
+                 largest eigenvalue): the step shrinks as λ grows, so the runs differ in their \
+                 step as well as their penalty.",
+                sig4(mu_max)
+            ),
+        }
+    }
+}
+
+/// `x` with 4 significant digits: plain between 10⁻³ and 10⁴, else in exponent notation.
+fn sig4(x: f64) -> String {
+    let a = x.abs();
+    if (1e-3..1e4).contains(&a) {
+        let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+/// The largest step for which the step condition `η(μ_max + λ) ≤ 1` holds: under it, gradient
+/// descent on the linearized model from `θ0` moves every eigen-direction of the residual
+/// monotonically towards the ridge optimum, so its data loss never rises and its distance
+/// stays within `‖r0‖/(2√λ)` (docs/theory.md).
+pub fn monotone_step_limit(mu_max: f64, lambda: f64) -> f64 {
+    1.0 / (mu_max.max(0.0) + lambda).max(f64::MIN_POSITIVE)
 }
 
 /// Relative rise of the actual model's data loss still taken as round-off: the loss is summed in
@@ -85,6 +162,8 @@ struct LinearSide {
     /// Data loss at `t = 0..=T` (empty for the ridge optimum).
     data_losses: Vec<f64>,
     gate_steps: Option<usize>,
+    /// `‖r0‖/(2√λ)` where it bounds this side's distance.
+    bound: Option<f64>,
 }
 
 impl LinearSide {
@@ -96,6 +175,7 @@ impl LinearSide {
         eval: Vec<f64>,
         steps: &[GdStep],
         gate_steps: usize,
+        bound: Option<f64>,
     ) -> Self {
         let before_updates = &steps[..steps.len().saturating_sub(1)];
         LinearSide {
@@ -105,6 +185,7 @@ impl LinearSide {
             curve: before_updates.iter().map(|s| s.total_loss).collect(),
             data_losses: steps.iter().map(|s| s.data_loss).collect(),
             gate_steps: Some(gate_steps),
+            bound,
         }
     }
 }
@@ -185,8 +266,12 @@ pub struct SweepPoint {
     pub param_distance_actual: f64,
     /// `‖θ̄_T − θ0‖`, linearized.
     pub param_distance_linear: f64,
-    /// `‖r0‖ / (2√λ)`, the bound on the linearized model's distance.
-    pub param_distance_bound: f64,
+    /// `‖r0‖ / (2√λ)`: a bound on the linearized model's distance `‖θ̄ − θ0‖`, reported only
+    /// where it holds: for the ridge optimum (the linear side of Adam and cross-entropy runs),
+    /// and for ungated GD from `θ0` with `η(μ_max + λ) ≤ 1`. `None` otherwise: with the selective
+    /// gate the linearized run can go past it, and so can a larger step. It bounds neither the
+    /// actual model's distance nor gated runs.
+    pub param_distance_bound: Option<f64>,
     /// `‖s·BA‖_F / ‖W0‖_F` per adapted module after training.
     pub update_norms: BTreeMap<String, f64>,
     /// Total loss per step of the actual run (data + proximal).
@@ -199,14 +284,28 @@ pub struct SweepPoint {
     /// same ungated GD steps (MSE, GD, no selective gate).
     #[serde(default)]
     pub residual_by_eigen: Option<ResidualByEigen>,
-    /// How many of the steps applied the proximal term in the actual run (all of them without
-    /// the selective gate).
+    /// How many of the steps applied a nonzero proximal term in the actual run: the gate was on
+    /// (always, without the selective gate) and `θ_t ≠ θ0` (at `t = 0` the penalty is zero
+    /// whatever the gate says).
     #[serde(default)]
     pub gate_steps_actual: usize,
     /// The same for the linearized model, run step by step with the same gate (`None` when
-    /// the linear side is the ridge optimum: Adam or cross-entropy).
+    /// the linear side is the ridge optimum: Adam or cross-entropy). From `θ0` with
+    /// `η μ_max ≤ 1` the gate never applies a nonzero penalty there (docs/theory.md), so with
+    /// the gate this is 0.
     #[serde(default)]
     pub gate_steps_linear: Option<usize>,
+    /// The largest step for which the step condition `η(μ_max + λ) ≤ 1` holds
+    /// ([`monotone_step_limit`]).
+    #[serde(default)]
+    pub monotone_step_limit: f64,
+    /// Whether this λ's step `lr` met that condition.
+    #[serde(default)]
+    pub step_within_limit: bool,
+    /// Whether the actual model's data loss never rose (`loss_increases_actual` is empty):
+    /// the half of Theorem 1's check that can fail, since the actual model is not linear.
+    #[serde(default)]
+    pub monotone_actual: bool,
     /// Steps `t` after which the actual data loss rose (`R(θ_{t+1}) > R(θ_t)`, beyond a
     /// relative 1e-6 for f32 round-off): empty when training was monotone, which Theorem 1
     /// promises under the squared loss with the selective gate and a small enough step.
@@ -371,6 +470,13 @@ impl Sweep {
                 format!("every λ must be a finite number > 0, got {l}"),
             ));
         }
+        if config.lr.is_some() && config.step_rule == SweepStepRule::PerLambda {
+            return Err(CoreError::invalid(
+                "step_rule",
+                "a given learning rate is one step for every λ; choose the step rule `shared`, \
+                 or leave the rate out for a step per λ",
+            ));
+        }
         if ntk.n != train.len() || ntk.n_eval != eval.len() {
             return Err(CoreError::mismatch("NTK samples", train.len(), ntk.n));
         }
@@ -408,11 +514,12 @@ impl Sweep {
     }
 
     fn lr_for(&self, lambda: f64) -> f64 {
-        match (self.config.lr, self.config.optimizer) {
-            (Some(lr), _) => lr,
-            (None, OptimizerKind::Gd) => default_gd_lr(self.mu_max, lambda),
-            (None, OptimizerKind::Adam) => 1e-3,
-        }
+        self.config.lr_for(self.mu_max, lambda)
+    }
+
+    /// The kernel's largest eigenvalue `μ_max` at `θ0` (the steps are chosen from it).
+    pub fn mu_max(&self) -> f64 {
+        self.mu_max
     }
 
     fn train_config(&self, lambda: f64) -> Result<TrainConfig, CoreError> {
@@ -507,6 +614,8 @@ impl Sweep {
         let y = targets.matrix();
         let ridge = KernelRidge::fit(&kernel, &self.ntk.f0_train, &y, lambda, &opts)?;
         let lr = self.lr_for(lambda);
+        let step_limit = monotone_step_limit(self.mu_max, lambda);
+        let step_within_limit = lr <= step_limit * (1.0 + 1e-12);
         let steps = self.config.steps as u64;
         let same_dynamics = self.config.linear_side_follows_steps();
         let has_eval = !self.eval.is_empty();
@@ -523,7 +632,14 @@ impl Sweep {
             } else {
                 Vec::new()
             };
-            LinearSide::gradient_descent(&y, &run.residual, ev, &run.steps, run.gate_steps())
+            LinearSide::gradient_descent(
+                &y,
+                &run.residual,
+                ev,
+                &run.steps,
+                run.penalised_steps(),
+                None,
+            )
         } else if same_dynamics {
             let r = ridge.residual_at(lr, steps)?;
             let ev = if has_eval {
@@ -533,7 +649,15 @@ impl Sweep {
             };
             let ts: Vec<u64> = (0..=steps).collect();
             let traj = ridge.trajectory(lr, &ts)?;
-            LinearSide::gradient_descent(&y, &r, ev, &traj.steps, self.config.steps)
+            // Every step but the first (at θ0, where the penalty is zero) applies it.
+            LinearSide::gradient_descent(
+                &y,
+                &r,
+                ev,
+                &traj.steps,
+                self.config.steps.saturating_sub(1),
+                step_within_limit.then(|| ridge.param_distance_bound()),
+            )
         } else {
             let ev = if has_eval {
                 ridge.predict(&self.ntk.cross_total(), &self.ntk.f0_eval)?
@@ -547,6 +671,7 @@ impl Sweep {
                 curve: Vec::new(),
                 data_losses: Vec::new(),
                 gate_steps: None,
+                bound: Some(ridge.param_distance_bound()),
             }
         };
         let train_loss_actual = targets.loss(self.config.loss, &act_train);
@@ -560,6 +685,7 @@ impl Sweep {
         // R(θ_t) for t = 0..T: the records' losses, then the final model's.
         let mut actual_data_losses: Vec<f64> = history.iter().map(|r| r.data_loss).collect();
         actual_data_losses.push(train_loss_actual);
+        let loss_increases_actual = increases(&actual_data_losses, LOSS_RISE_TOL);
         Ok(SweepPoint {
             lambda,
             lr,
@@ -581,14 +707,20 @@ impl Sweep {
             eval_quality_linear,
             param_distance_actual: param_distance,
             param_distance_linear: lin.distance,
-            param_distance_bound: ridge.param_distance_bound(),
+            param_distance_bound: lin.bound,
             update_norms: update_norms(model).await?,
             loss_curve_actual: history.iter().map(|r| r.loss).collect(),
             loss_curve_linear: lin.curve,
             residual_by_eigen,
-            gate_steps_actual: history.iter().filter(|r| r.proximal_on).count(),
+            gate_steps_actual: history
+                .iter()
+                .filter(|r| r.proximal_on && r.param_distance > 0.0)
+                .count(),
             gate_steps_linear: lin.gate_steps,
-            loss_increases_actual: increases(&actual_data_losses, LOSS_RISE_TOL),
+            monotone_step_limit: step_limit,
+            step_within_limit,
+            monotone_actual: loss_increases_actual.is_empty(),
+            loss_increases_actual,
             loss_increases_linear: increases(&lin.data_losses, 1e-12),
         })
     }
@@ -646,28 +778,18 @@ impl Stepwise for Sweep {
                 ),
             ));
         }
-        let mut notes = Vec::new();
+        let mut notes = vec![self.config.step_description(self.mu_max)];
         let same_dynamics = self.config.linear_side_follows_steps();
         if same_dynamics && self.config.selective {
             notes.push(format!(
                 "Linear side: the linearized model after the same {} gradient steps with the \
-                 same step size and the same selective gate, evaluated at every step on the \
-                 linear model (gate_steps_actual and gate_steps_linear count the steps that \
-                 applied the penalty on each side).",
+                 same step size and the same selective gate (gate_steps_actual and \
+                 gate_steps_linear count the steps that applied a nonzero penalty on each \
+                 side). From θ0 with η·μ_max ≤ 1 the gate never applies a nonzero penalty to \
+                 the linearized model, so its linear side is the unpenalised run; the gate acts \
+                 only on the actual model.",
                 self.config.steps
             ));
-            for p in &self.results {
-                if !p.loss_increases_actual.is_empty() {
-                    notes.push(format!(
-                        "λ = {:e}: the actual data loss rose after {} of {} steps (first at step \
-                         {}): Theorem 1's monotone descent needs a smaller step.",
-                        p.lambda,
-                        p.loss_increases_actual.len(),
-                        self.config.steps,
-                        p.loss_increases_actual[0]
-                    ));
-                }
-            }
         } else if same_dynamics {
             notes.push(format!(
                 "Linear side: the linearized model after the same {} gradient steps with the \
@@ -681,6 +803,27 @@ impl Stepwise for Sweep {
                  counterpart."
                     .into(),
             );
+        }
+        if self.config.loss == LossKind::Mse {
+            for p in &self.results {
+                if !p.step_within_limit {
+                    notes.push(format!(
+                        "λ = {:e}: the step {:.3e} is above 1/(μ_max + λ) = {:.3e}, the step \
+                         condition under which the linearized model descends monotonically \
+                         from θ0; no distance bound is drawn for it.",
+                        p.lambda, p.lr, p.monotone_step_limit
+                    ));
+                }
+                if let Some(&first) = p.loss_increases_actual.first() {
+                    notes.push(format!(
+                        "λ = {:e}: the actual data loss rose after {} of {} steps (first at step \
+                         {first}): the actual model did not descend monotonically.",
+                        p.lambda,
+                        p.loss_increases_actual.len(),
+                        self.config.steps,
+                    ));
+                }
+            }
         }
         let report = SweepReport {
             n: self.train.len(),

@@ -460,3 +460,44 @@ fn residual_by_eigen_of_explicit_gradient_descent_is_the_closed_form() {
     }
     assert!(ridge.residual_by_eigen(eta, steps, &f_t[..3]).is_err());
 }
+
+/// The step condition `η(μ_max + λ) ≤ 1` of the sweep's Theorem 1 check and its distance bound:
+/// within it, ungated GD from θ0 never raises the data loss and stays within `‖r0‖/(2√λ)` at
+/// every step; past it (here `η(μ_max + λ) = 1.9`, still stable), the check can fail: the data
+/// loss rises at some step. So neither statement holds without the condition.
+#[test]
+fn step_condition_gives_monotone_descent_within_the_bound() {
+    let mut rises_past_the_limit = 0;
+    for seed in 0..8 {
+        let prob = Problem::new(40 + seed, 6, 2, 30, 1);
+        let lambda = 0.3;
+        let model = prob.fit(lambda);
+        let mu_max = model.eigenvalues()[0];
+        let bound = model.param_distance_bound();
+        let ts: Vec<u64> = (0..=40).collect();
+        let within = model.trajectory(1.0 / (mu_max + lambda), &ts).unwrap();
+        for w in within.steps.windows(2) {
+            assert!(
+                w[1].data_loss <= w[0].data_loss * (1.0 + 1e-12),
+                "seed {seed}"
+            );
+        }
+        assert!(within
+            .steps
+            .iter()
+            .all(|s| s.param_distance <= bound * (1.0 + 1e-12)));
+        let past = model.trajectory(1.9 / (mu_max + lambda), &ts).unwrap();
+        assert!(past.stable);
+        if past
+            .steps
+            .windows(2)
+            .any(|w| w[1].data_loss > w[0].data_loss * (1.0 + 1e-9))
+        {
+            rises_past_the_limit += 1;
+        }
+    }
+    assert!(
+        rises_past_the_limit > 0,
+        "the check never failed past the limit"
+    );
+}

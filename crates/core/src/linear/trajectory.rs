@@ -194,6 +194,16 @@ impl GatedTrajectory {
     pub fn gate_steps(&self) -> usize {
         self.gate.iter().filter(|&&on| on).count()
     }
+
+    /// How many of the `T` updates applied a nonzero penalty: the gate was on and
+    /// `θ̄_t ≠ θ0` (at `t = 0` the penalty is zero whatever the gate says).
+    pub fn penalised_steps(&self) -> usize {
+        self.gate
+            .iter()
+            .zip(&self.steps)
+            .filter(|(&on, step)| on && step.param_distance > 0.0)
+            .count()
+    }
 }
 
 impl KernelRidge {

@@ -19,6 +19,33 @@ pub fn default_gd_lr(mu_max: f64, lambda: f64) -> f64 {
     0.05 / (mu_max.max(0.0) + lambda).max(f64::MIN_POSITIVE)
 }
 
+/// The one gradient-descent step a λ sweep gives every λ of `lambdas` by default
+/// ([`SweepStepRule::Shared`]): `min(0.05/(μ_max + λ_min), 1/(μ_max + λ_max))`.
+///
+/// - `0.05/(μ_max + λ_min)` is [`default_gd_lr`] at the smallest λ: the data term's step, small
+///   enough for the actual model, whose kernel grows during training.
+/// - `1/(μ_max + λ_max)` keeps `η(μ_max + λ) ≤ 1` for every λ of the grid, so that on the
+///   linearized model every eigen-direction moves monotonically from `θ0` towards the ridge
+///   optimum: no direction overshoots, the data loss never rises, and `‖θ̄_t − θ0‖` stays below
+///   `‖r0‖/(2√λ)`. The proximal term is exactly quadratic, so this is what "stable for the
+///   largest λ" means for it.
+///
+/// With one step for all, the runs differ only in their penalty: the smallest λ is in effect
+/// the unpenalised run.
+///
+/// [`SweepStepRule::Shared`]: crate::options::SweepStepRule::Shared
+pub fn shared_gd_lr(mu_max: f64, lambdas: &[f64]) -> f64 {
+    let mu = mu_max.max(0.0);
+    let (lo, hi) = lambdas
+        .iter()
+        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), &l| {
+            (lo.min(l), hi.max(l))
+        });
+    let data = default_gd_lr(mu, if lo.is_finite() { lo } else { 0.0 });
+    let penalty = 1.0 / (mu + hi).max(f64::MIN_POSITIVE);
+    data.min(penalty)
+}
+
 /// The default samples per training pass (of each λ trained side by side). Natively, at 2
 /// threads, the sweep bench (64 samples, 7 λ × 10 steps) took 24.5–25.0 s with 8 against
 /// 29.3–29.5 s with 16, and peaked at 0.7–1.0 GB against 1.1–1.3 GB; one λ alone 5.0 s against
@@ -174,5 +201,21 @@ mod tests {
             ..TrainConfig::default()
         };
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn shared_step_is_the_smaller_of_the_data_and_penalty_limits() {
+        // μ_max = 1.5: the smallest λ's data step 0.05/1.501 is below 1/(1.5 + 10).
+        let eta = shared_gd_lr(1.5, &[1e-3, 1e-1, 10.0]);
+        assert!((eta - 0.05 / 1.501).abs() < 1e-15, "{eta}");
+        // A grid up to λ = 100: 1/(1.5 + 100) is the smaller, and η(μ_max + λ) ≤ 1 for all.
+        let eta = shared_gd_lr(1.5, &[1e-3, 100.0]);
+        assert!((eta - 1.0 / 101.5).abs() < 1e-15, "{eta}");
+        assert!(eta * (1.5 + 100.0) <= 1.0 + 1e-12);
+        // The order of the grid does not matter.
+        assert_eq!(
+            shared_gd_lr(2.0, &[10.0, 0.1]),
+            shared_gd_lr(2.0, &[0.1, 10.0])
+        );
     }
 }
