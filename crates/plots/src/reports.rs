@@ -2,6 +2,8 @@
 //! writes them as SVG files, the page draws them on canvases.
 
 use ntk_lens_core::data::Task;
+use ntk_lens_core::experiment::pooled::{standardized, Outcome};
+use ntk_lens_core::experiment::study::pooled_train_loss_label;
 use ntk_lens_core::experiment::{
     Candidate, NtkReport, PooledReport, RadiusPoint, StudyReport, SweepReport,
 };
@@ -198,27 +200,28 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<(&'static str, Chart)> {
         ],
         legend: LegendPosition::UpperRight,
     };
+    let mut distance_series = vec![
+        Series::new(
+            "actual",
+            per_lambda(report, |p| Some(p.param_distance_actual)),
+        )
+        .with_markers(),
+        Series::new(
+            "linearized",
+            per_lambda(report, |p| Some(p.param_distance_linear)),
+        )
+        .with_markers(),
+    ];
+    // Drawn only at the λ where it bounds the linearized run (see `SweepPoint`).
+    let bound = per_lambda(report, |p| p.param_distance_bound);
+    if !bound.is_empty() {
+        distance_series.push(Series::new("bound ‖r0‖/(2√λ) on the linearized", bound).dashed());
+    }
     let distance = LineChart {
         title: "Distance moved from θ0".into(),
         x: Axis::log("λ (proximal strength)"),
         y: Axis::log("‖θ − θ0‖"),
-        series: vec![
-            Series::new(
-                "actual",
-                per_lambda(report, |p| Some(p.param_distance_actual)),
-            )
-            .with_markers(),
-            Series::new(
-                "linearized",
-                per_lambda(report, |p| Some(p.param_distance_linear)),
-            )
-            .with_markers(),
-            Series::new(
-                "bound ‖r0‖/(2√λ)",
-                per_lambda(report, |p| Some(p.param_distance_bound)),
-            )
-            .dashed(),
-        ],
+        series: distance_series,
         legend: LegendPosition::UpperRight,
     };
     let (name, metric) = headline_metric(report.task);
@@ -388,10 +391,39 @@ fn capitalised(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The charts of a selection study: κ at init against final loss and eval accuracy (eval
-/// Pearson's r for regression).
+/// A candidate's name on a scatter: its blocks for a single block, else its label; "≥ " before
+/// it when its κ is a lower bound (beyond the f32 kernel's resolution).
+fn candidate_name(c: &Candidate) -> String {
+    format!(
+        "{}{}",
+        if c.kappa_lower_bound { "≥ " } else { "" },
+        if c.label == "single" {
+            c.blocks.join("+").replace("block.", "")
+        } else {
+            c.label.clone()
+        }
+    )
+}
+
+/// The corner note of a correlation, when it has both coefficients.
+fn given(c: &ntk_lens_core::experiment::Correlation) -> Correlation {
+    match (c.pearson, c.spearman) {
+        (Some(pearson), Some(spearman)) => Correlation::Given {
+            pearson,
+            spearman,
+            n: c.n,
+        },
+        _ => Correlation::None,
+    }
+}
+
+/// The charts of a selection study: κ at init against the train loss and eval accuracy (eval
+/// Pearson's r for regression). The κ axis names the shift the study used (`κ(K_S)`, or e.g.
+/// `κ(K_S + 0.01·I)`); the loss axis says which train loss it is
+/// ([`StudyReport::train_loss_label`]: the final one, or the best epoch's under the recipe
+/// after the paper's code).
 pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
-    let points = |f: &dyn Fn(&ntk_lens_core::experiment::Candidate) -> Option<f64>| {
+    let points = |f: &dyn Fn(&Candidate) -> Option<f64>| {
         report
             .candidates
             .iter()
@@ -399,27 +431,10 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
                 Some(ScatterPoint {
                     x: c.kappa?,
                     y: f(c)?,
-                    // A κ beyond the f32 kernel's resolution is a lower bound: marked "≥".
-                    label: Some(format!(
-                        "{}{}",
-                        if c.kappa_lower_bound { "≥ " } else { "" },
-                        if c.label == "single" {
-                            c.blocks.join("+").replace("block.", "")
-                        } else {
-                            c.label.clone()
-                        }
-                    )),
+                    label: Some(candidate_name(c)),
                 })
             })
             .collect::<Vec<_>>()
-    };
-    let given = |c: &ntk_lens_core::experiment::Correlation| match (c.pearson, c.spearman) {
-        (Some(pearson), Some(spearman)) => Correlation::Given {
-            pearson,
-            spearman,
-            n: c.n,
-        },
-        _ => Correlation::None,
     };
     let (name, metric) = headline_metric(report.task);
     let steps = match (
@@ -427,17 +442,18 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
         report.config.training.optimizer,
         report.config.step_rule,
     ) {
-        (Recipe::Paper, _, _) => "the paper's recipe",
+        (Recipe::Paper, _, _) => "recipe after the paper's code",
         (_, OptimizerKind::Gd, StepRule::PerSubset) => "a step per candidate",
         _ => "one shared step",
     };
+    let kappa = format!("{} at init ({steps})", report.config.kappa_symbol());
     vec![
         (
             "kappa_vs_loss",
             Chart::Scatter(ScatterChart {
-                title: "κ at initialisation vs final train loss".into(),
-                x: Axis::log(format!("κ(K_S + λI) at init ({steps})")),
-                y: Axis::linear("final train loss"),
+                title: "κ at initialisation vs train loss".into(),
+                x: Axis::log(kappa.clone()),
+                y: Axis::linear(report.train_loss_label()),
                 points: points(&|c| c.train_loss),
                 fit_line: true,
                 correlation: given(&report.kappa_vs_loss),
@@ -447,7 +463,7 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
             "kappa_vs_accuracy",
             Chart::Scatter(ScatterChart {
                 title: format!("κ at initialisation vs eval {name}"),
-                x: Axis::log(format!("κ(K_S + λI) at init ({steps})")),
+                x: Axis::log(kappa),
                 y: Axis::linear(format!("eval {name}")),
                 points: points(&|c| c.eval_quality.as_ref().and_then(metric)),
                 fit_line: true,
@@ -457,52 +473,71 @@ pub fn study_charts(report: &StudyReport) -> Vec<(&'static str, Chart)> {
     ]
 }
 
-/// The charts of pooled studies: every study's candidates in one scatter (labelled
-/// `dataset: candidate`), with the pooled correlations.
+/// The charts of pooled studies: every study's candidates in one scatter, log10 κ and the
+/// outcome standardized within each study (the points the pooled correlations are computed
+/// on), each point labelled `dataset: candidate`, with the pooled correlations.
 pub fn pooled_charts(report: &PooledReport) -> Vec<(&'static str, Chart)> {
     let Some(first) = report.studies.first() else {
         return Vec::new();
     };
-    let candidates = report
-        .studies
-        .iter()
-        .flat_map(|s| {
-            s.report.candidates.iter().map(|c| {
-                let name = if c.label == "single" {
-                    c.blocks.join("+").replace("block.", "")
-                } else {
-                    c.label.clone()
-                };
-                Candidate {
-                    label: format!("{}: {name}", s.dataset),
-                    ..c.clone()
-                }
+    let kappa = first.report.config.kappa_symbol();
+    let chart = |outcome: Outcome, what: &str, c: &ntk_lens_core::experiment::Correlation| {
+        let points = report
+            .studies
+            .iter()
+            .flat_map(|s| {
+                standardized(&s.report, outcome)
+                    .into_iter()
+                    .map(move |(i, x, y)| ScatterPoint {
+                        x,
+                        y,
+                        label: Some(format!(
+                            "{}: {}",
+                            s.dataset,
+                            candidate_name(&s.report.candidates[i])
+                        )),
+                    })
             })
+            .collect();
+        Chart::Scatter(ScatterChart {
+            title: format!("κ at init vs {what}, pooled within studies (labels: study: candidate)"),
+            x: Axis::linear(format!("log10 {kappa}, standardized within each study")),
+            y: Axis::linear(format!("{what}, standardized within each study")),
+            points,
+            fit_line: true,
+            correlation: given(c),
         })
-        .collect();
-    study_charts(&StudyReport {
-        candidates,
-        kappa_vs_loss: report.kappa_vs_loss.clone(),
-        kappa_vs_accuracy: report.kappa_vs_accuracy.clone(),
-        ..first.report.clone()
-    })
+    };
+    let eval = format!("eval {}", headline_metric(report.task).0);
+    let loss = pooled_train_loss_label(report.studies.iter().map(|s| &s.report));
+    vec![
+        (
+            "kappa_vs_loss",
+            chart(Outcome::Loss, &loss, &report.kappa_vs_loss),
+        ),
+        (
+            "kappa_vs_accuracy",
+            chart(Outcome::Eval, &eval, &report.kappa_vs_accuracy),
+        ),
+    ]
 }
 
-/// Eigenvalues of `K_S`, `K_S + K_l` and Weyl's bounds when block `l` is added.
+/// Eigenvalues `μ_i` of `K_S`, `K_S + K_l` and Weyl's bounds when block `l` is added (μ for
+/// the eigenvalues, as on the rest of the page; λ is the penalty).
 pub fn weyl_chart(report: &WeylReport, added: &str) -> Chart {
     Chart::Line(LineChart {
         title: format!("Weyl bounds, adding {}", added.trim_start_matches("block.")),
-        x: Axis::linear("index (descending)"),
-        y: Axis::log("eigenvalue"),
+        x: Axis::linear("index i (descending)"),
+        y: Axis::log("eigenvalue μ_i"),
         series: vec![
-            Series::from_values("K_S", &report.base).with_color(0),
-            Series::from_values("K_S + K_l", &report.sum)
+            Series::from_values("μ_i(K_S)", &report.base).with_color(0),
+            Series::from_values("μ_i(K_S + K_l)", &report.sum)
                 .with_color(1)
                 .with_markers(),
-            Series::from_values("lower bound", &report.lower)
+            Series::from_values("lower bound μ_i(K_S) + μ_min(K_l)", &report.lower)
                 .with_color(2)
                 .dashed(),
-            Series::from_values("upper bound", &report.upper)
+            Series::from_values("upper bound μ_i(K_S) + μ_max(K_l)", &report.upper)
                 .with_color(3)
                 .dashed(),
         ],

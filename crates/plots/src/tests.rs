@@ -250,7 +250,7 @@ fn line_chart_dashed_bounds_and_markers() {
         x: Axis::linear("index"),
         y: Axis::linear("eigenvalue"),
         series: vec![
-            Series::from_values("λ(K_S)", &[4.0, 2.0, 1.0, 0.5]).with_markers(),
+            Series::from_values("μ(K_S)", &[4.0, 2.0, 1.0, 0.5]).with_markers(),
             Series::from_values("lower", &[3.5, 1.5, 0.5, 0.1])
                 .dashed()
                 .with_color(3),
@@ -269,7 +269,7 @@ fn line_chart_dashed_bounds_and_markers() {
     let dashes =
         count_stroked(&svg, "polyline", t.color(3)) + count_stroked(&svg, "line", t.color(3));
     assert!(dashes > 2 * 4, "dashes: {dashes}");
-    for t in ["λ(K_S)", "lower", "upper", "Weyl bounds"] {
+    for t in ["μ(K_S)", "lower", "upper", "Weyl bounds"] {
         assert!(has_text(&svg, t), "{t}");
     }
 }
@@ -678,4 +678,230 @@ fn actual_fractions_are_drawn_only_where_the_start_residual_has_a_share() {
         ..r
     };
     assert_eq!(reports::shown_actual(&old), old.actual);
+}
+
+/// A trained study of the candidates (log10 κ, final loss), with the κ shift `kappa_lambda`.
+#[cfg(feature = "reports")]
+fn study(kappa_lambda: f64, points: &[(f64, f64)]) -> ntk_lens_core::experiment::StudyReport {
+    use ntk_lens_core::experiment::{kappa_correlations, Candidate, StudyConfig, StudyReport};
+    use ntk_lens_core::options::{Recipe, StepRule, Strategy};
+    let candidates: Vec<Candidate> = points
+        .iter()
+        .enumerate()
+        .map(|(i, &(k, loss))| Candidate {
+            label: "single".into(),
+            blocks: vec![format!("block.{i}.query")],
+            params: 1,
+            kappa: Some(10f64.powf(k)),
+            kappa_lower_bound: false,
+            lr: None,
+            lambda_min: 1.0,
+            lambda_max: 1.0,
+            train_loss: Some(loss),
+            train_acc: None,
+            eval_acc: None,
+            train_quality: None,
+            eval_quality: None,
+            best_epoch: None,
+        })
+        .collect();
+    let (kappa_vs_loss, kappa_vs_accuracy) = kappa_correlations(candidates.iter());
+    StudyReport {
+        model: "m".into(),
+        config: StudyConfig {
+            budget: 1,
+            strategy: Strategy::AllSingles,
+            kappa_lambda,
+            train: true,
+            training: Default::default(),
+            step_rule: StepRule::PerSubset,
+            lr: None,
+            recipe: Recipe::Theory,
+        },
+        selected: vec![],
+        greedy: None,
+        candidates,
+        kappa_vs_loss,
+        kappa_vs_accuracy,
+        task: Default::default(),
+        notes: vec![],
+        steps: String::new(),
+    }
+}
+
+#[cfg(feature = "reports")]
+#[test]
+fn study_scatter_axis_names_the_kappa_shift_used() {
+    let points = [(2.0, 3.0), (2.2, 2.9), (2.4, 2.8)];
+    for (lambda, want) in [(0.0, "κ(K_S) at init"), (0.01, "κ(K_S + 0.01·I) at init")] {
+        let charts = reports::study_charts(&study(lambda, &points));
+        assert_eq!(charts.len(), 2);
+        for (_, chart) in &charts {
+            let Chart::Scatter(c) = chart else {
+                panic!("a scatter")
+            };
+            assert!(c.x.label.starts_with(want), "{}", c.x.label);
+            assert!(!c.x.label.contains('λ'), "{}", c.x.label);
+        }
+        let svg = render(&charts[0].1, &Theme::light());
+        assert!(texts(&svg).iter().any(|t| t.starts_with(want)), "{want}");
+    }
+}
+
+#[cfg(feature = "reports")]
+#[test]
+fn pooled_scatter_draws_within_study_z_scores_labelled_by_study() {
+    use ntk_lens_core::experiment::{pool, PooledStudy};
+    let a = [(2.0, 3.0), (2.2, 2.9), (2.4, 2.8), (2.6, 2.7)];
+    let b = [(3.0, 6.0), (3.2, 5.9), (3.4, 5.8), (3.6, 5.7)];
+    let report = pool(vec![
+        PooledStudy {
+            dataset: "A".into(),
+            report: study(0.01, &a),
+        },
+        PooledStudy {
+            dataset: "B".into(),
+            report: study(0.01, &b),
+        },
+    ])
+    .unwrap();
+    let charts = reports::pooled_charts(&report);
+    let Chart::Scatter(c) = &charts[0].1 else {
+        panic!("a scatter")
+    };
+    assert_eq!(
+        c.x.label,
+        "log10 κ(K_S + 0.01·I), standardized within each study"
+    );
+    assert!(!c.x.log && !c.y.log);
+    assert!(c.y.label.contains("standardized within each study"));
+    assert!(c.title.contains("within studies"), "{}", c.title);
+    assert_eq!(c.points.len(), 8);
+    // Each study's points are z-scores: centred, and the loss falls in both.
+    for study in ["A: ", "B: "] {
+        let p: Vec<&ScatterPoint> = c
+            .points
+            .iter()
+            .filter(|p| p.label.as_deref().is_some_and(|l| l.starts_with(study)))
+            .collect();
+        assert_eq!(p.len(), 4);
+        assert!(p.iter().map(|p| p.x).sum::<f64>().abs() < 1e-9);
+        assert!(p.windows(2).all(|w| w[1].x > w[0].x && w[1].y < w[0].y));
+    }
+    match c.correlation {
+        Correlation::Given { spearman, n, .. } => {
+            assert!((spearman + 1.0).abs() < 1e-9);
+            assert_eq!(n, 8);
+        }
+        Correlation::None => panic!("the pooled correlation"),
+    }
+    let svg = render(&charts[0].1, &Theme::light());
+    dump("pooled_scatter", &svg);
+    assert!(texts(&svg)
+        .iter()
+        .any(|t| t.starts_with("log10 κ(K_S + 0.01·I)")));
+}
+
+#[cfg(feature = "reports")]
+#[test]
+fn study_loss_axis_says_which_train_loss_it_is() {
+    use ntk_lens_core::options::Recipe;
+    use ntk_lens_core::train::Quality;
+    let points = [(2.0, 3.0), (2.2, 2.9), (2.4, 2.8)];
+    // recipe, eval samples, the loss axis, the κ axis's recipe tag
+    for (recipe, eval, want, tag) in [
+        (
+            Recipe::Theory,
+            true,
+            "final train loss",
+            "(a step per candidate)",
+        ),
+        (
+            Recipe::Paper,
+            true,
+            "train loss at the best epoch (by eval loss)",
+            "(recipe after the paper's code)",
+        ),
+        (
+            Recipe::Paper,
+            false,
+            "train loss at the best epoch (by train loss)",
+            "(recipe after the paper's code)",
+        ),
+    ] {
+        let mut report = study(0.0, &points);
+        report.config.recipe = recipe;
+        for c in &mut report.candidates {
+            c.best_epoch = (recipe == Recipe::Paper).then_some(4);
+            c.eval_quality = eval.then(|| Quality {
+                accuracy: Some(0.5),
+                ..Quality::default()
+            });
+        }
+        let charts = reports::study_charts(&report);
+        let Chart::Scatter(c) = &charts[0].1 else {
+            panic!("a scatter")
+        };
+        assert_eq!(c.y.label, want);
+        assert_eq!(c.title, "κ at initialisation vs train loss");
+        assert!(c.x.label.ends_with(tag), "{}", c.x.label);
+        assert!(!c.x.label.contains("paper's recipe"), "{}", c.x.label);
+        let svg = render(&charts[0].1, &Theme::light());
+        assert!(has_text(&svg, want), "{want}");
+        // The pooled scatter of two such studies says the same.
+        let pooled = ntk_lens_core::experiment::pool(vec![
+            ntk_lens_core::experiment::PooledStudy {
+                dataset: "A".into(),
+                report: report.clone(),
+            },
+            ntk_lens_core::experiment::PooledStudy {
+                dataset: "B".into(),
+                report: report.clone(),
+            },
+        ])
+        .unwrap();
+        let charts = reports::pooled_charts(&pooled);
+        let Chart::Scatter(c) = &charts[0].1 else {
+            panic!("a scatter")
+        };
+        assert_eq!(c.y.label, format!("{want}, standardized within each study"));
+    }
+}
+
+#[cfg(feature = "reports")]
+#[test]
+fn weyl_chart_writes_mu_for_eigenvalues() {
+    use ntk_lens_core::spectrum::{weyl, Kernel, Layout, SpectrumOptions};
+    let k =
+        |d: &[f64]| Kernel::from_row_major(2, 1, Layout::Trace, &[d[0], 0.0, 0.0, d[1]]).unwrap();
+    let report = weyl(
+        &k(&[2.0, 1.0]),
+        &k(&[1.0, 0.5]),
+        0.0,
+        &SpectrumOptions::default(),
+    )
+    .unwrap();
+    let Chart::Line(c) = reports::weyl_chart(&report, "block.3.value") else {
+        panic!("a line chart")
+    };
+    assert_eq!(c.title, "Weyl bounds, adding 3.value");
+    assert_eq!(c.y.label, "eigenvalue μ_i");
+    let names: Vec<&str> = c.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "μ_i(K_S)",
+            "μ_i(K_S + K_l)",
+            "lower bound μ_i(K_S) + μ_min(K_l)",
+            "upper bound μ_i(K_S) + μ_max(K_l)"
+        ]
+    );
+    for text in names
+        .iter()
+        .chain([&c.title.as_str(), &c.x.label.as_str(), &c.y.label.as_str()])
+    {
+        assert!(!text.contains('λ'), "{text}");
+    }
+    let svg = render(&Chart::Line(c.clone()), &Theme::light());
+    assert!(has_text(&svg, "μ_i(K_S)"));
 }

@@ -54,7 +54,8 @@ pub struct SelectArgs {
 }
 
 /// Runs the study on each `--data` file and writes the report: the study itself for one file,
-/// the studies and their pooled correlations ([`PooledReport`]) for several.
+/// the studies and their correlations pooled within studies ([`PooledReport`], its `method`,
+/// `per_study` and bootstrap intervals at the top level of the JSON) for several.
 pub fn run(args: SelectArgs) -> Result<(), Failure> {
     if let [data] = args.analysis.data.as_slice() {
         let report = study_on(&args, data, args.io.eval_for(0, 1)?)?;
@@ -147,7 +148,7 @@ fn study_on(
     .map_err(|e| Failure::input("select flags", e))?;
     let label = |s: &Study| s.current().map(|c| c.blocks.join("+"));
     let mut current = label(&study);
-    let report = crate::drive::drive(study, |s| {
+    let mut report = crate::drive::drive(study, |s| {
         let now = label(s);
         if now != current {
             if let Some(done) = &current {
@@ -156,6 +157,12 @@ fn study_on(
             current = now;
         }
     })?;
+    // The model directory's name (pooling refuses studies of different models).
+    let dir = &args.analysis.model.model;
+    report.model = dir.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     print_weyl_steps(&report, &ntk)?;
     Ok(report)
 }

@@ -147,10 +147,17 @@ fn sweep_and_select_write_their_reports() {
     ] {
         assert!(results[1][key].as_f64().unwrap().is_finite(), "{key}");
     }
-    assert!(
-        results[1]["param_distance_linear"].as_f64().unwrap()
-            <= results[1]["param_distance_bound"].as_f64().unwrap()
-    );
+    // The default step rule: one step for every λ, within η(μ_max + λ) ≤ 1, so the bound is
+    // reported for each λ, and it holds.
+    assert_eq!(json["config"]["step_rule"], "shared");
+    assert_eq!(results[0]["lr"], results[1]["lr"]);
+    for p in results {
+        assert_eq!(p["step_within_limit"], true);
+        assert!(
+            p["param_distance_linear"].as_f64().unwrap()
+                <= p["param_distance_bound"].as_f64().unwrap()
+        );
+    }
     assert_eq!(results[0]["update_norms"].as_object().unwrap().len(), 4);
     let json = run_json(&[
         "select",
@@ -323,8 +330,9 @@ fn regression_scores_give_one_output() {
     );
 }
 
-/// `select` with two datasets pools their studies: one correlation over both studies'
-/// candidates (recomputed here from the candidates), and one --eval per --data or none.
+/// `select` with two datasets pools their studies within studies: one correlation over both
+/// studies' candidates, each study standardized first (recomputed here from the candidates),
+/// and one --eval per --data or none.
 #[test]
 fn select_pools_studies_over_several_datasets() {
     let dir = scratch("pool");
@@ -363,27 +371,38 @@ fn select_pools_studies_over_several_datasets() {
     assert_eq!(studies.len(), 2);
     assert_eq!(studies[0]["dataset"], "three");
     assert_eq!(studies[1]["dataset"], "two");
+    // Pooled within studies: each study's log10 κ and loss as z-scores, then one Pearson.
+    let z = |v: &[f64]| {
+        let n = v.len() as f64;
+        let m = v.iter().sum::<f64>() / n;
+        let sd = (v.iter().map(|a| (a - m).powi(2)).sum::<f64>() / n).sqrt();
+        v.iter().map(|a| (a - m) / sd).collect::<Vec<_>>()
+    };
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for s in studies {
+        let (mut sx, mut sy) = (Vec::new(), Vec::new());
         for c in s["report"]["candidates"].as_array().unwrap() {
-            x.push(c["kappa"].as_f64().unwrap().log10());
-            y.push(c["train_loss"].as_f64().unwrap());
+            sx.push(c["kappa"].as_f64().unwrap().log10());
+            sy.push(c["train_loss"].as_f64().unwrap());
         }
+        x.extend(z(&sx));
+        y.extend(z(&sy));
     }
     assert_eq!(
         json["kappa_vs_loss"]["n"].as_u64().unwrap() as usize,
         x.len()
     );
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let (mx, my) = (mean(&x), mean(&y));
-    let sxy: f64 = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
-    let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    let sxy: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
+    let sxx: f64 = x.iter().map(|a| a * a).sum();
+    let syy: f64 = y.iter().map(|b| b * b).sum();
     let pearson = json["kappa_vs_loss"]["pearson"].as_f64().unwrap();
     assert!(
         (pearson - sxy / (sxx * syy).sqrt()).abs() < 1e-9,
         "{pearson}"
     );
+    assert!(json["method"].as_str().unwrap().starts_with("within-study"));
+    assert_eq!(json["per_study"].as_array().unwrap().len(), 2);
+    assert!(json["kappa_vs_loss_interval"]["pearson"].is_array());
     let mut with_eval = args.to_vec();
     with_eval.extend(["--eval", a]);
     expect_input_error(&with_eval, &["--eval", "one eval file per --data"]);
@@ -421,7 +440,7 @@ fn select_with_the_papers_recipe() {
     assert_eq!(json["config"]["recipe"], "paper");
     assert_eq!(json["config"]["training"]["optimizer"], "adam");
     assert_eq!(json["config"]["training"]["steps"], 10);
-    assert!(json["steps"].as_str().unwrap().contains("paper's recipe"));
+    assert!(json["steps"].as_str().unwrap().contains("official code"));
     for c in json["candidates"].as_array().unwrap() {
         let epoch = c["best_epoch"].as_u64().unwrap();
         assert!((1..=10).contains(&epoch), "{c}");

@@ -3,8 +3,13 @@
 //!
 //! Candidates (block subsets) are scored from the kernel alone (sums of cached blocks); then each
 //! candidate is actually fine-tuned with LoRA on its blocks only (the other adapters folded into
-//! the frozen weights, so a loaded adapter with `B ≠ 0` keeps its effect), and κ(K_S + λI) is
-//! correlated with the final train loss and eval accuracy.
+//! the frozen weights, so a loaded adapter with `B ≠ 0` keeps its effect), and κ(K_S + λI) (λ the
+//! κ shift `kappa_lambda`) is correlated with the train loss (the final one, or the best epoch's
+//! under [`Recipe::Paper`]: see [`StudyReport::train_loss_label`]) and eval accuracy.
+//!
+//! Eigenvalues of the kernel are written μ in every text a learner reads; λ is the proximal
+//! penalty of the training or the κ shift. (The JSON fields `lambda_min` and `lambda_max` of a
+//! [`Candidate`] keep their names.)
 
 use serde::{Deserialize, Serialize};
 
@@ -37,19 +42,20 @@ pub struct Candidate {
     /// `κ(K_S + λI)`; a lower bound when `kappa_lower_bound` (beyond what the `f32` kernel
     /// resolves); `None` only for a zero kernel.
     pub kappa: Option<f64>,
-    /// True when `kappa` is the lower bound `(1 − τ)·λ_max/(λ_min + τ·λ_max)` of a numerically
-    /// singular `K_S + λI` (the kernel's round-off, `τ·λ_max`, hides its smallest eigenvalue).
+    /// True when `kappa` is the lower bound `(1 − τ)·μ_max/(μ_min + τ·μ_max)` of a numerically
+    /// singular `K_S + λI` (the kernel's round-off, `τ·μ_max`, hides its smallest eigenvalue).
     #[serde(default)]
     pub kappa_lower_bound: bool,
     /// The gradient step this candidate is (or would be) trained with (see
     /// [`StudyConfig::step_rule`]).
     #[serde(default)]
     pub lr: Option<f64>,
-    /// `λ_min(K_S + λI)`.
+    /// `μ_min(K_S + λI) = μ_min(K_S) + λ`, the smallest eigenvalue (λ the κ shift).
     pub lambda_min: f64,
-    /// `λ_max(K_S + λI)`.
+    /// `μ_max(K_S + λI) = μ_max(K_S) + λ`, the largest eigenvalue.
     pub lambda_max: f64,
-    /// Final train data loss after fine-tuning (None until trained).
+    /// Train data loss after fine-tuning (None until trained): the final one, or under
+    /// [`Recipe::Paper`] the best epoch's (see [`Candidate::best_epoch`]).
     pub train_loss: Option<f64>,
     /// Final train accuracy (None for regression).
     pub train_acc: Option<f64>,
@@ -125,20 +131,58 @@ impl StudyConfig {
         self
     }
 
+    /// The condition number this study scores, with its shift written out: `κ(K_S)` for
+    /// `kappa_lambda = 0`, else e.g. `κ(K_S + 0.01·I)`.
+    pub fn kappa_symbol(&self) -> String {
+        format!("κ({})", shifted_kernel(self.kappa_lambda))
+    }
+
     /// What the report and the chart say of the steps.
+    ///
+    /// The pace it names is that of gradient descent on the linearized model with the squared
+    /// loss and the training penalty `λ` (`training.lambda`), from the start: the error to its
+    /// optimum along eigen-direction `i` of `K_S` shrinks by `1 − η(μ_i(K_S) + λ)` per step
+    /// ([`crate::linear`]). With a step per candidate, `η_S = 0.05/(μ_max(K_S) + λ)`, the
+    /// slowest direction's factor is `1 − 0.05/κ(K_S + λI)`: κ at the *training* λ, which is the
+    /// κ the study scores only when `kappa_lambda` equals it.
     pub fn step_description(&self) -> String {
+        let train_lambda = self.training.lambda;
         if self.recipe == Recipe::Paper {
+            let lr = self.lr.unwrap_or(PAPER_LR);
+            let mut unlike = Vec::new();
+            if train_lambda > 0.0 {
+                unlike.push(format!(
+                    "it keeps the proximal penalty λ = {train_lambda}{} (the code has none)",
+                    if self.training.selective {
+                        " behind the selective gate"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            unlike.push("it has no LoRA dropout (the code: 0.1)".to_string());
+            unlike.push(format!(
+                "it takes batches of {PAPER_BATCH}, not 64 (the code: 16 × 4 accumulated)"
+            ));
+            if lr != PAPER_LR {
+                unlike.push(format!("its rate is {lr:e} (the code: {PAPER_LR:e})"));
+            }
             return format!(
-                "the paper's recipe: Adam at {:e}, batches of {PAPER_BATCH}, {} steps \
-                 ({PAPER_EPOCHS} epochs), linear schedule with {:.0} % warm-up, {} loss, head \
-                 trained, the epoch with the lowest eval loss (the train loss without eval \
-                 samples)",
-                self.lr.unwrap_or(PAPER_LR),
+                "a recipe after the paper's official code: Adam at {lr:e}, batches of \
+                 {PAPER_BATCH}, {} steps ({PAPER_EPOCHS} epochs), linear schedule with {:.0} % \
+                 warm-up, {} loss, head trained, the epoch with the lowest eval loss (the lowest \
+                 train loss without eval samples). Unlike that code, {}",
                 self.training.steps,
                 100.0 * PAPER_WARMUP,
-                self.training.loss
+                self.training.loss,
+                unlike.join("; ")
             );
         }
+        let gate = if self.training.selective {
+            " while the penalty is on (the selective gate can switch it off)"
+        } else {
+            ""
+        };
         match (self.training.optimizer, self.step_rule, self.lr) {
             (OptimizerKind::Adam, _, lr) => {
                 format!(
@@ -146,23 +190,49 @@ impl StudyConfig {
                     lr.unwrap_or(1e-3)
                 )
             }
-            (OptimizerKind::Gd, StepRule::PerSubset, _) => "GD with a step per candidate, \
-                η_S = 0.05/(μ_max(K_S) + λ): κ(K_S + λI) alone sets how fast its slowest \
-                direction converges"
-                .into(),
+            (OptimizerKind::Gd, StepRule::PerSubset, _) => {
+                let paced = format!("κ({})", shifted_kernel(train_lambda));
+                let shown = if self.kappa_lambda == train_lambda {
+                    "the κ shown".to_string()
+                } else {
+                    format!("not the {} shown", self.kappa_symbol())
+                };
+                format!(
+                    "GD with a step per candidate, η_S = 0.05/(μ_max(K_S) + λ), λ = {train_lambda} \
+                     the training penalty: on the linearized model with the squared loss, the error \
+                     along K_S's slowest eigen-direction shrinks by the factor 1 − η_S(μ_min(K_S) + \
+                     λ) = 1 − 0.05/{paced} per step{}, so {paced}, {shown}, sets that pace",
+                    gate
+                )
+            }
             (OptimizerKind::Gd, StepRule::Shared, Some(lr)) => {
                 format!("GD with one given step for every candidate ({lr:e})")
             }
-            (OptimizerKind::Gd, StepRule::Shared, None) => "GD with one step for every \
-                candidate, 0.05/(μ_max(K_all) + λ): subsets with a large trace converge faster \
-                whatever their κ"
-                .into(),
+            (OptimizerKind::Gd, StepRule::Shared, None) => format!(
+                "GD with one step for every candidate, η = 0.05/(μ_max(K_all) + λ), λ = \
+                 {train_lambda} the training penalty: on the linearized model with the squared \
+                 loss, the error along a candidate's slowest eigen-direction shrinks by \
+                 1 − η(μ_min(K_S) + λ) per step{}, so candidates with a larger smallest \
+                 eigenvalue μ_min(K_S) converge faster there, whatever their κ",
+                gate
+            ),
         }
     }
 }
 
-/// `κ` of a conditioning, or its lower bound when the kernel's round-off (`τ·λ_max`) hides the
-/// smallest eigenvalue: the true `λ_min` is at most `smallest + τ·largest` and the true `λ_max`
+/// `K_S`, or `K_S + l·I` for a shift `l ≠ 0` (e.g. `K_S + 0.01·I`).
+fn shifted_kernel(l: f64) -> String {
+    if l == 0.0 {
+        "K_S".into()
+    } else if (1e-3..1e4).contains(&l.abs()) {
+        format!("K_S + {l}·I")
+    } else {
+        format!("K_S + {l:e}·I")
+    }
+}
+
+/// `κ` of a conditioning, or its lower bound when the kernel's round-off (`τ·μ_max`) hides the
+/// smallest eigenvalue: the true `μ_min` is at most `smallest + τ·largest` and the true `μ_max`
 /// at least `(1 − τ)·largest`.
 fn kappa_or_bound(c: &Conditioning, tol: f64) -> (Option<f64>, bool) {
     match c.kappa {
@@ -178,6 +248,10 @@ fn kappa_or_bound(c: &Conditioning, tol: f64) -> (Option<f64>, bool) {
 /// The study's result (serde).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudyReport {
+    /// The model studied, as whoever ran the study names it (the CLI: the model directory's
+    /// name; the page: the loaded model's name); empty when not given. Pooling compares it.
+    #[serde(default)]
+    pub model: String,
     /// The settings.
     pub config: StudyConfig,
     /// The selected blocks.
@@ -186,7 +260,7 @@ pub struct StudyReport {
     pub greedy: Option<Selection>,
     /// Every candidate, scored (and trained when configured).
     pub candidates: Vec<Candidate>,
-    /// log10 κ against final train loss.
+    /// log10 κ against the candidates' train loss (see [`StudyReport::train_loss_label`]).
     pub kappa_vs_loss: Correlation,
     /// log10 κ against eval accuracy (against eval Pearson's r for regression: see `task`).
     pub kappa_vs_accuracy: Correlation,
@@ -198,6 +272,49 @@ pub struct StudyReport {
     /// How the candidates' steps were chosen, in words (also on the page's chart).
     #[serde(default)]
     pub steps: String,
+}
+
+/// The labels of the train loss that [`Candidate::train_loss`] holds: the final one, or under
+/// [`Recipe::Paper`] the best epoch's, chosen by eval loss (by train loss without eval samples).
+const FINAL_LOSS: &str = "final train loss";
+const BEST_BY_EVAL: &str = "train loss at the best epoch (by eval loss)";
+const BEST_BY_TRAIN: &str = "train loss at the best epoch (by train loss)";
+
+impl StudyReport {
+    /// What its candidates' `train_loss` is, for a chart axis or a sentence: `final train loss`;
+    /// under [`Recipe::Paper`], `train loss at the best epoch (by eval loss)`, or `(by train
+    /// loss)` when the study had no eval samples (no candidate has an eval quality).
+    pub fn train_loss_label(&self) -> &'static str {
+        loss_label(
+            self.config.recipe,
+            self.candidates.iter().any(|c| c.eval_quality.is_some()),
+        )
+    }
+}
+
+/// The label of the train loss a study of `recipe` reports, with or without eval samples.
+fn loss_label(recipe: Recipe, has_eval: bool) -> &'static str {
+    match (recipe, has_eval) {
+        (Recipe::Theory, _) => FINAL_LOSS,
+        (Recipe::Paper, true) => BEST_BY_EVAL,
+        (Recipe::Paper, false) => BEST_BY_TRAIN,
+    }
+}
+
+/// [`StudyReport::train_loss_label`] of pooled studies: theirs when they agree, else a label
+/// that covers each (studies of one recipe, some with eval samples and some without).
+pub fn pooled_train_loss_label<'a>(reports: impl IntoIterator<Item = &'a StudyReport>) -> String {
+    let mut labels: Vec<&str> = reports.into_iter().map(|r| r.train_loss_label()).collect();
+    labels.dedup();
+    match labels.as_slice() {
+        [] => FINAL_LOSS.into(),
+        [one] => (*one).into(),
+        many if !many.contains(&FINAL_LOSS) => {
+            "train loss at the best epoch (by eval loss, or by train loss without eval samples)"
+                .into()
+        }
+        _ => "train loss (the final one, or the best epoch's, as each study's recipe says)".into(),
+    }
 }
 
 /// log10 κ against the final train loss and against the eval headline measure (accuracy, or
@@ -538,9 +655,11 @@ impl Study {
             .count();
         if bounded > 0 {
             notes.push(format!(
-                "{bounded} candidate(s) have a K_S + λI whose smallest eigenvalue is below the \
-                 f32 kernel's round-off: their κ is a lower bound (marked ≥), and it enters the \
-                 correlations at that bound; a shift λ > 0 (kappa_lambda) resolves it."
+                "{bounded} candidate(s) have a kernel {} whose smallest eigenvalue μ_min is below \
+                 the f32 kernel's round-off: their κ is a lower bound (marked ≥), and it enters \
+                 the correlations at that bound; a κ shift well above that round-off (the CLI's \
+                 --kappa-lambda) resolves it.",
+                shifted_kernel(self.config.kappa_lambda)
             ));
         }
         if self.candidates.iter().any(|c| c.kappa.is_none()) {
@@ -549,8 +668,9 @@ impl Study {
         if self.config.train {
             notes.push(format!("Steps: {}.", self.config.step_description()));
         }
+        let loss_label = loss_label(self.config.recipe, !self.eval.is_empty());
         for (what, c) in [
-            ("final train loss", &kappa_vs_loss),
+            (loss_label, &kappa_vs_loss),
             (
                 match self.train.task() {
                     Task::Classification => "eval accuracy",
@@ -577,6 +697,7 @@ impl Study {
             }
         }
         StudyReport {
+            model: String::new(),
             task: self.train.task(),
             steps: self.config.step_description(),
             config: self.config,
@@ -640,5 +761,254 @@ impl Stepwise for Study {
             ));
         }
         Ok(self.report())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linear::KernelRidge;
+    use crate::spectrum::{Kernel, Layout};
+    use crate::test_rng::SplitMix64;
+    use crate::train::Quality;
+
+    /// The page's study: κ of K_S without a shift, GD with a step per candidate at the
+    /// training λ = 10⁻², 8 steps, the theory recipe.
+    fn page_config() -> StudyConfig {
+        StudyConfig {
+            budget: 2,
+            strategy: Strategy::GreedyKappa,
+            kappa_lambda: 0.0,
+            train: true,
+            training: TrainConfig {
+                lambda: 0.01,
+                steps: 8,
+                ..TrainConfig::default()
+            },
+            step_rule: StepRule::PerSubset,
+            lr: None,
+            recipe: Recipe::Theory,
+        }
+    }
+
+    fn report(recipe: Recipe, eval: bool) -> StudyReport {
+        let quality = Quality {
+            accuracy: Some(0.5),
+            ..Quality::default()
+        };
+        StudyReport {
+            model: String::new(),
+            config: StudyConfig {
+                recipe,
+                ..page_config()
+            },
+            selected: vec![],
+            greedy: None,
+            candidates: vec![Candidate {
+                label: "all".into(),
+                blocks: vec!["block.0.query".into()],
+                params: 1,
+                kappa: Some(10.0),
+                kappa_lower_bound: false,
+                lr: None,
+                lambda_min: 0.1,
+                lambda_max: 1.0,
+                train_loss: Some(1.0),
+                train_acc: None,
+                eval_acc: None,
+                train_quality: None,
+                eval_quality: eval.then(|| quality.clone()),
+                best_epoch: (recipe == Recipe::Paper).then_some(3),
+            }],
+            kappa_vs_loss: correlate(&[], &[]),
+            kappa_vs_accuracy: correlate(&[], &[]),
+            task: Task::Classification,
+            notes: vec![],
+            steps: String::new(),
+        }
+    }
+
+    /// A random full-rank PSD kernel of `dim` rows (trace layout).
+    fn kernel(seed: u64, dim: usize, scale: f64) -> Kernel {
+        let m = SplitMix64::new(seed).psd(dim, dim);
+        Kernel::from_mat(dim, 1, Layout::Trace, m * faer::Scale(scale)).unwrap()
+    }
+
+    /// The slowest contraction factor of GD with step `eta` on the linearized model with the
+    /// squared loss and penalty `lambda` over kernel `k` (closed form, checked against explicit
+    /// GD in `linear::tests`).
+    fn slowest_factor(k: &Kernel, lambda: f64, eta: f64) -> f64 {
+        let d = k.dim();
+        let targets: Vec<f64> = (0..d).map(|i| (i % 2) as f64).collect();
+        let fit = KernelRidge::fit(
+            k,
+            &vec![0.0; d],
+            &targets,
+            lambda,
+            &SpectrumOptions::default(),
+        )
+        .unwrap();
+        fit.trajectory(eta, &[1]).unwrap().contraction
+    }
+
+    #[test]
+    fn a_step_per_candidate_paces_the_slowest_direction_by_kappa_at_the_training_lambda() {
+        let config = page_config();
+        let text = config.step_description();
+        assert!(text.starts_with("GD with a step per candidate"), "{text}");
+        assert!(text.contains("λ = 0.01 the training penalty"), "{text}");
+        assert!(text.contains("1 − 0.05/κ(K_S + 0.01·I) per step"), "{text}");
+        assert!(
+            text.contains("so κ(K_S + 0.01·I), not the κ(K_S) shown, sets that pace"),
+            "{text}"
+        );
+        assert_eq!(config.kappa_symbol(), "κ(K_S)");
+        // Scored at the training λ, the κ shown is the one that sets the pace.
+        let same = StudyConfig {
+            kappa_lambda: 0.01,
+            ..page_config()
+        };
+        assert!(same
+            .step_description()
+            .contains("so κ(K_S + 0.01·I), the κ shown, sets that pace"));
+        // The maths, on the linearized model: with η_S = 0.05/(μ_max(K_S) + λ) the slowest
+        // direction contracts by 1 − 0.05/κ(K_S + λI), whatever the scale of K_S; with λ = 0.01
+        // that is not 1 − 0.05/κ(K_S).
+        let opts = SpectrumOptions::default();
+        for (seed, scale) in [(1, 1.0), (2, 0.05), (3, 30.0)] {
+            let k = kernel(seed, 12, scale);
+            let spec = k.spectrum(&opts).unwrap();
+            let eta = default_gd_lr(spec.max, 0.01);
+            let kappa_train = k.conditioning(0.01, &opts).unwrap().kappa.unwrap();
+            let kappa_shown = k.conditioning(0.0, &opts).unwrap().kappa.unwrap();
+            let factor = slowest_factor(&k, 0.01, eta);
+            assert!(
+                (factor - (1.0 - 0.05 / kappa_train)).abs() <= 1e-12,
+                "{factor} vs κ(K_S + 0.01·I) = {kappa_train}"
+            );
+            assert!((factor - (1.0 - 0.05 / kappa_shown)).abs() > 1e-6);
+        }
+    }
+
+    #[test]
+    fn one_shared_step_paces_candidates_by_their_smallest_eigenvalue_not_their_kappa() {
+        let config = StudyConfig {
+            step_rule: StepRule::Shared,
+            ..page_config()
+        };
+        let text = config.step_description();
+        assert!(
+            text.contains("shrinks by 1 − η(μ_min(K_S) + λ) per step"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "a larger smallest eigenvalue μ_min(K_S) converge faster there, whatever their κ"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("trace"), "{text}");
+        // Two candidates with the same κ(K_S) (one kernel 4 times the other) under one step:
+        // the larger one's slowest direction converges faster; and a candidate with a larger
+        // κ but a larger μ_min converges faster still.
+        let opts = SpectrumOptions::default();
+        let small = kernel(5, 10, 1.0);
+        let large = kernel(5, 10, 4.0);
+        let diag = |v: &[f64]| {
+            let n = v.len();
+            Kernel::from_mat(
+                n,
+                1,
+                Layout::Trace,
+                faer::Mat::from_fn(n, n, |i, j| if i == j { v[i] } else { 0.0 }),
+            )
+            .unwrap()
+        };
+        let mu_max_all = large.spectrum(&opts).unwrap().max;
+        let eta = default_gd_lr(mu_max_all, 0.01);
+        let kappa = |k: &Kernel| k.conditioning(0.0, &opts).unwrap().kappa.unwrap();
+        assert!((kappa(&small) - kappa(&large)).abs() <= 1e-9 * kappa(&small));
+        assert!(slowest_factor(&large, 0.01, eta) < slowest_factor(&small, 0.01, eta));
+        let mu_min_small = small.spectrum(&opts).unwrap().min;
+        let wide = diag(&[mu_max_all, 2.0 * mu_min_small]);
+        assert!(kappa(&wide) > kappa(&small));
+        assert!(slowest_factor(&wide, 0.01, eta) < slowest_factor(&small, 0.01, eta));
+    }
+
+    #[test]
+    fn the_paper_recipe_says_how_it_differs_from_the_official_code() {
+        let config = StudyConfig {
+            recipe: Recipe::Paper,
+            ..page_config()
+        }
+        .with_recipe(32, Task::Classification);
+        let text = config.step_description();
+        assert!(
+            text.starts_with("a recipe after the paper's official code: Adam at 4e-3, batches of 8, 40 steps (10 epochs)"),
+            "{text}"
+        );
+        assert!(!text.contains("paper's recipe"), "{text}");
+        for part in [
+            "the epoch with the lowest eval loss",
+            "Unlike that code, it keeps the proximal penalty λ = 0.01 (the code has none)",
+            "it has no LoRA dropout (the code: 0.1)",
+            "it takes batches of 8, not 64",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        assert!(!text.contains("its rate"), "{text}");
+        let given = StudyConfig {
+            lr: Some(1e-3),
+            ..config.clone()
+        };
+        assert!(given
+            .step_description()
+            .contains("its rate is 1e-3 (the code: 4e-3)"));
+        assert!(!text.contains("  "), "{text}");
+    }
+
+    #[test]
+    fn the_train_loss_label_says_which_epoch_counts() {
+        assert_eq!(
+            report(Recipe::Theory, true).train_loss_label(),
+            "final train loss"
+        );
+        assert_eq!(
+            report(Recipe::Paper, true).train_loss_label(),
+            "train loss at the best epoch (by eval loss)"
+        );
+        assert_eq!(
+            report(Recipe::Paper, false).train_loss_label(),
+            "train loss at the best epoch (by train loss)"
+        );
+        let (a, b) = (report(Recipe::Paper, true), report(Recipe::Paper, false));
+        assert_eq!(
+            pooled_train_loss_label([&a, &a]),
+            "train loss at the best epoch (by eval loss)"
+        );
+        assert_eq!(
+            pooled_train_loss_label([&a, &b]),
+            "train loss at the best epoch (by eval loss, or by train loss without eval samples)"
+        );
+        assert_eq!(loss_label(Recipe::Paper, false), BEST_BY_TRAIN);
+    }
+
+    #[test]
+    fn texts_write_mu_for_eigenvalues_and_lambda_only_for_the_penalty_or_the_shift() {
+        for config in [
+            page_config(),
+            StudyConfig {
+                step_rule: StepRule::Shared,
+                ..page_config()
+            },
+        ] {
+            let text = config.step_description();
+            // λ only as "λ = 0.01 the training penalty", "+ λ)" and "κ(K_S + 0.01·I)".
+            assert!(!text.contains("λ_"), "{text}");
+            assert!(
+                text.contains("μ_max(") && text.contains("μ_min(K_S)"),
+                "{text}"
+            );
+        }
     }
 }

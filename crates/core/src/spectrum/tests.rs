@@ -274,6 +274,40 @@ fn weyl_bounds_are_tight_for_commuting_diagonals() {
     assert!(close(c.worst_violation, 0.5, 1e-15));
 }
 
+/// The Layer selection tab's "Adding a block can only raise every eigenvalue μ (Weyl's
+/// inequalities bound by how much), but it need not lower κ: the largest eigenvalue can rise
+/// more than the smallest."
+#[test]
+fn adding_a_block_raises_every_eigenvalue_but_need_not_lower_kappa() {
+    let opts = SpectrumOptions::default();
+    // diag(1, 1) + diag(1, 0): μ = (1, 1) → (2, 1); the largest rises by 1, the smallest by 0,
+    // and κ goes from 1 to 2.
+    let r = weyl(&diag(&[1.0, 1.0]), &diag(&[1.0, 0.0]), 0.0, &opts).unwrap();
+    assert_eq!(r.base, vec![1.0, 1.0]);
+    assert_eq!(r.sum, vec![2.0, 1.0]);
+    assert_eq!((r.kappa_base, r.kappa_sum), (Some(1.0), Some(2.0)));
+    // On random PSD blocks every eigenvalue of the sum is at least the one it replaces (the
+    // lower Weyl bound μ_i(K_S) + μ_min(K_l) ≥ μ_i(K_S)), and κ rises in some trials.
+    let mut rng = SplitMix64::new(7);
+    let mut kappa_rose = 0;
+    for trial in 0..40 {
+        let dim = 3 + trial % 6;
+        let ks = trace_kernel(rng.psd(dim, dim));
+        let kl = trace_kernel(rng.psd(dim, 1 + trial % dim));
+        let r = weyl(&ks, &kl, 0.0, &opts).unwrap();
+        let scale = r.sum[0];
+        for (i, (s, b)) in r.sum.iter().zip(&r.base).enumerate() {
+            assert!(s - b >= -1e-12 * scale, "trial {trial}, μ_{i}: {b} → {s}");
+        }
+        if let (Some(before), Some(after)) = (r.kappa_base, r.kappa_sum) {
+            if after > before {
+                kappa_rose += 1;
+            }
+        }
+    }
+    assert!(kappa_rose > 0, "κ never rose in 40 trials");
+}
+
 #[test]
 fn block_set_sums_and_selection() {
     let mut set = BlockSet::new();

@@ -411,7 +411,7 @@ fn the_papers_recipe_keeps_the_best_epoch() {
     );
     // 4 samples fit in one batch of 8: one step per epoch, 10 epochs.
     assert_eq!((t.batch_size, t.steps), (Some(8), 10));
-    assert!(report.steps.contains("paper's recipe"), "{}", report.steps);
+    assert!(report.steps.contains("official code"), "{}", report.steps);
     assert!(!report.steps.contains("  "), "{}", report.steps);
     let cand = &report.candidates[0];
     assert_eq!(cand.lr, Some(4e-3));
