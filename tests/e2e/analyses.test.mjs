@@ -220,8 +220,8 @@ test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
     await page.getByTestId('study-pool-add').click();
     await page.getByTestId('study-pool-add').click();
     await waitText(page, 'study-pooled-correlation', /^2 studies/, 5_000);
-    const pearsonOf = (t) => Number(/final loss: Pearson (-?[\d.e+-]+)/.exec(t)[1]);
-    const nOf = (t) => Number(/final loss: .*?\(n = (\d+)\)/.exec(t)[1]);
+    const pearsonOf = (t) => Number(/train loss[^:]*: Pearson (-?[\d.e+-]+)/.exec(t)[1]);
+    const nOf = (t) => Number(/train loss[^:]*: Pearson [^(]*\(n = (\d+)\)/.exec(t)[1]);
     const single = await text(page, 'study-correlation');
     const pooledText = await text(page, 'study-pooled-correlation');
     assert.equal(nOf(pooledText), 2 * nOf(single), pooledText);

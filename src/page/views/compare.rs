@@ -100,10 +100,10 @@ pub fn NtkCompare() -> impl IntoView {
         let (p, c) = (found()?, current.get()?.0);
         let ratio = c.condition_number? / p.condition_number?;
         if (ratio - 1.0).abs() < 1e-3 {
-            return Some("Both setups have the same κ: gradient descent learns their slowest directions equally slowly relative to their fastest.".to_string());
+            return Some("Both setups have the same κ: gradient descent on the linearized model, with no penalty, learns their slowest directions equally slowly relative to their fastest.".to_string());
         }
         Some(format!(
-            "The current setup's κ is {} times the pinned one's: gradient descent learns its slowest direction {} relative to its fastest.",
+            "The current setup's κ is {} times the pinned one's: gradient descent on the linearized model, with no penalty, learns its slowest direction {} relative to its fastest.",
             num(ratio, 3),
             if ratio > 1.0 { "more slowly" } else { "faster" }
         ))
@@ -118,7 +118,7 @@ pub fn NtkCompare() -> impl IntoView {
     view! {
         <section class="panel" data-testid="ntk-compare" class:hidden=move || pin_state.with(|p| *p == PinState::None) && current.with(Option::is_none)>
             <h3>"Compare two setups"</h3>
-            <p class="explain">"Pin this NTK, change one thing — the model, the LoRA modules, the layers or the samples — and compute again: both are shown here. A flatter spectrum (a smaller κ) is learned more evenly by gradient descent. Try MiniLM against distilroberta, query and value against all six modules, or layers 0–2 against 3–5 (Model tab)."</p>
+            <p class="explain">"Pin this NTK, change one thing — the model, the LoRA modules, the layers or the samples — and compute again: both are shown here. A flatter spectrum (a smaller κ) is learned more evenly by gradient descent on the linearized model with no penalty. Try MiniLM against distilroberta, query and value against all six modules, or layers 0–2 against 3–5 (Model tab)."</p>
             <div class="controls">
                 <button data-testid="ntk-pin" on:click=pin disabled=move || current.with(Option::is_none)>
                     {move || if pin_state.with(|p| *p == PinState::None) { "Pin this NTK" } else { "Pin this NTK instead" }}
@@ -150,8 +150,8 @@ pub fn NtkCompare() -> impl IntoView {
                 {row("samples × classes", "shape", |s| format!("{} × {}", s.n, s.classes))}
                 {row("parameters in the Jacobian", "params", |s| s.params.to_string())}
                 {row("condition number κ", "kappa", |s| s.condition_number.map(|k| num(k, 6)).unwrap_or_else(|| kappa_text(None)))}
-                {row("largest eigenvalue λ_max", "lmax", |s| num(s.lambda_max, 6))}
-                {row("smallest eigenvalue λ_min", "lmin", |s| num(s.lambda_min, 6))}
+                {row("largest eigenvalue μ_max (singular value with the sign kernel)", "lmax", |s| num(s.lambda_max, 6))}
+                {row("smallest eigenvalue μ_min (singular value with the sign kernel)", "lmin", |s| num(s.lambda_min, 6))}
                 {row("effective rank", "eff-rank", |s| num(s.effective_rank, 4))}
                 {row("kernel–label alignment", "alignment", |s| num(s.alignment, 4))}
                 {row("centred alignment", "alignment-centred", |s| s.alignment_centred.map(|a| num(a, 4)).unwrap_or_else(|| "–".into()))}

@@ -4,7 +4,8 @@
 
 use leptos::prelude::*;
 use ntk_lens_core::data::Task;
-use ntk_lens_core::experiment::{pool, Correlation, PooledReport, PooledStudy};
+use ntk_lens_core::experiment::study::pooled_train_loss_label;
+use ntk_lens_core::experiment::{pool, Correlation, PooledReport, PooledStudy, StudyReport};
 use ntk_lens_core::ntk::{KernelKind, NtkBlocks};
 use ntk_lens_core::options::Recipe;
 use ntk_lens_core::spectrum::{weyl, Objective, SpectrumOptions};
@@ -17,15 +18,21 @@ use crate::page::jobs::study_job;
 use crate::page::setup::Setup;
 use crate::protocol::Job;
 
-/// The two correlations of a study (or a pool) in words.
-fn correlation_text(loss: &Correlation, eval: &Correlation, task: Task) -> String {
+/// The two correlations of a study (or a pool) in words; `loss_label` says which train loss
+/// (`StudyReport::train_loss_label`: the final one, or the best epoch's).
+fn correlation_text(
+    loss: &Correlation,
+    eval: &Correlation,
+    task: Task,
+    loss_label: &str,
+) -> String {
     let r = |v: Option<f64>| v.map(|r| num(r, 3)).unwrap_or_else(|| "–".into());
     let metric = match task {
         Task::Classification => "eval accuracy",
         Task::Regression => "eval Pearson r",
     };
     format!(
-        "log₁₀ κ vs final loss: Pearson {}, Spearman {} (n = {}). log₁₀ κ vs {metric}: Pearson {}, \
+        "log₁₀ κ vs {loss_label}: Pearson {}, Spearman {} (n = {}). log₁₀ κ vs {metric}: Pearson {}, \
          Spearman {} (n = {}).",
         r(loss.pearson),
         r(loss.spearman),
@@ -45,10 +52,58 @@ fn study_names(r: &PooledReport) -> String {
         .join(", ")
 }
 
+/// The pool in words: the pooled correlations (within studies), their 95 % bootstrap
+/// intervals, and each study's own coefficients.
+fn pooled_text(r: &PooledReport) -> String {
+    let r2 = |v: Option<f64>| v.map(|r| num(r, 2)).unwrap_or_else(|| "–".into());
+    let range = |i: Option<[f64; 2]>| {
+        i.map(|[a, b]| format!("[{}, {}]", num(a, 2), num(b, 2)))
+            .unwrap_or_else(|| "–".into())
+    };
+    let per_study = r
+        .per_study
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {} / {}",
+                s.dataset,
+                r2(s.kappa_vs_loss.spearman),
+                r2(s.kappa_vs_accuracy.spearman)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let (l, a) = (&r.kappa_vs_loss_interval, &r.kappa_vs_accuracy_interval);
+    format!(
+        "{} {} ({}), pooled within studies. {} 95 % bootstrap intervals: vs loss Pearson {}, \
+         Spearman {}; vs eval Pearson {}, Spearman {}. Each study's own Spearman (vs loss / vs \
+         eval): {per_study}.",
+        r.studies.len(),
+        if r.studies.len() == 1 {
+            "study"
+        } else {
+            "studies"
+        },
+        study_names(r),
+        correlation_text(
+            &r.kappa_vs_loss,
+            &r.kappa_vs_accuracy,
+            r.task,
+            &pooled_train_loss_label(r.studies.iter().map(|s| &s.report))
+        ),
+        range(l.pearson),
+        range(l.spearman),
+        range(a.pearson),
+        range(a.spearman)
+    )
+}
+
 /// What the page shows for the chosen set.
 #[derive(Clone, PartialEq)]
 struct SetView {
     kappa: Option<f64>,
+    /// The plain kernel (eigenvalues μ), else the sign kernel (singular values σ).
+    plain: bool,
     lambda_max: f64,
     lambda_min: f64,
     params: usize,
@@ -83,18 +138,23 @@ fn view_of(blocks: &NtkBlocks, chosen: &[String], last: Option<&str>) -> Result<
         }
         None => Chart::Line(LineChart {
             title: "Spectrum of the chosen blocks".into(),
-            x: Axis::linear("index (descending)"),
+            x: Axis::linear("index i (descending)"),
             y: Axis::log(if plain {
-                "eigenvalue"
+                "eigenvalue μ_i"
             } else {
-                "singular value (sign kernel: no Weyl bounds)"
+                "singular value σ_i (sign kernel: no Weyl bounds)"
             }),
-            series: vec![Series::from_values("K_S", &spec.values).with_markers()],
+            series: vec![Series::from_values(
+                if plain { "μ_i(K_S)" } else { "σ_i(K_S)" },
+                &spec.values,
+            )
+            .with_markers()],
             ..Default::default()
         }),
     };
     Ok(SetView {
         kappa: cond.kappa,
+        plain,
         lambda_max: spec.max,
         lambda_min: spec.min,
         params,
@@ -217,8 +277,9 @@ pub fn LayersTab() -> impl IntoView {
             })
         })
     };
-    // Studies added to the pooled scatter (several datasets or configurations, one
-    // correlation): the core pools them; mixing tasks is refused with its message.
+    // Studies added to the pooled scatter (several datasets, one correlation): the core pools
+    // them within studies; studies of another task, model, κ shift, recipe or step rule are
+    // refused with its message.
     let pooled_studies = RwSignal::new(Vec::<PooledStudy>::new());
     let pooled = Memo::new(move |_| {
         pooled_studies.with(|s| (!s.is_empty()).then(|| pool(s.clone()).map_err(|e| e.to_string())))
@@ -231,11 +292,16 @@ pub fn LayersTab() -> impl IntoView {
             .dataset
             .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
             .unwrap_or_else(|| "study".into());
+        let model = compute
+            .model
+            .last
+            .with_untracked(|m| m.as_ref().map(|m| m.name.clone()))
+            .unwrap_or_default();
         pooled_studies.update(|s| {
             let dataset = format!("{name} #{}", s.len() + 1);
             s.push(PooledStudy {
                 dataset,
-                report: o.report,
+                report: StudyReport { model, ..o.report },
             })
         });
     };
@@ -264,7 +330,7 @@ pub fn LayersTab() -> impl IntoView {
     view! {
         <section class="panel" data-testid="layers">
             <h3>"Choose blocks"</h3>
-            <p class="explain">"Each box is one adapted layer and module. The kernel of a set of blocks is the sum of their kernels, so toggling one updates its spectrum at once. Adding a block can only raise every eigenvalue (Weyl's inequalities bound by how much), which is why more layers usually make training better conditioned."</p>
+            <p class="explain">"Each box is one adapted layer and module. The kernel of a set of blocks is the sum of their kernels, so toggling one updates its spectrum at once. Adding a block can only raise every eigenvalue μ (Weyl's inequalities bound by how much), but it need not lower κ: the largest eigenvalue can rise more than the smallest."</p>
             {move || blocks.with(|b| b.is_none()).then(|| view! { <p class="muted" data-testid="layers-empty">"Compute the NTK first (NTK tab)."</p> })}
             <table class="grid" data-testid="layers-grid">
                 <tr><th>"layer"</th>{move || modules().into_iter().map(|m| view! { <th>{m}</th> }).collect_view()}</tr>
@@ -290,7 +356,7 @@ pub fn LayersTab() -> impl IntoView {
                         <tr><th>"blocks chosen"</th><td data-testid="layers-count">{setup.with(|s| s.blocks.len()).to_string()}</td></tr>
                         <tr><th>"LoRA parameters"</th><td data-testid="layers-params">{v.params.to_string()}</td></tr>
                         <tr><th>"κ of K_S"</th><td data-testid="layers-kappa">{kappa_text(v.kappa)}</td></tr>
-                        <tr><th>"λ_max, λ_min"</th><td data-testid="layers-extremes">{format!("{}, {}", num(v.lambda_max, 4), num(v.lambda_min, 4))}</td></tr>
+                        <tr><th>{if v.plain { "largest, smallest eigenvalue μ_max, μ_min" } else { "largest, smallest singular value σ_max, σ_min (sign kernel)" }}</th><td data-testid="layers-extremes">{format!("{}, {}", num(v.lambda_max, 4), num(v.lambda_min, 4))}</td></tr>
                         <tr><th>"updated in"</th><td data-testid="layers-ms">{format!("{:.1} ms", v.ms)}</td></tr>
                     </table>
                 }.into_any(),
@@ -302,10 +368,10 @@ pub fn LayersTab() -> impl IntoView {
                     prop:value=move || budget.get().to_string()
                     on:change=move |ev| { match event_target_value(&ev).parse::<usize>() { Ok(k) if k >= 1 => budget.set(k), _ => message.set(Some("k must be a whole number ≥ 1".into())) } } /></label>
                 <button data-testid="layers-suggest" on:click=suggest>"Suggest (greedy, smallest κ)"</button>
-                <label title="How each candidate is fine-tuned: the theory's full-batch steps on LoRA (the Linearization tab's optimizer, loss and steps), or the paper's code's recipe (minibatch Adam, 10 epochs, warm-up, head trained, best epoch)">"training "
+                <label title="How each candidate is fine-tuned, in both cases with the Linearization tab's proximal penalty λ (its slider) and selective gate: the theory's full-batch steps on LoRA (that tab's optimizer, loss and steps), or a recipe after the paper's official code (minibatch Adam at 4e-3, or the rate lr= in the address, 10 epochs, 6 % warm-up, head trained, the epoch with the lowest eval loss). Unlike that code, it keeps the proximal penalty, has no LoRA dropout and takes batches of 8 (the code: no proximal term, LoRA dropout 0.1, batches of 16 × 4 accumulated = 64).">"training "
                     <select data-testid="layers-recipe" on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<Recipe>() { setup.update(|s| s.recipe = r) } }>
                         {Recipe::ALL.iter().map(|&r| view! {
-                            <option value=r.name() prop:selected=move || setup.with(|s| s.recipe == r)>{match r { Recipe::Theory => "theory (full batch)", Recipe::Paper => "paper's recipe" }}</option>
+                            <option value=r.name() prop:selected=move || setup.with(|s| s.recipe == r)>{match r { Recipe::Theory => "theory (full batch)", Recipe::Paper => "after the paper's code" }}</option>
                         }).collect_view()}
                     </select></label>
                 <button class="primary" data-testid="layers-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run κ vs outcome study"</button>
@@ -319,12 +385,12 @@ pub fn LayersTab() -> impl IntoView {
         </section>
         <section class="panel" class:hidden=move || compute.study.last.with(|o| o.is_none())>
             <h3>"Does κ at initialisation predict fine-tuning?"</h3>
-            <p class="explain">"Each point is one choice of blocks (every single block, the greedy picks, all blocks, your set), fine-tuned for the same steps. The paper's claim is that a smaller condition number at initialisation goes with a lower final loss and a higher accuracy. The correlations below say how strongly that holds on your data; with few points, treat them as a hint."</p>
+            <p class="explain">"Each point is one choice of blocks (every single block, the greedy picks, all blocks, your set), fine-tuned for the same steps. The paper's abstract reports, when linearization is a good model, “a strong correlation between the eigenvalue spectrum of the NTK and the performance of model adaptation”. This study measures the sign and strength of one such link on your data: log₁₀ κ at initialisation against the train loss and the eval accuracy (Pearson r for scores). With few points, treat the coefficients as a hint."</p>
             {move || compute.study.last.get().map(|o| view! {
-                <p data-testid="study-correlation">{correlation_text(&o.report.kappa_vs_loss, &o.report.kappa_vs_accuracy, o.report.task)}</p>
+                <p data-testid="study-correlation">{correlation_text(&o.report.kappa_vs_loss, &o.report.kappa_vs_accuracy, o.report.task, o.report.train_loss_label())}</p>
                 <ul class="notes">{o.report.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
                 <button data-testid="study-export-json" on:click=export>"Export JSON"</button>
-                <button data-testid="study-pool-add" on:click=add_to_pool title="keep this study and pool it with others (another dataset, model or set of modules) into one scatter">"Add to pooled scatter"</button>
+                <button data-testid="study-pool-add" on:click=add_to_pool title="keep this study and pool it with others (another dataset, with the same model, task and training settings) into one scatter">"Add to pooled scatter"</button>
             })}
             <div class="charts">
                 <ChartCanvas id="study-loss" chart=scatter(0) />
@@ -333,10 +399,10 @@ pub fn LayersTab() -> impl IntoView {
         </section>
         <section class="panel" data-testid="study-pooled" class:hidden=move || pooled_studies.with(Vec::is_empty)>
             <h3>"Pooled over studies"</h3>
-            <p class="explain">"Every study you added, in one scatter: the paper pools configurations and datasets before it correlates κ with the outcome. Train losses are sums over each study's samples, so pool studies with the same number of samples."</p>
+            <p class="explain">"Every study you added, in one scatter, pooled within studies: each study's log₁₀ κ and outcome are standardized first (z-scores for Pearson, ranks for Spearman), so that the datasets' levels (a harder dataset, losses summed over more samples) cannot decide the sign; the chart shows these standardized values. Beside the pooled coefficients are their 95 % bootstrap intervals (candidates resampled within each study) and each study's own coefficient. Studies of another task, model, κ shift, recipe or step rule are not pooled."</p>
             {move || pooled.get().map(|p| match p {
                 Ok(r) => view! {
-                    <p data-testid="study-pooled-correlation">{format!("{} {} ({}). {}", r.studies.len(), if r.studies.len() == 1 { "study" } else { "studies" }, study_names(&r), correlation_text(&r.kappa_vs_loss, &r.kappa_vs_accuracy, r.task))}</p>
+                    <p data-testid="study-pooled-correlation">{pooled_text(&r)}</p>
                     <button data-testid="study-pooled-export" on:click=export_pooled>"Export JSON"</button>
                 }.into_any(),
                 Err(e) => view! { <p class="error" data-testid="study-pooled-error">{e}</p> }.into_any(),

@@ -14,7 +14,7 @@ use crate::page::setup::Setup;
 use crate::protocol::analysis::{ExportJob, NtkOutcome, RadiusJob};
 use crate::protocol::Job;
 use ntk_lens_core::data::Task;
-use ntk_lens_core::options::{LossKind, OptimizerKind};
+use ntk_lens_core::options::{LossKind, OptimizerKind, SweepStepRule};
 
 fn samples(rows: &[usize], labels: &[usize], scores: Option<&[f64]>) -> Samples {
     Samples {
@@ -113,7 +113,8 @@ pub fn LinearizationTab() -> impl IntoView {
         let v = compute.live_loss.get();
         (compute.sweep.busy() && !v.is_empty()).then(|| {
             Chart::Line(LineChart {
-                title: "Actual training loss, live (all λ in turn)".into(),
+                title: "Actual training loss, live (the first λ; every λ trains side by side)"
+                    .into(),
                 x: Axis::linear("step"),
                 y: Axis::log("loss"),
                 series: vec![Series::from_values("loss", &v)],
@@ -225,7 +226,7 @@ pub fn LinearizationTab() -> impl IntoView {
         <section class="panel" data-testid="sweep">
             <h3>"Actual fine-tuning vs the linearized model"</h3>
             <p class="explain">
-                "Run trains the real LoRA model with the proximal penalty for every λ below and compares it with the linearized model after the same gradient steps. The gap between their outputs shrinks as λ grows: the penalty keeps the parameters where the first-order picture holds. Where the gap is small, what the NTK says about training can be trusted."
+                "Run trains the real LoRA model with the proximal penalty for every λ below and compares it with the linearized model after the same gradient steps. By default every λ trains with the same step, so the runs differ only in their penalty; the line under the table says which step and why. On the page's defaults the gap between the two models' outputs shrinks as λ grows, and at the largest λ it is under a third of the gap at the smallest: the penalty keeps the parameters near θ₀, where the first-order picture holds."
             </p>
             <div class="controls">
                 <label>"λ values " <input type="text" size="34" data-testid="sweep-lambdas" prop:value=move || lambdas_text.get() on:change=move |ev| lambdas_text.set(event_target_value(&ev)) /></label>
@@ -245,7 +246,12 @@ pub fn LinearizationTab() -> impl IntoView {
                         <option value="mse" prop:selected=move || setup.with(|s| s.loss == LossKind::Mse)>"squared"</option>
                         <option value="ce" prop:selected=move || setup.with(|s| s.loss == LossKind::Ce)>"cross-entropy"</option>
                     </select></label>
-                <label><input type="checkbox" data-testid="sweep-selective" prop:checked=move || setup.with(|s| s.selective) on:change=move |ev| setup.update(|s| s.selective = event_target_checked(&ev)) />" selective penalty (Eq. 8)"</label>
+                <label title="how gradient descent chooses each λ's step when no learning rate is given">"step "
+                    <select data-testid="sweep-step-rule" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(r) = v.parse::<SweepStepRule>() { setup.update(|s| s.step_rule = r) } }>
+                        <option value="shared" prop:selected=move || setup.with(|s| s.step_rule == SweepStepRule::Shared)>"one for every λ"</option>
+                        <option value="per-lambda" prop:selected=move || setup.with(|s| s.step_rule == SweepStepRule::PerLambda)>"one per λ (shrinks as λ grows)"</option>
+                    </select></label>
+                <label title="apply the penalty only when ⟨∇R, θ − θ₀⟩ ≥ 0 (Eq. 8). On the linearized model started at θ₀ with η·μ_max ≤ 1 (the default step) the gate never applies a nonzero penalty, so the linear side is then the unpenalised run; the gate acts on the actual model only."><input type="checkbox" data-testid="sweep-selective" prop:checked=move || setup.with(|s| s.selective) on:change=move |ev| setup.update(|s| s.selective = event_target_checked(&ev)) />" selective penalty (Eq. 8)"</label>
                 <button class="primary" data-testid="sweep-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run"</button>
             </div>
             {move || input_error.get().map(|e| view! { <p class="error" data-testid="sweep-input-error">{e}</p> })}
@@ -257,28 +263,29 @@ pub fn LinearizationTab() -> impl IntoView {
             <ChartCanvas id="sweep-live" chart=live height=300 />
             {move || compute.sweep.last.get().map(|o| view! {
                 <table class="results wide" data-testid="sweep-table">
-                    <tr><th>"λ"</th><th>"gap train"</th><th>"gap eval"</th><th>"agreement"</th><th>"loss actual"</th><th>"loss linear"</th><th>"‖θ−θ₀‖ actual"</th><th>"linear"</th><th>"bound"</th>
-                        {o.report.config.selective.then(|| view! { <th title="steps whose update applied the proximal penalty (the selective gate was on), actual / linearized">"penalty steps"</th> })}
+                    <tr><th>"λ"</th><th>"gap train"</th><th>"gap eval"</th><th>"agreement"</th><th>"loss actual"</th><th>"loss linear"</th><th>"‖θ−θ₀‖ actual"</th><th>"linear"</th><th title="‖r₀‖/(2√λ) bounds the linearized model's distance: at the ridge optimum, and for gradient descent without the selective gate while η(μ_max + λ) ≤ 1; – where it does not hold. It does not bound the actual model.">"bound (linear)"</th><th title="the step η this λ trained with">"η"</th>
+                        {o.report.config.selective.then(|| view! { <th title="steps whose update applied a nonzero proximal penalty (the selective gate was on and θ ≠ θ₀), actual / linearized">"penalty steps"</th> })}
                         <th>"adapter"</th></tr>
                     {o.report.results.iter().enumerate().map(|(i, p)| view! {
                         <tr data-testid=format!("sweep-row-{i}")>
                             <td>{num(p.lambda, 3)}</td><td data-testid=format!("sweep-gap-{i}")>{num(p.gap_train, 3)}</td>
                             <td>{p.gap_eval.map(|g| num(g, 3)).unwrap_or_default()}</td><td>{p.agreement_train.map(|a| num(a, 3)).unwrap_or_else(|| "–".into())}</td>
                             <td>{num(p.train_loss_actual, 4)}</td><td>{num(p.train_loss_linear, 4)}</td>
-                            <td>{num(p.param_distance_actual, 3)}</td><td>{num(p.param_distance_linear, 3)}</td><td>{num(p.param_distance_bound, 3)}</td>
+                            <td data-testid=format!("sweep-dist-actual-{i}")>{num(p.param_distance_actual, 3)}</td><td data-testid=format!("sweep-dist-linear-{i}")>{num(p.param_distance_linear, 3)}</td><td data-testid=format!("sweep-bound-{i}")>{p.param_distance_bound.map(|b| num(b, 3)).unwrap_or_else(|| "–".into())}</td><td data-testid=format!("sweep-lr-{i}")>{num(p.lr, 3)}</td>
                             {o.report.config.selective.then(|| view! { <td data-testid=format!("sweep-gate-{i}")>{format!("{} / {}", p.gate_steps_actual, p.gate_steps_linear.map(|g| g.to_string()).unwrap_or_else(|| "–".into()))}</td> })}
                             <td><button data-testid=format!("sweep-adapter-{i}") title="the LoRA trained at this λ, as a PEFT adapter folder (zip)"
                                 on:click=move |_| compute.start(compute.export, Job::ExportAdapter(ExportJob { index: i }))>"zip"</button></td>
                         </tr>
                     }).collect_view()}
                 </table>
-                <p class="muted" data-testid="sweep-time">{format!("{} λ values × {} steps in {:.1} s. {}", o.report.results.len(), o.report.config.steps, o.elapsed_ms / 1000.0, o.report.notes.join(" "))}</p>
+                <p data-testid="sweep-step">{o.report.notes.first().cloned().unwrap_or_default()}</p>
+                <p class="muted" data-testid="sweep-time">{format!("{} λ values × {} steps in {:.1} s. {}", o.report.results.len(), o.report.config.steps, o.elapsed_ms / 1000.0, o.report.notes.get(1..).unwrap_or_default().join(" "))}</p>
                 <button data-testid="sweep-export-json" on:click=export>"Export JSON"</button>
             })}
         </section>
         <section class="panel charts" class:hidden=move || compute.sweep.last.with(|o| o.is_none())>
-            <div><ChartCanvas id="sweep-gap" chart=chart(0) /><p class="explain">"Relative distance between the actual and the linearized model's logits. It falls as λ grows."</p></div>
-            <div><ChartCanvas id="sweep-distance" chart=chart(1) /><p class="explain">"How far training moved the parameters, with the bound ‖r₀‖/(2√λ) on the linearized model (dashed)."</p></div>
+            <div><ChartCanvas id="sweep-gap" chart=chart(0) /><p class="explain">"Relative distance between the actual and the linearized model's logits. With the default step rule every λ trains with the same step, so what differs between the λ is the penalty alone."</p></div>
+            <div><ChartCanvas id="sweep-distance" chart=chart(1) /><p class="explain">"How far training moved the parameters. Dashed: ‖r₀‖/(2√λ), drawn only where it bounds the linearized model's distance (gradient descent without the selective gate while η(μ_max + λ) ≤ 1, or the ridge optimum); it does not bound the actual model."</p></div>
             <div><ChartCanvas id="sweep-accuracy" chart=chart(2) /><p class="explain">"Accuracy of both models on the training samples and on held-out samples (Pearson’s r of output and score for a regression task)."</p></div>
             <div><ChartCanvas id="sweep-loss" chart=chart(3) /><p class="explain">"Loss per step: solid the actual model, dashed the linearized one, one colour per λ."</p></div>
         </section>
@@ -294,11 +301,11 @@ pub fn LinearizationTab() -> impl IntoView {
                 </label>
                 <span data-testid="sweep-eigen-step-value">{move || format!("{} of {}", eigen_step.get().unwrap_or_else(eigen_steps).min(eigen_steps()), eigen_steps())}</span>
             </div>
-            <p class="explain">"Gradient descent on the linearized model shrinks the error along each eigenvector of the NTK on its own, by the factor 1 − η(μᵢ + λ) per step, towards the floor λ/(μᵢ + λ) that the penalty keeps. Directions with large eigenvalues (right) are learned in a few steps; those with small eigenvalues (left) barely move: κ, the ratio of the largest to the smallest eigenvalue, measures that spread. Dashed: the linearized model, in closed form; dots: the fine-tuned model's own error projected on the same eigenvectors after the last step, for the directions that carry a real part of the start error (at least a tenth of an even share; along the others the fraction divides by almost nothing). Where the dots leave the dashed line, the real model has left the linear picture. Move the slider to watch the steps."</p>
+            <p class="explain">"Gradient descent on the linearized model shrinks the error along each eigenvector of the NTK on its own, by the factor 1 − η(μᵢ + λ) per step, towards the floor λ/(μᵢ + λ) that the penalty keeps. Directions with large eigenvalues (right) move fastest; those with small eigenvalues (left) barely move: κ, the ratio of the largest to the smallest eigenvalue, measures that spread. Dashed: the linearized model, in closed form; dots: the fine-tuned model's own error projected on the same eigenvectors after the last step, for the directions that carry a real part of the start error (at least a tenth of an even share; along the others the fraction divides by almost nothing). Where the dots leave the dashed line, the real model has left the linear picture. Move the slider to watch the steps."</p>
         </section>
         <section class="panel" data-testid="radius">
-            <h3>"How far does the linear picture hold? (the paper's Algorithm 1)"</h3>
-            <p class="explain">"The parameters are moved from θ₀ by a random direction of length r, and the kernel is recomputed. If it barely changes over the distances that fine-tuning travels (compare ‖θ − θ₀‖ above), the linearized model describes training well. Two random directions per radius."</p>
+            <h3>"How far does the linear picture hold? (the paper's Algorithm 1, reconstructed)"</h3>
+            <p class="explain">"The parameters are moved from θ₀ by a random direction of length r, and the kernel is recomputed. The linearized model assumes the kernel stays as it is at θ₀: if it barely changes over the distances that fine-tuning travels (compare ‖θ − θ₀‖ above), that assumption holds along random directions. Training moves along particular directions, so the sweep's gap is the direct test. Two random directions per radius."</p>
             <div class="controls">
                 <label>"radii " <input type="text" size="20" data-testid="radius-radii" prop:value=move || radii_text.get() on:change=move |ev| radii_text.set(event_target_value(&ev)) /></label>
                 <button class="primary" data-testid="radius-run" on:click=run_radius disabled=move || compute.device_busy_tracked()>"Probe"</button>

@@ -19,8 +19,8 @@ fn intro(tab: Tab) -> (&'static str, &'static str, &'static str) {
     match tab {
         Tab::Model => (
             "Model",
-            "A small transformer encoder runs here in the page: all-MiniLM-L6-v2 by default, or distilroberta-base or another BERT/RoBERTa-family model from the Hugging Face hub or your files. LoRA adds two small matrices A and B beside chosen weight matrices; only they are trained.",
-            "The default model loads by itself. Below: the architecture and parameter counts, the LoRA setup, and a small computation that checks that the compute backend gives exact answers.",
+            "A small transformer encoder runs here in the page: all-MiniLM-L6-v2 by default, or distilroberta-base or another BERT/RoBERTa-family model from the Hugging Face hub or your files. LoRA adds two small matrices A and B beside chosen weight matrices; by default only they are trained, and the classification head stays frozen.",
+            "The default model loads by itself. Below: the architecture and parameter counts, the LoRA setup, and a small least-squares fit whose result is known in closed form, which checks that the compute backend's results agree with it.",
         ),
         Tab::Data => (
             "Data",
@@ -34,17 +34,17 @@ fn intro(tab: Tab) -> (&'static str, &'static str, &'static str) {
         ),
         Tab::Linearization => (
             "Linearization",
-            "With a penalty λ/2·‖θ − θ₀‖² that keeps the fine-tuned parameters near the start, training behaves like kernel regression with the NTK. This view compares the two as λ varies.",
+            "Training the linearized model f(x; θ₀) + J(x)(θ − θ₀) with the squared loss and a penalty λ/2·‖θ − θ₀‖² that pulls θ toward the start θ₀ is kernel ridge regression with the NTK. This view compares it with the real model trained with the same penalty, as λ varies.",
             "Move λ to see the linearized model's predictions at once; Run trains the real model for a grid of λ and shows how close the two are.",
         ),
         Tab::LayerSelection => (
             "Layer selection",
-            "The NTK is a sum of one block per adapted layer and module. Choosing which layers to fine-tune changes the kernel's spectrum, and its condition number at the start predicts how training goes.",
+            "The NTK is a sum of one block per adapted layer and module, so choosing which layers to fine-tune changes the kernel and its spectrum. The paper reports that, when linearization is a good model, the eigenvalue spectrum of the NTK correlates strongly with how well fine-tuning adapts the model.",
             "Toggle blocks to see the spectrum of their kernel instantly, get a greedy suggestion, or test whether κ at initialisation predicts fine-tuning on your data.",
         ),
         Tab::Learn => (
             "Learn",
-            "Fine-tuning moves the parameters θ a little away from the pretrained θ₀. Near θ₀ the model is almost linear in θ: f(x; θ) ≈ f(x; θ₀) + J(x)(θ − θ₀). Training that linear model is kernel regression with K = J Jᵀ, the neural tangent kernel.",
+            "Fine-tuning starts at the pretrained parameters θ₀ (LoRA's B starts at zero, which leaves the model unchanged) and moves them to θ. Near θ₀ the model is almost linear in θ: f(x; θ) ≈ f(x; θ₀) + J(x)(θ − θ₀). Training that linear model with the squared loss is kernel regression with K = J Jᵀ, the neural tangent kernel.",
             "Start with the guided tour below, or read the four ideas, each with a link to the view that shows it on your data.",
         ),
     }

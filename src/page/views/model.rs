@@ -296,7 +296,7 @@ pub fn ModelTab() -> impl IntoView {
                     <tr><th>"LoRA trainable"</th><td data-testid="model-params-lora">{match &lora_count { Ok(n) => thousands(*n), Err(e) => e.clone() }}</td></tr>
                     <tr><th>{format!("head ({:?}, {classes} classes{})", m.head_kind, if m.own_head { ", the checkpoint's" } else { ", new" })}</th>
                         <td data-testid="model-params-head">{thousands(head)}</td></tr>
-                    <tr><th>"trainable in all"</th><td data-testid="model-params-trainable">{trainable.map(thousands).unwrap_or_default()}</td></tr>
+                    <tr><th>"LoRA + head (if the head is trained)"</th><td data-testid="model-params-trainable">{trainable.map(thousands).unwrap_or_default()}</td></tr>
                 </table>
                 <p class="muted">{format!(
                     "LoRA adds r·(in + out) parameters per adapted matrix: {} matrices here, scale α/r = {}.",
@@ -447,7 +447,7 @@ pub fn ModelTab() -> impl IntoView {
         </section>
         <section class="panel" data-testid="lora-setup">
             <h3>"LoRA"</h3>
-            <p>"Each adapted weight matrix W gets W + (α/r)·B·A, with A (r × in) drawn at random and B (out × r) starting at zero, so training starts from the pretrained model. Only A and B (and the new head) are trained."</p>
+            <p>"Each adapted weight matrix W gets W + (α/r)·B·A, with A (r × in) drawn at random and B (out × r) starting at zero, so training starts from the pretrained model. By default training changes only A and B; the classification head stays frozen."</p>
             <div class="controls">
                 <label>"Rank r "
                     <input type="number" min="1" max=MAX_RANK.to_string() data-testid="lora-rank"

@@ -11,6 +11,7 @@ use super::compare::NtkCompare;
 use crate::page::compute::Compute;
 use crate::page::setup::Setup;
 use ntk_lens_core::options::{KernelKind, Layout, ParamSet, SampleMethod, MAX_SAMPLES};
+use ntk_lens_core::spectrum::SpectrumKind;
 
 fn parse_n(v: &str) -> Option<usize> {
     v.parse().ok().filter(|n| (1..=MAX_SAMPLES).contains(n))
@@ -188,15 +189,29 @@ pub fn NtkTab() -> impl IntoView {
         {move || report().map(|r| {
             let o = compute.ntk.last.get_untracked();
             let (ms, backend) = o.as_ref().map(|o| (o.elapsed_ms, o.backend.clone())).unwrap_or_default();
+            // μ for the eigenvalues of K (λ is the proximal penalty); σ for the sign kernel's
+            // singular values.
+            let (kappa_label, max_label, min_label) = match r.spectrum_kind {
+                SpectrumKind::Eigenvalues => ("condition number κ = μ_max / μ_min", "largest eigenvalue μ_max", "smallest eigenvalue μ_min"),
+                SpectrumKind::SingularValues => ("condition number κ = σ_max / σ_min", "largest singular value σ_max", "smallest singular value σ_min"),
+            };
+            // What κ means for gradient descent on the linearized model, with the κ shown.
+            let pace = match (r.spectrum_kind, r.layout, r.condition_number) {
+                (SpectrumKind::Eigenvalues, Layout::Full, Some(k)) => format!(
+                    "Gradient descent with step η on the linearized model, with the squared loss and no penalty, removes in each step a fraction η·μ of the training error along each eigenvector of this kernel (μ its eigenvalue): along the eigenvector of μ_min it removes κ = {} times less per step than along that of μ_max. With a penalty λ, each step removes a fraction η·(μ + λ) of the distance to the penalised optimum along each eigenvector, and the spread (μ_max + λ)/(μ_min + λ) is smaller than κ.",
+                    num(k, 4)
+                ),
+                _ => "With the plain kernel in the full layout, gradient descent with step η on the linearized model, with the squared loss and no penalty, removes in each step a fraction η·μ of the training error along each eigenvector (μ its eigenvalue), so κ is the ratio of its fastest pace to its slowest.".to_string(),
+            };
             view! {
                 <section class="panel" data-testid="ntk-summary">
                     <h3>"Spectrum and conditioning"</h3>
                     <table class="results">
                         <tr><th>"samples × classes"</th><td data-testid="ntk-shape">{format!("{} × {} ({} rows)", r.n, r.classes, r.kernel.len())}</td></tr>
                         <tr><th>"parameters in the Jacobian"</th><td data-testid="ntk-params-count">{r.params.to_string()}</td></tr>
-                        <tr><th>"condition number κ = λ_max / λ_min"</th><td data-testid="ntk-kappa">{r.condition_number.map(|k| num(k, 6)).unwrap_or_else(|| kappa_text(None))}</td></tr>
-                        <tr><th>"largest eigenvalue λ_max"</th><td data-testid="ntk-lmax">{num(r.lambda_max, 6)}</td></tr>
-                        <tr><th>"smallest eigenvalue λ_min"</th><td data-testid="ntk-lmin">{num(r.lambda_min, 6)}</td></tr>
+                        <tr><th>{kappa_label}</th><td data-testid="ntk-kappa">{r.condition_number.map(|k| num(k, 6)).unwrap_or_else(|| kappa_text(None))}</td></tr>
+                        <tr><th>{max_label}</th><td data-testid="ntk-lmax">{num(r.lambda_max, 6)}</td></tr>
+                        <tr><th>{min_label}</th><td data-testid="ntk-lmin">{num(r.lambda_min, 6)}</td></tr>
                         <tr><th>"effective rank"</th><td data-testid="ntk-eff-rank">{num(r.effective_rank, 4)}</td></tr>
                         <tr><th>"kernel–label alignment"</th><td data-testid="ntk-alignment">{num(r.alignment, 4)}</td></tr>
                         <tr><th title="the alignment after removing the constant part every kernel and one-hot target share (centred matrices)">"centred alignment"</th><td data-testid="ntk-alignment-centred">{r.alignment_centred.map(|a| num(a, 4)).unwrap_or_else(|| "–".into())}</td></tr>
@@ -206,8 +221,9 @@ pub fn NtkTab() -> impl IntoView {
                         {r.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
                     </ul>
                     <button data-testid="ntk-export-json" on:click=export>"Export JSON"</button>
-                    <p class="explain">
-                        "The condition number says how unevenly training moves the outputs: gradient descent on the linearized model shrinks the error along each eigenvector at a rate set by its eigenvalue, so a large κ means some directions are learned hundreds of times slower than others. The effective rank counts how many directions carry most of the kernel. Alignment near 1 means the kernel already groups samples by label."
+                    <p class="explain" data-testid="ntk-explain">
+                        {pace}
+                        " The effective rank counts how many directions carry most of the kernel. Alignment near 1 means the kernel already groups samples by label."
                     </p>
                 </section>
             }
@@ -227,7 +243,7 @@ pub fn NtkTab() -> impl IntoView {
                         <option value="sample" prop:selected=move || heatmap_order.get() == HeatmapOrder::BySample>"by sample (as computed)"</option>
                     </select>
                 </label>
-                <p class="explain">"Each cell is the kernel between two (sample, output class) pairs: how much a gradient step on one output moves the other. Ordered by output class, each output is a large block and each label a smaller one inside it: bright blocks on the diagonal mean the samples of a label move together; the off-diagonal blocks show how a step on one class's output moves the other class's."</p>
+                <p class="explain" data-testid="ntk-heatmap-caption">"Each cell is the kernel between two (sample, output class) pairs: how much a gradient step on one output moves the other. Ordered by output class, then label (the default order): the large blocks on the diagonal pair an output with itself, and those off the diagonal pair two different outputs: they show how a step on one output moves another. Inside each large block, the smaller blocks pair two labels, the same label on its diagonal: bright ones there mean the samples of a label move together."</p>
             </div>
             <div>
                 <ChartCanvas id="ntk-spectrum" chart=spectrum />
