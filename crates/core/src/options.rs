@@ -202,7 +202,7 @@ pub enum Strategy {
 
 named_options!(Strategy, "strategy", {
     GreedyKappa => "greedy-kappa": "greedy forward selection minimising κ(K_S + λI)",
-    GreedyLmin => "greedy-lmin": "greedy forward selection maximising λ_min(K_S + λI)",
+    GreedyLmin => "greedy-lmin": "greedy forward selection maximising μ_min(K_S + λI), the smallest eigenvalue",
     Trace => "trace": "the K blocks with the largest trace",
     AllSingles => "all-singles": "each block alone; the K with the smallest κ",
 });
