@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { serveDist, launch, openExplorer, screenshot, num, waitText as waitTextWithin, text } from './harness.mjs';
+import { serveDist, launch, openExplorer, openWithNtk, screenshot, num, waitText as waitTextWithin, text } from './harness.mjs';
 
 /** The analyses run for minutes on 2 cores: wait up to 5 minutes unless told. */
 const waitText = (page, id, re, timeout = 300_000) => waitTextWithin(page, id, re, timeout);
@@ -62,15 +62,8 @@ function close(a, b, rel, what) {
 test('tour: NTK equals the CLI, λ sweep, layer toggles', async () => {
   const browser = await launch([]);
   try {
-    const { page } = await openExplorer(browser, `${server.url}?backend=cpu&n=8&sample=stratified`);
-    await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
-    await page.getByTestId('tab-data').click();
-    await waitText(page, 'data-status', /Active dataset: uci-yelp/);
-
     // 1. NTK.
-    await page.getByTestId('tab-ntk').click();
-    await page.getByTestId('ntk-run').click();
-    await waitText(page, 'ntk-kappa', /\d/);
+    const page = await openWithNtk(browser, `${server.url}?backend=cpu&n=8&sample=stratified`);
     await screenshot(page, 'ntk-tab');
     const shape = await text(page, 'ntk-shape');
     assert.match(shape, /^8 × 2 \(16 rows\)$/);

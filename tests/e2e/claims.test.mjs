@@ -4,7 +4,7 @@
 // CPU backend (?backend=cpu): SwiftShader's WebGPU is too slow for MiniLM here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openExplorer, screenshot, num, waitText as waitTextWithin, text } from './harness.mjs';
+import { serveDist, launch, openWithNtk, screenshot, num, waitText as waitTextWithin, text } from './harness.mjs';
 
 /** The default sweep runs for about half a minute on 2 cores: wait up to 5 minutes. */
 const waitText = (page, id, re, timeout = 300_000) => waitTextWithin(page, id, re, timeout);
@@ -18,16 +18,9 @@ const row = async (page, what, i) => num(await text(page, `sweep-${what}-${i}`))
 test('claims: the default λ sweep isolates the penalty, and the gap falls as λ grows', async () => {
   const browser = await launch([]);
   try {
-    const { page } = await openExplorer(browser, `${server.url}?backend=cpu`);
-    await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
-    await page.getByTestId('tab-data').click();
-    await waitText(page, 'data-status', /Active dataset: uci-yelp/);
-
     // The NTK of the default 32 sentences (tour step 2: "a condition number in the hundreds or
     // more").
-    await page.getByTestId('tab-ntk').click();
-    await page.getByTestId('ntk-run').click();
-    await waitText(page, 'ntk-kappa', /\d/);
+    const page = await openWithNtk(browser, `${server.url}?backend=cpu`);
     assert.match(await text(page, 'ntk-shape'), /^32 × 2 \(64 rows\)$/);
     assert.ok(num(await text(page, 'ntk-kappa')) >= 100, 'κ in the hundreds or more');
     const muMax = num(await text(page, 'ntk-lmax'));

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { serveDist, launch, openExplorer, screenshot, num, waitText as waitTextWithin, text } from './harness.mjs';
+import { serveDist, launch, openWithNtk, screenshot, num, waitText as waitTextWithin, text, rowLabel, assertClose } from './harness.mjs';
 
 /** The NTK of 32 samples takes minutes on 2 cores: wait up to 5 minutes unless told. */
 const waitText = (page, id, re, timeout = 300_000) => waitTextWithin(page, id, re, timeout);
@@ -17,13 +17,7 @@ let server;
 before(async () => { server = await serveDist(); });
 after(async () => { await server?.close(); });
 
-/** The label (`th`) of the table row that holds the element `data-testid=id`. */
-const rowLabel = async (page, id) =>
-  (await page.locator('tr', { has: page.getByTestId(id) }).locator('th').first().textContent()).trim();
-
-function close(a, b, rel, what) {
-  assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${what}: ${a} vs ${b} (rel ${Math.abs(a - b) / Math.abs(b)})`);
-}
+const close = assertClose;
 
 /** The two numbers of `layers-extremes` ("μ_max, μ_min"). */
 const extremes = async (page) => (await text(page, 'layers-extremes')).split(',').map(num);
@@ -37,13 +31,7 @@ async function chartSvg(page, id) {
 test('claims of the Layer selection tab and the study hold on the defaults', async () => {
   const browser = await launch([]);
   try {
-    const { page } = await openExplorer(browser, `${server.url}?backend=cpu`);
-    await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/);
-    await page.getByTestId('tab-data').click();
-    await waitText(page, 'data-status', /Active dataset: uci-yelp/);
-    await page.getByTestId('tab-ntk').click();
-    await page.getByTestId('ntk-run').click();
-    await waitText(page, 'ntk-kappa', /\d/);
+    const page = await openWithNtk(browser, `${server.url}?backend=cpu`);
     const muMax = num(await text(page, 'ntk-lmax'));
     const muMin = num(await text(page, 'ntk-lmin'));
 

@@ -5,7 +5,7 @@
 // LoRA only (head frozen). CPU backend (?backend=cpu), as the other analyses tests.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openExplorer, screenshot, num, waitText as waitTextWithin, text } from './harness.mjs';
+import { serveDist, launch, openExplorer, screenshot, num, waitText as waitTextWithin, text, rowLabel, assertClose } from './harness.mjs';
 
 /** The NTK of 32 samples takes minutes on 2 cores: wait up to 5 minutes unless told. */
 const waitText = (page, id, re, timeout = 300_000) => waitTextWithin(page, id, re, timeout);
@@ -14,16 +14,11 @@ let server;
 before(async () => { server = await serveDist(); });
 after(async () => { await server?.close(); });
 
-/** The label (`th`) of the table row that holds the element `data-testid=id`. */
-const rowLabel = async (page, id) =>
-  (await page.locator('tr', { has: page.getByTestId(id) }).locator('th').first().textContent()).trim();
 
 /** A count shown with thousands separators ("73,728"), as a number. */
 const count = (t) => num(t.replaceAll(',', ''));
 
-function close(a, b, rel, what) {
-  assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${what}: ${a} vs ${b} (rel ${Math.abs(a - b) / Math.abs(b)})`);
-}
+const close = assertClose;
 
 // "K = v: sample i “text” (label L, output O) × sample j “text” (label L, output O)"
 const HOVER = /^K = (\S+): sample (\d+) “.*?” \(label (.+?), output (.+?)\) × sample (\d+) “.*?” \(label (.+?), output (.+?)\)$/s;

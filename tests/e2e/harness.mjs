@@ -81,3 +81,28 @@ export async function waitText(page, id, re, timeout = 120_000) {
 
 /** The trimmed text of the element with `data-testid=id`. */
 export const text = async (page, id) => (await page.getByTestId(id).textContent()).trim();
+
+/** Opens the page at `url`, waits for the bundled MiniLM and the default dataset, and computes
+ *  the NTK of the address's samples (the defaults: 32 stratified Yelp sentences). Returns the
+ *  page on the NTK tab. */
+export async function openWithNtk(browser, url, timeout = 300_000) {
+  const { page } = await openExplorer(browser, url);
+  await waitText(page, 'model-status', /Loaded all-MiniLM-L6-v2/, timeout);
+  await page.getByTestId('tab-data').click();
+  await waitText(page, 'data-status', /Active dataset: uci-yelp/, timeout);
+  await page.getByTestId('tab-ntk').click();
+  await page.getByTestId('ntk-run').click();
+  await waitText(page, 'ntk-kappa', /\d/, timeout);
+  return page;
+}
+
+/** The label (`th`) of the table row that holds the element `data-testid=id`. */
+export const rowLabel = async (page, id) =>
+  (await page.locator('tr', { has: page.getByTestId(id) }).locator('th').first().textContent()).trim();
+
+/** Asserts `a` is within `rel` of `b` (relative), naming `what`. */
+export function assertClose(a, b, rel, what) {
+  if (!(Math.abs(a - b) <= rel * Math.abs(b))) {
+    throw new Error(`${what}: ${a} vs ${b} (rel ${Math.abs(a - b) / Math.abs(b)})`);
+  }
+}
