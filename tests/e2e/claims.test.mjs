@@ -4,7 +4,7 @@
 // CPU backend (?backend=cpu): SwiftShader's WebGPU is too slow for MiniLM here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openWithNtk, screenshot, num, waitText as waitTextWithin, text } from './harness.mjs';
+import { serveDist, launch, openWithNtk, screenshot, num, waitText as waitTextWithin, text, chartSvg } from './harness.mjs';
 
 /** The default sweep runs for about half a minute on 2 cores: wait up to 5 minutes. */
 const waitText = (page, id, re, timeout = 300_000) => waitTextWithin(page, id, re, timeout);
@@ -23,6 +23,9 @@ test('claims: the default λ sweep isolates the penalty, and the gap falls as λ
     const page = await openWithNtk(browser, `${server.url}?backend=cpu`);
     assert.match(await text(page, 'ntk-shape'), /^32 × 2 \(64 rows\)$/);
     assert.ok(num(await text(page, 'ntk-kappa')) >= 100, 'κ in the hundreds or more');
+    // "a few large eigenvalues, a long tail of small ones": an effective rank (exp of the
+    // spectrum's entropy) under a quarter of the 64 eigenvalues.
+    assert.ok(num(await text(page, 'ntk-eff-rank')) < 16, 'a few large eigenvalues');
     const muMax = num(await text(page, 'ntk-lmax'));
 
     // The linearized model at the slider's λ: its distance is within ‖r₀‖/(2√λ); a larger λ keeps
@@ -72,6 +75,18 @@ test('claims: the default λ sweep isolates the penalty, and the gap falls as λ
     assert.ok(gap[2] / gap[1] < dist[2] / dist[1], `gap ${gap} vs distance ${dist}`);
     // The eigen-direction view is there for the default (ungated GD with the squared loss).
     assert.ok(await page.getByTestId('sweep-eigen').isVisible());
+    // The charts' titles, axes and legends (LIN21–LIN24, LIN30), as the page draws them.
+    const charts = {
+      'sweep-gap': ['Gap between actual and linearized logits', 'λ (proximal strength)', 'relative L2 gap ‖f − f_lin‖ / ‖f_lin‖', 'train', 'eval'],
+      'sweep-distance': ['Distance moved from θ0', '‖θ − θ0‖', 'actual', 'linearized', 'bound ‖r0‖/(2√λ) on the linearized'],
+      'sweep-accuracy': ['Accuracy', 'train, actual', 'train, linearized', 'eval, actual', 'eval, linearized'],
+      'sweep-loss': ['Training loss (solid: actual, dashed: linearized)', 'step', 'loss (data + proximal)', 'λ=0.001 actual', 'λ=100 linear'],
+      'sweep-eigen-chart': ['Residual left along each eigen-direction', 'eigenvalue μ_i of the NTK', 'fraction of the start residual left'],
+    };
+    for (const [id, words] of Object.entries(charts)) {
+      const svg = await chartSvg(page, id);
+      for (const w of words) assert.ok(svg.includes(w), `${id}: "${w}" not in the SVG`);
+    }
   } finally {
     await browser.close();
   }

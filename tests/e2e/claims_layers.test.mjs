@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { serveDist, launch, openWithNtk, screenshot, num, waitText as waitTextWithin, text, rowLabel, assertClose } from './harness.mjs';
+import { serveDist, launch, openWithNtk, screenshot, num, waitText as waitTextWithin, text, rowLabel, assertClose, chartSvg } from './harness.mjs';
 
 /** The NTK of 32 samples takes minutes on 2 cores: wait up to 5 minutes unless told. */
 const waitText = (page, id, re, timeout = 300_000) => waitTextWithin(page, id, re, timeout);
@@ -22,11 +22,6 @@ const close = assertClose;
 /** The two numbers of `layers-extremes` ("μ_max, μ_min"). */
 const extremes = async (page) => (await text(page, 'layers-extremes')).split(',').map(num);
 
-/** The SVG the chart `id` downloads (its "SVG" button), as text. */
-async function chartSvg(page, id) {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`${id}-svg`).click()]);
-  return fs.readFileSync(await dl.path(), 'utf8');
-}
 
 test('claims of the Layer selection tab and the study hold on the defaults', async () => {
   const browser = await launch([]);
@@ -111,6 +106,11 @@ test('claims of the Layer selection tab and the study hold on the defaults', asy
     const loss = await chartSvg(page, 'study-loss');
     for (const t of ['κ at initialisation vs train loss', 'final train loss', 'κ(K_S) at init (a step per candidate)']) {
       assert.ok(loss.includes(t), `study-loss has "${t}"`);
+    }
+    // LAY16: the accuracy scatter's title and axes.
+    const accuracy = await chartSvg(page, 'study-accuracy');
+    for (const t of ['κ at initialisation vs eval accuracy', 'eval accuracy', 'κ(K_S) at init (a step per candidate)']) {
+      assert.ok(accuracy.includes(t), `study-accuracy has "${t}"`);
     }
   } finally { await browser.close(); }
 });

@@ -5,7 +5,7 @@
 // LoRA only (head frozen). CPU backend (?backend=cpu), as the other analyses tests.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openExplorer, screenshot, num, waitText as waitTextWithin, text, rowLabel, assertClose } from './harness.mjs';
+import { serveDist, launch, openExplorer, screenshot, num, waitText as waitTextWithin, text, rowLabel, assertClose, chartSvg } from './harness.mjs';
 
 /** The NTK of 32 samples takes minutes on 2 cores: wait up to 5 minutes unless told. */
 const waitText = (page, id, re, timeout = 300_000) => waitTextWithin(page, id, re, timeout);
@@ -109,6 +109,16 @@ test('claims of the intros, Model, NTK and Compare views hold on the defaults', 
     close(kappa, muMax / muMin, 1e-4, 'κ = μ_max / μ_min');
     assert.ok(muMin > 0 && kappa > 100, `κ = ${kappa} on the defaults (docs: 277.8)`);
     console.log(`defaults: κ = ${kappa}, μ_max = ${muMax}, μ_min = ${muMin}`);
+    // NTK16–NTK18: the charts' titles, axes and legends as the page draws them.
+    const charts = {
+      'ntk-heatmap': ['NTK (64 × 64, by output class, then label)'],
+      'ntk-spectrum': ['Spectrum (κ = ', 'index (descending)', 'eigenvalue'],
+      'ntk-blocks': ['Contribution of each block (share of tr K)', 'share of trace'],
+    };
+    for (const [id, words] of Object.entries(charts)) {
+      const svg = await chartSvg(page, id);
+      for (const w of words) assert.ok(svg.includes(w), `${id}: "${w}" not in the SVG`);
+    }
 
     // NTK7: the pace sentence quotes the κ shown; with the default grid's λ the spread
     // (μ_max + λ)/(μ_min + λ) is smaller than κ.

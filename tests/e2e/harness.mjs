@@ -106,3 +106,9 @@ export function assertClose(a, b, rel, what) {
     throw new Error(`${what}: ${a} vs ${b} (rel ${Math.abs(a - b) / Math.abs(b)})`);
   }
 }
+
+/** The SVG that the chart `id` downloads (its "SVG" button), as text. */
+export async function chartSvg(page, id) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`${id}-svg`).click()]);
+  return fs.readFileSync(await dl.path(), 'utf8');
+}

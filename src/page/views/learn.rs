@@ -33,13 +33,13 @@ const IDEAS: [Idea; 4] = [
     },
     Idea {
         title: "Linearization and the proximal penalty",
-        text: "Near θ₀ the model is almost linear in θ. If fine-tuning is kept near θ₀ by a penalty on the distance, training the real model behaves like training its linearization, which is kernel regression with the NTK and has a closed form. The penalty λ bounds how far the linear model's optimum moves from θ₀, by ‖r₀‖/(2√λ) with r₀ = Y − f(X; θ₀) the start residual, and at a given θ the error of the linear picture is of second order in θ − θ₀. In the Linearization tab every λ trains with the same step: on the page's defaults the gap between the real and the linear model falls as λ grows, and faster than the distance moved.",
+        text: "Near θ₀ the model is almost linear in θ. If fine-tuning is kept near θ₀ by a penalty on the distance, training the real model behaves like training its linearization, which is kernel regression with the NTK and has a closed form. The penalty λ bounds how far the linear model's optimum moves from θ₀, by ‖r₀‖/(2√λ) with r₀ = Y − f(X; θ₀) the start residual, and at a given θ the error of the linear picture is of second order in θ − θ₀. By default the Linearization tab trains every λ with the same step: on the page's defaults the gap between the real and the linear model falls as λ grows, and faster than the distance moved.",
         formula: "min_θ Σᵢ ½‖f(xᵢ; θ) − yᵢ‖² + (λ/2)‖θ − θ₀‖²,   f_lin*(x) = f(x; θ₀) + K(x, X)(K + λI)⁻¹ r₀",
         tab: Tab::Linearization,
     },
     Idea {
         title: "Choosing layers and the condition number",
-        text: "The NTK is a sum of one block per adapted layer and module, so choosing which layers to fine-tune chooses which blocks are summed. With a step scaled to the largest eigenvalue, η = 1/(μ_max + λ), gradient descent on the linearized model multiplies the error along its slowest direction by 1 − 1/κ per step, where κ = (μ_max + λ)/(μ_min + λ) is the condition number: a large κ means some directions are learned very slowly. The paper reports a strong correlation between the NTK's spectrum at initialisation and how well fine-tuning does; the Layer selection tab measures how κ and the outcome go together on your data.",
+        text: "The NTK is a sum of one block per adapted layer and module, so choosing which layers to fine-tune chooses which blocks are summed. With a step scaled to the largest eigenvalue, η = 1/(μ_max + λ), gradient descent on the linearized model multiplies the error along its slowest direction by 1 − 1/κ per step, where κ = (μ_max + λ)/(μ_min + λ) is the condition number: a large κ means some directions are learned very slowly. The paper's abstract reports that, when linearization is a good model, the eigenvalue spectrum of the NTK correlates strongly with how well fine-tuning adapts the model; the Layer selection tab measures how κ and the outcome go together on your data.",
         formula: "K_S = Σ_{ℓ ∈ S} K_ℓ,   κ(K_S + λI) = (μ_max + λ)/(μ_min + λ)",
         tab: Tab::LayerSelection,
     },
@@ -106,13 +106,13 @@ pub fn LearnTab() -> impl IntoView {
     };
     view! {
         <section class="panel" data-testid="tour">
-            <h3>"Guided tour (about three minutes)"</h3>
+            <h3>"Guided tour"</h3>
             <ol class="tour">
                 <li>"The default model (all-MiniLM-L6-v2, 6 layers) and the Yelp review sentences load by themselves. LoRA of rank 8 sits on the query and value matrices of every layer. "
                     <button data-testid="tour-1" on:click=move |_| tab.set(Tab::Data)>"Look at the data"</button></li>
                 <li>"Compute the NTK of 32 sentences and look at its spectrum: a few large eigenvalues, a long tail of small ones, and a condition number in the hundreds or more. "
                     <button data-testid="tour-2" on:click=step_ntk disabled=move || compute.device_busy_tracked() title=busy_title>"Compute the NTK"</button></li>
-                <li>"Fine-tune the real model with three strengths of the proximal penalty, all with the same step, and compare it with the linearized model: on these defaults the gap shrinks as λ grows, since the penalty holds the parameters near θ₀. Below the sweep, “Training along the kernel's eigen-directions” shows each eigen-direction's own rate: the largest eigenvalues move fastest, the smallest barely move, and κ is their spread. "
+                <li>"Fine-tune the real model with three strengths of the proximal penalty, all with the same step, and compare it with the linearized model: on these defaults the gap shrinks as λ grows, since the penalty holds the parameters near θ₀. Below the sweep, “Training along the kernel's eigen-directions” shows each eigen-direction's own rate: the directions of the largest eigenvalues move fastest, those of the smallest barely move. "
                     <button data-testid="tour-3" on:click=step_sweep disabled=move || compute.device_busy_tracked() title=busy_title>"Run the λ sweep"</button></li>
                 <li>"Toggle layers on and off and watch κ change; press Suggest for a greedy choice, and Run to test whether κ predicts the outcome. "
                     <button data-testid="tour-4" on:click=step_layers>"Choose layers"</button></li>
@@ -122,7 +122,7 @@ pub fn LearnTab() -> impl IntoView {
         <section class="panel" data-testid="learn-views">
             <h3>"Two views that show the ideas at work"</h3>
             <ul>
-                <li>"Training along the kernel's eigen-directions: after a λ sweep, each eigen-direction's remaining error against its eigenvalue, for the linearized model and for the fine-tuned one. The directions with small eigenvalues are the slow ones; κ is their spread. "
+                <li>"Training along the kernel's eigen-directions: after a λ sweep, each eigen-direction's remaining error against its eigenvalue, for the linearized model and for the fine-tuned one. The directions with small eigenvalues are the slow ones. "
                     <button data-testid="learn-eigen" on:click=move |_| show(tab, Tab::Linearization, "sweep-eigen")>"Training along the eigen-directions"</button></li>
                 <li>"Two setups side by side: pin an NTK, change the model, the modules or the layers, compute again, and compare their spectra, κ and block shares. "
                     <button data-testid="learn-compare" on:click=move |_| show(tab, Tab::Ntk, "ntk-compare")>"Compare two setups"</button></li>

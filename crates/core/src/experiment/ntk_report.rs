@@ -141,8 +141,8 @@ impl NtkReport {
         if cond.numerically_singular {
             notes.push(format!(
                 "K + {lambda}·I is numerically singular (smallest {:.3e} ≤ τ·largest, τ = \
-                 {:.1e}): the condition number is not resolvable; raise λ or use fewer, more \
-                 distinct samples.",
+                 {:.1e}): the condition number is not resolvable; use fewer, more distinct samples \
+                 (the CLI's --lambda shifts the kernel).",
                 cond.smallest, spec.tolerance
             ));
         }

@@ -685,8 +685,7 @@ impl Study {
                     c.n
                 )),
                 Some(r) if r.abs() < 0.3 => notes.push(format!(
-                    "log10 κ vs {what}: weak correlation (Spearman {r:.2}, n = {}); κ at \
-                     initialisation does not predict it on this data.",
+                    "log10 κ vs {what}: weak correlation on this data (Spearman {r:.2}, n = {}).",
                     c.n
                 )),
                 Some(r) if c.n < 8 => notes.push(format!(

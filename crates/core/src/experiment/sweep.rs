@@ -786,8 +786,8 @@ impl Stepwise for Sweep {
                  same step size and the same selective gate (gate_steps_actual and \
                  gate_steps_linear count the steps that applied a nonzero penalty on each \
                  side). From θ0 with η·μ_max ≤ 1 the gate never applies a nonzero penalty to \
-                 the linearized model, so its linear side is the unpenalised run; the gate acts \
-                 only on the actual model.",
+                 the linearized model, so its linear side is the unpenalised run; only on the \
+                 actual model can the gate apply it.",
                 self.config.steps
             ));
         } else if same_dynamics {

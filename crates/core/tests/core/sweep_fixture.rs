@@ -16,7 +16,7 @@ use ntk_lens_core::linear::KernelRidge;
 use ntk_lens_core::lora::{LoraConfig, LoraModule};
 use ntk_lens_core::model::{HeadKind, Model};
 use ntk_lens_core::ntk::{KernelKind, NtkBlocks, NtkBuilder, NtkOptions};
-use ntk_lens_core::options::{LossKind, SweepStepRule};
+use ntk_lens_core::options::{LossKind, OptimizerKind, SweepStepRule};
 use ntk_lens_core::spectrum::SpectrumOptions;
 use ntk_lens_core::steps::Stepwise;
 use ntk_lens_core::tokenize::Encoded;
@@ -472,4 +472,32 @@ fn regression_sweep_fits_scores_with_one_output() {
     let lin = linear_point(&ntk, &train, &eval, 100.0).unwrap();
     assert_eq!(lin.train_acc, None);
     assert!(lin.train_quality.pearson.is_some());
+}
+
+/// With Adam the linear side is the linearized model's optimum (no closed form follows Adam's
+/// steps): the notes say so, the ridge optimum's bound is reported and holds, and there is no
+/// eigen-direction view or linear penalty count.
+#[test]
+fn adam_sweep_compares_with_the_ridge_optimum() {
+    let (model, train, eval, ntk) = qv_model_with_ntk();
+    let config = SweepConfig {
+        lambdas: vec![1.0],
+        steps: 2,
+        optimizer: OptimizerKind::Adam,
+        ..SweepConfig::default()
+    };
+    let report = block_on(Sweep::new(&model, train, eval, ntk, config).unwrap().run())
+        .unwrap()
+        .report;
+    assert!(report.notes[0].contains("(Adam)"), "{:?}", report.notes);
+    assert!(
+        report.notes[1].contains("the linearized model's optimum (kernel ridge regression"),
+        "{:?}",
+        report.notes
+    );
+    let p = &report.results[0];
+    assert_eq!(p.lr, 1e-3);
+    assert!(p.residual_by_eigen.is_none() && p.gate_steps_linear.is_none());
+    let bound = p.param_distance_bound.expect("the ridge optimum's bound");
+    assert!(p.param_distance_linear <= bound);
 }
