@@ -15,10 +15,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::correlation::{pearson, ranks, Correlation};
+pub use super::study::Outcome;
 use super::study::{kappa_correlations, Candidate, StudyReport};
 use crate::data::Task;
 use crate::rng::SplitMix64;
-use crate::train::Quality;
 use crate::CoreError;
 
 /// The pooling method, as [`PooledReport::method`] names it.
@@ -82,25 +82,6 @@ pub struct PooledReport {
     pub task: Task,
     /// Plain-language notes.
     pub notes: Vec<String>,
-}
-
-/// The outcome κ is correlated with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// The final train loss.
-    Loss,
-    /// The eval headline measure: accuracy, or Pearson's r for regression.
-    Eval,
-}
-
-impl Outcome {
-    /// The candidate's value of this outcome, if it has one.
-    fn of(self, c: &Candidate) -> Option<f64> {
-        match self {
-            Outcome::Loss => c.train_loss,
-            Outcome::Eval => c.eval_quality.as_ref().and_then(Quality::headline),
-        }
-    }
 }
 
 /// The (index, log10 κ, outcome) of the candidates with both values finite.
@@ -369,7 +350,7 @@ mod tests {
     use super::*;
     use crate::experiment::study::StudyConfig;
     use crate::options::{Recipe, StepRule, Strategy};
-    use crate::train::TrainConfig;
+    use crate::train::{Quality, TrainConfig};
 
     /// A trained candidate with κ = 10^`log_kappa`.
     fn candidate(log_kappa: f64, loss: f64, eval: Option<f64>) -> Candidate {

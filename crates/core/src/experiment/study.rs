@@ -317,6 +317,25 @@ pub fn pooled_train_loss_label<'a>(reports: impl IntoIterator<Item = &'a StudyRe
     }
 }
 
+/// The outcome κ is correlated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The train loss ([`StudyReport::train_loss_label`]: the final one, or the best epoch's).
+    Loss,
+    /// The eval headline measure: accuracy, or Pearson's r for regression.
+    Eval,
+}
+
+impl Outcome {
+    /// The candidate's value of this outcome, if it has one.
+    pub fn of(self, c: &Candidate) -> Option<f64> {
+        match self {
+            Outcome::Loss => c.train_loss,
+            Outcome::Eval => c.eval_quality.as_ref().and_then(Quality::headline),
+        }
+    }
+}
+
 /// log10 κ against the final train loss and against the eval headline measure (accuracy, or
 /// Pearson's r for regression), over the candidates that have both.
 pub fn kappa_correlations<'a>(
@@ -325,8 +344,8 @@ pub fn kappa_correlations<'a>(
     let (mut log_kappa, mut loss, mut eval) = (Vec::new(), Vec::new(), Vec::new());
     for c in candidates {
         log_kappa.push(c.kappa.map(f64::log10));
-        loss.push(c.train_loss);
-        eval.push(c.eval_quality.as_ref().and_then(Quality::headline));
+        loss.push(Outcome::Loss.of(c));
+        eval.push(Outcome::Eval.of(c));
     }
     (correlate(&log_kappa, &loss), correlate(&log_kappa, &eval))
 }

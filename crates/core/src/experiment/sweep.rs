@@ -23,8 +23,8 @@ use crate::spectrum::SpectrumOptions;
 use crate::steps::Stepwise;
 use crate::train::trainer::logits_of;
 use crate::train::{
-    default_gd_lr, metrics, shared_gd_lr, LossKind, OptimizerKind, Quality, Run, StepRecord,
-    TrainConfig, Trainer,
+    default_gd_lr, metrics, monotone_step_limit, shared_gd_lr, LossKind, OptimizerKind, Quality,
+    Run, StepRecord, TrainConfig, Trainer,
 };
 use crate::CoreError;
 
@@ -139,14 +139,6 @@ fn sig4(x: f64) -> String {
     } else {
         format!("{x:.3e}")
     }
-}
-
-/// The largest step for which the step condition `η(μ_max + λ) ≤ 1` holds: under it, gradient
-/// descent on the linearized model from `θ0` moves every eigen-direction of the residual
-/// monotonically towards the ridge optimum, so its data loss never rises and its distance
-/// stays within `‖r0‖/(2√λ)` (docs/theory.md).
-pub fn monotone_step_limit(mu_max: f64, lambda: f64) -> f64 {
-    1.0 / (mu_max.max(0.0) + lambda).max(f64::MIN_POSITIVE)
 }
 
 /// Relative rise of the actual model's data loss still taken as round-off: the loss is summed in

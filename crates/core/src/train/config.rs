@@ -41,9 +41,15 @@ pub fn shared_gd_lr(mu_max: f64, lambdas: &[f64]) -> f64 {
         .fold((f64::INFINITY, 0.0_f64), |(lo, hi), &l| {
             (lo.min(l), hi.max(l))
         });
-    let data = default_gd_lr(mu, if lo.is_finite() { lo } else { 0.0 });
-    let penalty = 1.0 / (mu + hi).max(f64::MIN_POSITIVE);
-    data.min(penalty)
+    default_gd_lr(mu, if lo.is_finite() { lo } else { 0.0 }).min(monotone_step_limit(mu, hi))
+}
+
+/// The largest step for which the step condition `η(μ_max + λ) ≤ 1` holds: under it, gradient
+/// descent on the linearized model from `θ0` moves every eigen-direction of the residual
+/// monotonically towards the ridge optimum, so its data loss never rises and its distance
+/// stays within `‖r0‖/(2√λ)` (docs/theory.md).
+pub fn monotone_step_limit(mu_max: f64, lambda: f64) -> f64 {
+    1.0 / (mu_max.max(0.0) + lambda).max(f64::MIN_POSITIVE)
 }
 
 /// The default samples per training pass (of each λ trained side by side). Natively, at 2

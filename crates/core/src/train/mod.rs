@@ -17,7 +17,8 @@ pub mod targets;
 pub mod trainer;
 
 pub use config::{
-    default_gd_lr, shared_gd_lr, LossKind, OptimizerKind, Schedule, TrainConfig, TRAIN_CHUNK,
+    default_gd_lr, monotone_step_limit, shared_gd_lr, LossKind, OptimizerKind, Schedule,
+    TrainConfig, TRAIN_CHUNK,
 };
 pub use targets::{Quality, Targets};
 pub use trainer::{Run, StepRecord, Trained, TrainedRun, Trainer};
