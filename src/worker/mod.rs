@@ -5,19 +5,19 @@
 //! * [`backend`]: where it computes (auto, WebGPU, CPU) and switching without losing the model;
 //! * [`session`]: what it keeps between jobs (model, dataset, the last NTK); [`fetch`]:
 //!   downloads;
-//! * [`analysis`]: the runners of the analysis jobs; [`reporter`]: progress, yield, cancel and
+//! * [`runners`]: the runners of the analysis jobs; [`reporter`]: progress, yield, cancel and
 //!   [`reporter::drive`], the one driver of the core's step-by-step computations;
 //! * [`error`]: what can go wrong, typed; [`faults`]: a test hook that forces GPU failures.
 //!
 //! When the worker cannot go on (a panic, or its WebGPU device failed) it says so with
 //! [`Response::Stopped`], and the page starts a fresh one (on the CPU after a GPU failure).
 
-pub mod analysis;
 pub mod backend;
 pub mod error;
 pub mod faults;
 pub mod fetch;
 pub mod reporter;
+pub mod runners;
 pub mod session;
 
 use std::cell::Cell;
@@ -182,8 +182,8 @@ async fn run(
         }
     }
     match job {
-        Job::SelfCheck(config) => analysis::self_check(reporter, config).await,
-        Job::SetBackend(choice) => analysis::set_backend(choice).await,
+        Job::SelfCheck(config) => runners::self_check(reporter, config).await,
+        Job::SetBackend(choice) => runners::set_backend(choice).await,
         Job::LoadModel(job) => session::load_model_job(reporter, job, attachments).await,
         Job::LoadDataset(_) | Job::ProbeHub(_) => Err(WorkerError::NotYet(
             "datasets and hub probes load beside other jobs".into(),
@@ -191,11 +191,11 @@ async fn run(
         Job::LoadAdapter(job) => {
             session::load_adapter_job(job, attachments).map(|a| Some(JobResult::AdapterLoaded(a)))
         }
-        Job::Ntk(job) => analysis::ntk(reporter, job).await,
-        Job::EvalKernel(_) => analysis::eval_kernel(reporter).await,
-        Job::Sweep(job) => analysis::sweep(reporter, job).await,
-        Job::Study(job) => analysis::study(reporter, job).await,
-        Job::ExportAdapter(job) => analysis::export(job).await,
-        Job::Radius(job) => analysis::radius(reporter, job).await,
+        Job::Ntk(job) => runners::ntk(reporter, job).await,
+        Job::EvalKernel(_) => runners::eval_kernel(reporter).await,
+        Job::Sweep(job) => runners::sweep(reporter, job).await,
+        Job::Study(job) => runners::study(reporter, job).await,
+        Job::ExportAdapter(job) => runners::export(job).await,
+        Job::Radius(job) => runners::radius(reporter, job).await,
     }
 }
