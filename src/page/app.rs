@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 use ntk_lens_core::options::BackendChoice;
 
-use super::compute::Compute;
 use super::tab::Tab;
 use super::views::{
     data::DataTab, layers::LayersTab, learn::LearnTab, linearization::LinearizationTab,
     model::ModelTab, ntk::NtkTab, selfcheck::SelfCheckPanel, TabIntro,
 };
+use super::Page;
 
 /// The whole page.
 #[component]
@@ -17,31 +17,31 @@ pub fn App() -> impl IntoView {
     let (restored, warnings) = super::persist::restore();
     let setup = RwSignal::new(restored);
     provide_context(setup);
-    let compute = Compute::new(setup);
-    provide_context(compute);
+    let page = Page::start(setup);
+    provide_context(page);
     super::persist::keep(setup);
-    super::persist::fetch_index(compute.index);
+    super::persist::fetch_index(page.loading.data.index);
     // A fresh worker (at start, or after a restart) gets the model and the dataset again. (A
     // backend switch keeps them: the worker moves the model itself.)
     Effect::new(move |_| {
-        if compute.ready.get() > 0 {
-            compute.reload_model();
+        if page.compute.ready.get() > 0 {
+            page.loading.model.reload(page);
         }
     });
     Effect::new(move |_| {
-        if compute.ready.get() > 0 && compute.index.with(|i| i.is_some()) {
-            compute.reload_data();
+        if page.compute.ready.get() > 0 && page.loading.data.index.with(|i| i.is_some()) {
+            page.loading.data.reload(page);
         }
     });
     let tab = RwSignal::new(Tab::Model);
     provide_context(tab);
     provide_context(super::views::common::LayoutEpoch::on_window_resize());
 
-    let status = move || match compute.backend.get() {
+    let status = move || match page.compute.backend.get() {
         Some(info) => info.label(),
         None => "starting the compute worker…".to_string(),
     };
-    let status_class = move || match compute.backend.get() {
+    let status_class = move || match page.compute.backend.get() {
         Some(info) if info.is_gpu() => "backend gpu",
         Some(_) => "backend cpu",
         None => "backend pending",
@@ -60,10 +60,10 @@ pub fn App() -> impl IntoView {
                     "Backend "
                     <select
                         data-testid="backend-choice"
-                        disabled=move || compute.device_busy_tracked()
+                        disabled=move || page.compute.device_busy_tracked()
                         on:change=move |ev| {
                             if let Ok(choice) = event_target_value(&ev).parse::<BackendChoice>() {
-                                compute.set_backend(choice);
+                                page.loading.backend.set(page, choice);
                             }
                         }
                     >
@@ -76,7 +76,7 @@ pub fn App() -> impl IntoView {
                                     BackendChoice::Cpu => "CPU",
                                 };
                                 view! {
-                                    <option value=c.name() prop:selected=move || setup.with(|s| s.backend == c)>
+                                    <option value=c.name() prop:selected=move || setup.with(|s| s.workspace.backend == c)>
                                         {label}
                                     </option>
                                 }
@@ -140,7 +140,7 @@ pub fn App() -> impl IntoView {
             </footer>
         })}
         <footer class="note" data-testid="worker-note">
-            {move || compute.worker_note.get().unwrap_or_default()}
+            {move || page.compute.worker_note.get().unwrap_or_default()}
         </footer>
     }
 }

@@ -82,14 +82,14 @@ pub struct Pinned {
 /// `all-MiniLM-L6-v2 · LoRA r = 8 on query, value, all layers · 32 samples (stratified) · plain
 /// kernel`. `model_name`: the loaded model's name, when known.
 pub fn describe(setup: &Setup, model_name: Option<&str>) -> String {
-    let model = match (model_name, &setup.model) {
+    let model = match (model_name, &setup.model.choice) {
         (Some(name), _) => name.to_string(),
         (None, ModelChoice::Minilm) => "all-MiniLM-L6-v2".into(),
         (None, ModelChoice::Hub(m)) => m.repo.clone(),
         (None, ModelChoice::Dropped) => "a dropped model".into(),
     };
-    let modules: Vec<&str> = setup.lora_targets.iter().map(|m| m.short_name()).collect();
-    let layers = match &setup.lora_layers {
+    let modules: Vec<&str> = setup.lora.targets.iter().map(|m| m.short_name()).collect();
+    let layers = match &setup.lora.layers {
         None => "all layers".to_string(),
         Some(l) if l.len() == 1 => format!("layer {}", l[0]),
         Some(l) => format!(
@@ -100,19 +100,19 @@ pub fn describe(setup: &Setup, model_name: Option<&str>) -> String {
                 .join(", ")
         ),
     };
-    let samples = match setup.sample {
-        SampleMethod::Picked => format!("{} picked samples", setup.rows.len()),
-        SampleMethod::First => format!("the first {} samples", setup.n),
+    let samples = match setup.samples.method {
+        SampleMethod::Picked => format!("{} picked samples", setup.samples.rows.len()),
+        SampleMethod::First => format!("the first {} samples", setup.samples.n),
         SampleMethod::Stratified => format!(
             "{} samples (stratified, seed {})",
-            setup.n, setup.sample_seed
+            setup.samples.n, setup.samples.seed
         ),
     };
     format!(
         "{model} · LoRA r = {} on {}, {layers} · {samples} · {} kernel",
-        setup.lora_r,
+        setup.lora.r,
         modules.join(", "),
-        setup.kernel
+        setup.kernel.kind
     )
 }
 
@@ -225,23 +225,19 @@ mod tests {
 
     #[test]
     fn a_setup_reads_as_a_phrase() {
-        let s = Setup {
-            n: 16,
-            lora_targets: vec![LoraModule::Query, LoraModule::Value],
-            lora_layers: Some(vec![0, 1, 2]),
-            ..Setup::default()
-        };
+        let mut s = Setup::default();
+        s.samples.n = 16;
+        s.lora.targets = vec![LoraModule::Query, LoraModule::Value];
+        s.lora.layers = Some(vec![0, 1, 2]);
         assert_eq!(
             describe(&s, None),
             "all-MiniLM-L6-v2 · LoRA r = 8 on query, value, layers 0, 1, 2 · 16 samples \
              (stratified, seed 0) · plain kernel"
         );
-        let first = Setup {
-            sample: SampleMethod::First,
-            n: 4,
-            lora_layers: Some(vec![5]),
-            ..Setup::default()
-        };
+        let mut first = Setup::default();
+        first.samples.method = SampleMethod::First;
+        first.samples.n = 4;
+        first.lora.layers = Some(vec![5]);
         assert_eq!(
             describe(&first, Some("distilroberta-base")),
             "distilroberta-base · LoRA r = 8 on query, value, layer 5 · the first 4 samples · \

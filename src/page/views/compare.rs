@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use ntk_lens_plots::reports::{block_label, kappa_text, spectra_compared};
 
 use super::common::{num, ChartCanvas};
-use crate::page::compute::Compute;
 use crate::page::persist::{load_pinned, save_pinned};
 use crate::page::pin::{aligned_shares, describe, NtkSnapshot, Pinned};
 use crate::page::setup::{ModelChoice, Setup};
+use crate::page::Page;
 
 /// What is pinned, as the comparison sees it.
 #[derive(Clone, PartialEq)]
@@ -26,11 +26,11 @@ enum PinState {
 /// The comparison panel.
 #[component]
 pub fn NtkCompare() -> impl IntoView {
-    let compute = expect_context::<Compute>();
+    let page = expect_context::<Page>();
     let setup = expect_context::<RwSignal<Setup>>();
     let stored = RwSignal::new(load_pinned());
     let pin_state = Memo::new(move |_| {
-        let Some(query) = setup.with(|s| s.pin.clone()) else {
+        let Some(query) = setup.with(|s| s.workspace.pin.clone()) else {
             return PinState::None;
         };
         stored.with(|p| match p {
@@ -39,16 +39,18 @@ pub fn NtkCompare() -> impl IntoView {
         })
     });
     let current = Memo::new(move |_| {
-        let ntk_setup = compute.ntk_setup.get()?;
-        let model_name = match ntk_setup.model {
-            ModelChoice::Dropped => compute
+        let ntk_setup = page.analyses.ntk.setup.get()?;
+        let model_name = match ntk_setup.model.choice {
+            ModelChoice::Dropped => page
+                .loading
                 .model
+                .slot
                 .last
                 .with(|m| m.as_ref().map(|m| m.name.clone())),
             _ => None,
         };
         let label = describe(&ntk_setup, model_name.as_deref());
-        compute.ntk.last.with(|o| {
+        page.analyses.ntk.slot.last.with(|o| {
             o.as_ref()
                 .map(|o| (NtkSnapshot::of(&o.report, label), ntk_setup.ntk_query()))
         })
@@ -61,13 +63,13 @@ pub fn NtkCompare() -> impl IntoView {
             };
             save_pinned(Some(&pinned));
             stored.set(Some(pinned));
-            setup.update(|s| s.pin = Some(query));
+            setup.update(|s| s.workspace.pin = Some(query));
         }
     };
     let unpin = move |_| {
         save_pinned(None);
         stored.set(None);
-        setup.update(|s| s.pin = None);
+        setup.update(|s| s.workspace.pin = None);
     };
     let use_pinned = move |_| setup.update(Setup::take_pinned_settings);
     let found = move || match pin_state.get() {

@@ -10,21 +10,21 @@ use ntk_lens_core::data::{guess_columns, ColumnChoice, Task};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::page::compute::Compute;
 use crate::page::format::thousands;
 use crate::page::setup::{DataChoice, Setup};
+use crate::page::Page;
 use crate::protocol::loading::SplitSummary;
 use ntk_lens_core::options::SampleMethod;
 
 /// Reads the first file of a file list and hands it to the worker.
-fn read_file(compute: Compute, files: Option<web_sys::FileList>) {
+fn read_file(page: Page, files: Option<web_sys::FileList>) {
     let Some(file) = files.and_then(|f| f.get(0)) else {
         return;
     };
     let name = file.name();
     if file.size() > MAX_INPUT_BYTES as f64 {
         // Not even read: the core's limit, said before copying 50+ MB around.
-        compute.data_error.set(Some(format!(
+        page.loading.data.error.set(Some(format!(
             "{name}: the file has {} bytes, more than the limit of {MAX_INPUT_BYTES} bytes",
             file.size()
         )));
@@ -32,8 +32,11 @@ fn read_file(compute: Compute, files: Option<web_sys::FileList>) {
     }
     wasm_bindgen_futures::spawn_local(async move {
         match JsFuture::from(file.array_buffer()).await {
-            Ok(buffer) => compute.upload(name, js_sys::Uint8Array::new(&buffer)),
-            Err(e) => compute.data_error.set(Some(format!(
+            Ok(buffer) => page
+                .loading
+                .data
+                .upload(page, name, js_sys::Uint8Array::new(&buffer)),
+            Err(e) => page.loading.data.error.set(Some(format!(
                 "{name}: the browser could not read the file ({e:?})"
             ))),
         }
@@ -43,31 +46,32 @@ fn read_file(compute: Compute, files: Option<web_sys::FileList>) {
 /// The Data tab's controls and views.
 #[component]
 pub fn DataTab() -> impl IntoView {
-    let compute = expect_context::<Compute>();
+    let page = expect_context::<Page>();
     let setup = expect_context::<RwSignal<Setup>>();
     let dragging = RwSignal::new(false);
 
-    let bundled_id = move || match setup.with(|s| s.data.clone()) {
+    let bundled_id = move || match setup.with(|s| s.data.choice.clone()) {
         DataChoice::Bundled(id) => id,
         DataChoice::Upload(_) => String::new(),
     };
     let bundled_info = move || {
         let id = bundled_id();
-        compute.index.with(|i| {
+        page.loading.data.index.with(|i| {
             i.as_ref()
                 .and_then(|i| i.datasets.iter().find(|d| d.id == id).cloned())
         })
     };
     let columns = move || {
-        compute
+        page.loading
+            .data
             .table
             .with(|t| t.as_ref().map(|t| t.columns.clone()).unwrap_or_default())
     };
     // The columns of the table read last: the active dataset's when it came from that table,
     // else the core's guess (first and last column where nothing can be guessed).
     let current_choice = move || {
-        let table = compute.table.get()?;
-        let active = compute.dataset.with(|d| {
+        let table = page.loading.data.table.get()?;
+        let active = page.loading.data.dataset.with(|d| {
             d.as_ref()
                 .filter(|d| d.file == table.file)
                 .map(|d| d.columns.clone())
@@ -95,7 +99,7 @@ pub fn DataTab() -> impl IntoView {
                 c.task = None;
             }
         }
-        compute.rechoose(Some(c));
+        page.loading.data.rechoose(page, Some(c));
     };
     let column_select = move |role: &'static str, testid: &'static str, optional: bool| {
         let selected = move || {
@@ -129,22 +133,22 @@ pub fn DataTab() -> impl IntoView {
     let set_split = move |eval: Option<f64>, seed: Option<u64>| {
         setup.update(|s| {
             if let Some(e) = eval {
-                s.eval_fraction = e;
+                s.data.eval_fraction = e;
             }
             if let Some(sd) = seed {
-                s.split_seed = sd;
+                s.data.split_seed = sd;
             }
         });
-        compute.rechoose(current_choice());
+        page.loading.data.rechoose(page, current_choice());
     };
     let split_error = RwSignal::new(None::<String>);
 
     let status = move || {
-        let busy = compute.data.state.with(|j| j.is_busy());
+        let busy = page.loading.data.slot.state.with(|j| j.is_busy());
         if busy {
             return "Reading…".to_string();
         }
-        match compute.dataset.get() {
+        match page.loading.data.dataset.get() {
             Some(d) => format!(
                 "Active dataset: {} ({} rows, {}, from {}){}",
                 d.name,
@@ -154,8 +158,9 @@ pub fn DataTab() -> impl IntoView {
                     Task::Regression => "regression on a score".to_string(),
                 },
                 d.file,
-                compute
+                page.loading
                     .data
+                    .slot
                     .last
                     .with(|r| r.as_ref().map(|r| r.read_ms))
                     .map(|ms| format!("; read in {ms:.0} ms"))
@@ -166,7 +171,7 @@ pub fn DataTab() -> impl IntoView {
     };
 
     let label_counts = move || {
-        compute.dataset.get().map(|d| {
+        page.loading.data.dataset.get().map(|d| {
             if let Some(sc) = d.scores {
                 let column = d.label_names.first().cloned().unwrap_or_default();
                 return view! {
@@ -206,7 +211,7 @@ pub fn DataTab() -> impl IntoView {
     };
 
     let split_line = move || {
-        compute.dataset.get().map(|d| match d.split {
+        page.loading.data.dataset.get().map(|d| match d.split {
             SplitSummary::Sizes { train, eval, .. } => view! {
                 <p data-testid="data-split">{format!(
                     "Split: {train} rows for training, {eval} for evaluation ({}).",
@@ -218,7 +223,7 @@ pub fn DataTab() -> impl IntoView {
     };
 
     let histogram = move || {
-        compute.dataset.get().map(|d| {
+        page.loading.data.dataset.get().map(|d| {
             let h = d.histogram;
             let peak = h.counts.iter().copied().max().unwrap_or(1).max(1);
             view! {
@@ -240,7 +245,7 @@ pub fn DataTab() -> impl IntoView {
     };
 
     let preview = move || {
-        compute.table.get().map(|t| {
+        page.loading.data.table.get().map(|t| {
             let roles = current_choice();
             let role_of = move |c: &str| match &roles {
                 Some(r) if r.text == c => " (text)",
@@ -250,7 +255,7 @@ pub fn DataTab() -> impl IntoView {
             };
             view! {
                 <p class="muted">{format!("{}: {} rows, {} format; the first {} are shown.", t.file, thousands(t.rows), format!("{:?}", t.format).to_uppercase(), t.preview.len())}</p>
-                <p data-testid="data-picked">{move || match setup.with(|s| (s.sample, s.rows.len())) {
+                <p data-testid="data-picked">{move || match setup.with(|s| (s.samples.method, s.samples.rows.len())) {
                     (SampleMethod::Picked, k) => format!("{k} rows picked: the NTK tab analyses exactly these."),
                     _ => "Tick rows to analyse exactly those in the NTK tab (otherwise the NTK tab draws its samples from the training split).".to_string(),
                 }}</p>
@@ -261,7 +266,7 @@ pub fn DataTab() -> impl IntoView {
                             {t.preview.iter().zip(&t.lines).enumerate().map(|(i, (row, line))| view! {
                                 <tr>
                                     <td><input type="checkbox" data-testid=format!("data-pick-{i}") aria-label=format!("pick row {}", i + 1)
-                                        prop:checked=move || setup.with(|s| s.sample == SampleMethod::Picked && s.rows.contains(&i))
+                                        prop:checked=move || setup.with(|s| s.samples.method == SampleMethod::Picked && s.samples.rows.contains(&i))
                                         on:change=move |ev| toggle_pick(setup, i, event_target_checked(&ev)) /></td>
                                     <td class="muted">{*line}</td>{row.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}
                                 </tr>
@@ -284,13 +289,13 @@ pub fn DataTab() -> impl IntoView {
                         on:change=move |ev| {
                             let id = event_target_value(&ev);
                             if !id.is_empty() {
-                                setup.update(|s| s.task = None);
-                                compute.load_bundled(&id, None);
+                                setup.update(|s| s.data.task = None);
+                                page.loading.data.load_bundled(page, &id, None);
                             }
                         }
                     >
                         <option value="" prop:selected=move || bundled_id().is_empty()>"(an uploaded file)"</option>
-                        {move || compute.index.get().map(|i| i.datasets.into_iter().map(|d| {
+                        {move || page.loading.data.index.get().map(|i| i.datasets.into_iter().map(|d| {
                             let id = d.id.clone();
                             view! { <option value=d.id.clone() prop:selected=move || bundled_id() == id>{format!("{} ({} rows)", d.title, d.rows)}</option> }
                         }).collect_view())}
@@ -311,7 +316,7 @@ pub fn DataTab() -> impl IntoView {
                 on:drop=move |ev: web_sys::DragEvent| {
                     ev.prevent_default();
                     dragging.set(false);
-                    read_file(compute, ev.data_transfer().and_then(|d| d.files()));
+                    read_file(page, ev.data_transfer().and_then(|d| d.files()));
                 }
             >
                 <p>"Drop a CSV, TSV, JSON or JSONL file here, or "
@@ -324,7 +329,7 @@ pub fn DataTab() -> impl IntoView {
                             on:change=move |ev| {
                                 let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
                                 if let Some(input) = input {
-                                    read_file(compute, input.files());
+                                    read_file(page, input.files());
                                     input.set_value("");
                                 }
                             }
@@ -338,7 +343,7 @@ pub fn DataTab() -> impl IntoView {
                 )}</p>
             </div>
             <p data-testid="data-status" aria-live="polite">{status}</p>
-            {move || compute.data_error.get().map(|e| view! {
+            {move || page.loading.data.error.get().map(|e| view! {
                 <p class="error" data-testid="data-error" role="alert">{e}<br/><span class="muted">"The previous dataset and all settings are kept."</span></p>
             })}
         </section>
@@ -355,12 +360,12 @@ pub fn DataTab() -> impl IntoView {
                         on:change=move |ev| choose("task", event_target_value(&ev))
                         prop:value=move || {
                             // A refused choice (an error) shows the active dataset's task again.
-                            compute.data_error.track();
-                            compute.dataset.with(|d| d.as_ref().map(|d| d.task.to_string()).unwrap_or_default())
+                            page.loading.data.error.track();
+                            page.loading.data.dataset.with(|d| d.as_ref().map(|d| d.task.to_string()).unwrap_or_default())
                         }
                     >
                         {[Task::Classification, Task::Regression].map(|t| {
-                            let selected = move || compute.dataset.with(|d| d.as_ref().is_some_and(|d| d.task == t));
+                            let selected = move || page.loading.data.dataset.with(|d| d.as_ref().is_some_and(|d| d.task == t));
                             view! { <option value=t.to_string() selected=selected>{t.to_string()}</option> }
                         }).collect_view()}
                     </select>
@@ -370,7 +375,7 @@ pub fn DataTab() -> impl IntoView {
                 <label>
                     "Evaluation fraction "
                     <input type="text" inputmode="decimal" data-testid="data-eval-fraction"
-                        prop:value=move || setup.with(|s| s.eval_fraction.to_string())
+                        prop:value=move || setup.with(|s| s.data.eval_fraction.to_string())
                         on:change={move |ev| match event_target_value(&ev).trim().parse::<f64>() {
                             Ok(x) if x > 0.0 && x < 1.0 => { split_error.set(None); set_split(Some(x), None) }
                             _ => split_error.set(Some("Evaluation fraction: expected a number strictly between 0 and 1".into())),
@@ -380,7 +385,7 @@ pub fn DataTab() -> impl IntoView {
                 <label>
                     "Split seed "
                     <input type="text" inputmode="numeric" data-testid="data-split-seed"
-                        prop:value=move || setup.with(|s| s.split_seed.to_string())
+                        prop:value=move || setup.with(|s| s.data.split_seed.to_string())
                         on:change={move |ev| match event_target_value(&ev).trim().parse::<u64>() {
                             Ok(x) => { split_error.set(None); set_split(None, Some(x)) }
                             _ => split_error.set(Some("Split seed: expected a whole number".into())),
@@ -407,8 +412,8 @@ pub fn DataTab() -> impl IntoView {
 /// (stratified) sampling again.
 fn toggle_pick(setup: RwSignal<Setup>, row: usize, on: bool) {
     setup.update(|s| {
-        let mut rows = match s.sample {
-            SampleMethod::Picked => std::mem::take(&mut s.rows),
+        let mut rows = match s.samples.method {
+            SampleMethod::Picked => std::mem::take(&mut s.samples.rows),
             _ => Vec::new(),
         };
         rows.retain(|&r| r != row);
@@ -416,11 +421,11 @@ fn toggle_pick(setup: RwSignal<Setup>, row: usize, on: bool) {
             rows.push(row);
             rows.sort_unstable();
         }
-        s.sample = if rows.is_empty() {
+        s.samples.method = if rows.is_empty() {
             SampleMethod::Stratified
         } else {
             SampleMethod::Picked
         };
-        s.rows = rows;
+        s.samples.rows = rows;
     });
 }

@@ -13,10 +13,9 @@ use ntk_lens_plots::reports::{kappa_text, pooled_charts, study_charts, weyl_char
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
-use crate::page::compute::{AfterNtk, Compute};
-use crate::page::jobs::study_job;
+use crate::page::analyses::ntk::AfterNtk;
 use crate::page::setup::Setup;
-use crate::protocol::Job;
+use crate::page::Page;
 
 /// The two correlations of a study (or a pool) in words; `loss_label` says which train loss
 /// (`StudyReport::train_loss_label`: the final one, or the best epoch's).
@@ -166,9 +165,9 @@ fn view_of(blocks: &NtkBlocks, chosen: &[String], last: Option<&str>) -> Result<
 /// The Layer selection tab.
 #[component]
 pub fn LayersTab() -> impl IntoView {
-    let compute = expect_context::<Compute>();
+    let page = expect_context::<Page>();
     let setup = expect_context::<RwSignal<Setup>>();
-    let blocks = compute.ntk_blocks;
+    let blocks = page.analyses.ntk.blocks;
     let last = RwSignal::new(None::<String>);
     let budget = RwSignal::new(2usize);
     let message = RwSignal::new(None::<String>);
@@ -177,9 +176,9 @@ pub fn LayersTab() -> impl IntoView {
         let names = blocks.with(|b| b.as_ref().map(|b| b.train.names().to_vec()));
         if let Some(names) = names {
             setup.update(|s| {
-                s.blocks.retain(|x| names.contains(x));
-                if s.blocks.is_empty() {
-                    s.blocks = names.clone();
+                s.workspace.blocks.retain(|x| names.contains(x));
+                if s.workspace.blocks.is_empty() {
+                    s.workspace.blocks = names.clone();
                 }
             });
         }
@@ -210,7 +209,7 @@ pub fn LayersTab() -> impl IntoView {
         m
     };
     // Recompute only when the chosen blocks change (not on every other setting).
-    let chosen = Memo::new(move |_| setup.with(|s| s.blocks.clone()));
+    let chosen = Memo::new(move |_| setup.with(|s| s.workspace.blocks.clone()));
     let current = Memo::new(move |_| {
         let chosen = chosen.get();
         if chosen.is_empty() {
@@ -223,11 +222,11 @@ pub fn LayersTab() -> impl IntoView {
     });
     let toggle = move |name: String| {
         setup.update(|s| {
-            if let Some(i) = s.blocks.iter().position(|b| *b == name) {
-                s.blocks.remove(i);
+            if let Some(i) = s.workspace.blocks.iter().position(|b| *b == name) {
+                s.workspace.blocks.remove(i);
                 last.set(None);
             } else {
-                s.blocks.push(name.clone());
+                s.workspace.blocks.push(name.clone());
                 last.set(Some(name));
             }
         });
@@ -250,7 +249,7 @@ pub fn LayersTab() -> impl IntoView {
         match out {
             Some(Ok(chosen)) => {
                 last.set(chosen.last().cloned());
-                setup.update(|s| s.blocks = chosen);
+                setup.update(|s| s.workspace.blocks = chosen);
                 message.set(None);
             }
             Some(Err(e)) => message.set(Some(e.to_string())),
@@ -258,20 +257,15 @@ pub fn LayersTab() -> impl IntoView {
         }
     };
     let run = move |_| {
-        let job = study_job(&setup.get_untracked(), budget.get_untracked());
-        message.set(
-            compute
-                .start_after_ntk(AfterNtk::Study, Job::Study(job))
-                .err()
-                .map(String::from),
-        );
+        let started = page.analyses.study.start(page, budget.get_untracked());
+        message.set(started.err().map(String::from));
     };
-    let cancel_waiting = Callback::new(move |_| compute.cancel_waiting());
-    let cancel = Callback::new(move |_| compute.cancel(compute.study));
+    let cancel_waiting = Callback::new(move |_| page.analyses.ntk.cancel_waiting(page));
+    let cancel = Callback::new(move |_| page.compute.cancel(page.analyses.study.slot));
     let set_chart = Signal::derive(move || current.get().and_then(|r| r.ok()).map(|v| v.chart));
     let scatter = move |k: usize| {
         Signal::derive(move || {
-            compute.study.last.with(|o| {
+            page.analyses.study.slot.last.with(|o| {
                 o.as_ref()
                     .and_then(|o| study_charts(&o.report).into_iter().nth(k).map(|c| c.1))
             })
@@ -285,15 +279,19 @@ pub fn LayersTab() -> impl IntoView {
         pooled_studies.with(|s| (!s.is_empty()).then(|| pool(s.clone()).map_err(|e| e.to_string())))
     });
     let add_to_pool = move |_| {
-        let Some(o) = compute.study.last.get_untracked() else {
+        let Some(o) = page.analyses.study.slot.last.get_untracked() else {
             return;
         };
-        let name = compute
+        let name = page
+            .loading
+            .data
             .dataset
             .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
             .unwrap_or_else(|| "study".into());
-        let model = compute
+        let model = page
+            .loading
             .model
+            .slot
             .last
             .with_untracked(|m| m.as_ref().map(|m| m.name.clone()))
             .unwrap_or_default();
@@ -321,7 +319,7 @@ pub fn LayersTab() -> impl IntoView {
         }
     };
     let export = move |_| {
-        if let Some(o) = compute.study.last.get_untracked() {
+        if let Some(o) = page.analyses.study.slot.last.get_untracked() {
             if let Ok(text) = serde_json::to_string_pretty(&o.report) {
                 download("layer-study.json", "application/json", &text);
             }
@@ -340,7 +338,7 @@ pub fn LayersTab() -> impl IntoView {
                         let name = format!("block.{l}.{m}");
                         let exists = names().contains(&name);
                         let n2 = name.clone();
-                        let checked = move || setup.with(|s| s.blocks.contains(&n2));
+                        let checked = move || setup.with(|s| s.workspace.blocks.contains(&n2));
                         let n3 = name.clone();
                         view! { <td>{exists.then(|| view! {
                             <input type="checkbox" data-testid=format!("block-{l}-{m}") aria-label=format!("layer {l} {m}")
@@ -353,7 +351,7 @@ pub fn LayersTab() -> impl IntoView {
             {move || current.get().map(|r| match r {
                 Ok(v) => view! {
                     <table class="results" data-testid="layers-summary">
-                        <tr><th>"blocks chosen"</th><td data-testid="layers-count">{setup.with(|s| s.blocks.len()).to_string()}</td></tr>
+                        <tr><th>"blocks chosen"</th><td data-testid="layers-count">{setup.with(|s| s.workspace.blocks.len()).to_string()}</td></tr>
                         <tr><th>"LoRA parameters"</th><td data-testid="layers-params">{v.params.to_string()}</td></tr>
                         <tr><th>"κ of K_S"</th><td data-testid="layers-kappa">{kappa_text(v.kappa)}</td></tr>
                         <tr><th>{if v.plain { "largest, smallest eigenvalue μ_max, μ_min" } else { "largest, smallest singular value σ_max, σ_min (sign kernel)" }}</th><td data-testid="layers-extremes">{format!("{}, {}", num(v.lambda_max, 4), num(v.lambda_min, 4))}</td></tr>
@@ -369,24 +367,24 @@ pub fn LayersTab() -> impl IntoView {
                     on:change=move |ev| { match event_target_value(&ev).parse::<usize>() { Ok(k) if k >= 1 => budget.set(k), _ => message.set(Some("k must be a whole number ≥ 1".into())) } } /></label>
                 <button data-testid="layers-suggest" on:click=suggest>"Suggest (greedy, smallest κ)"</button>
                 <label title="How each candidate is fine-tuned, in both cases with the Linearization tab's proximal penalty λ (its slider) and selective gate: the theory's full-batch steps on LoRA (that tab's optimizer, loss and steps), or a recipe after the paper's official code (minibatch Adam at 4e-3, or the rate lr= in the address, 10 epochs, 6 % warm-up, head trained, the epoch with the lowest eval loss). Unlike that code, it keeps the proximal penalty, has no LoRA dropout and takes batches of 8 (the code: no proximal term, LoRA dropout 0.1, batches of 16 × 4 accumulated = 64).">"training "
-                    <select data-testid="layers-recipe" on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<Recipe>() { setup.update(|s| s.recipe = r) } }>
+                    <select data-testid="layers-recipe" on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<Recipe>() { setup.update(|s| s.training.recipe = r) } }>
                         {Recipe::ALL.iter().map(|&r| view! {
-                            <option value=r.name() prop:selected=move || setup.with(|s| s.recipe == r)>{match r { Recipe::Theory => "theory (full batch)", Recipe::Paper => "after the paper's code" }}</option>
+                            <option value=r.name() prop:selected=move || setup.with(|s| s.training.recipe == r)>{match r { Recipe::Theory => "theory (full batch)", Recipe::Paper => "after the paper's code" }}</option>
                         }).collect_view()}
                     </select></label>
-                <button class="primary" data-testid="layers-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run κ vs outcome study"</button>
+                <button class="primary" data-testid="layers-run" on:click=run disabled=move || page.compute.device_busy_tracked()>"Run κ vs outcome study"</button>
             </div>
             {move || message.get().map(|e| view! { <p class="error" data-testid="layers-message">{e}</p> })}
-            <Show when=move || compute.waiting.get() == Some(AfterNtk::Study)>
+            <Show when=move || page.analyses.ntk.waiting.get() == Some(AfterNtk::Study)>
                 <p class="muted" data-testid="study-waiting">"No NTK yet: computing it first for the samples chosen in the NTK tab (the study's candidates are sets of its blocks). The study starts when it is in."</p>
-                <JobProgress state=compute.ntk.state on_cancel=cancel_waiting testid="study-ntk" />
+                <JobProgress state=page.analyses.ntk.slot.state on_cancel=cancel_waiting testid="study-ntk" />
             </Show>
-            <JobProgress state=compute.study.state on_cancel=cancel testid="study" />
+            <JobProgress state=page.analyses.study.slot.state on_cancel=cancel testid="study" />
         </section>
-        <section class="panel" class:hidden=move || compute.study.last.with(|o| o.is_none())>
+        <section class="panel" class:hidden=move || page.analyses.study.slot.last.with(|o| o.is_none())>
             <h3>"Does κ at initialisation predict fine-tuning?"</h3>
             <p class="explain">"Each point is one choice of blocks (every single block, the greedy picks, all blocks, your set), fine-tuned for the same steps. The paper's abstract reports, when linearization is a good model, “a strong correlation between the eigenvalue spectrum of the NTK and the performance of model adaptation”. This study measures the sign and strength of one such link on your data: log₁₀ κ at initialisation against the train loss and the eval accuracy (Pearson r for scores). With few points, treat the coefficients as a hint."</p>
-            {move || compute.study.last.get().map(|o| view! {
+            {move || page.analyses.study.slot.last.get().map(|o| view! {
                 <p data-testid="study-correlation">{correlation_text(&o.report.kappa_vs_loss, &o.report.kappa_vs_accuracy, o.report.task, o.report.train_loss_label())}</p>
                 <ul class="notes">{o.report.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
                 <button data-testid="study-export-json" on:click=export>"Export JSON"</button>

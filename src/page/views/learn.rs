@@ -3,11 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::page::compute::Compute;
-use crate::page::jobs::sweep_job;
 use crate::page::setup::Setup;
 use crate::page::tab::Tab;
-use crate::protocol::Job;
+use crate::page::Page;
 use ntk_lens_core::options::SampleMethod;
 
 /// One idea: a title, a few sentences, a formula, and the tab that shows it.
@@ -63,44 +61,44 @@ fn show(tab: RwSignal<Tab>, target: Tab, panel: &'static str) {
 /// The Learn tab.
 #[component]
 pub fn LearnTab() -> impl IntoView {
-    let compute = expect_context::<Compute>();
+    let page = expect_context::<Page>();
     let setup = expect_context::<RwSignal<Setup>>();
     let tab = expect_context::<RwSignal<Tab>>();
     let tour_note = RwSignal::new(None::<String>);
     let step_ntk = move |_| {
         setup.update(|s| {
-            s.n = 32;
-            s.sample = SampleMethod::Stratified;
-            s.sample_seed = 0;
+            s.samples.n = 32;
+            s.samples.method = SampleMethod::Stratified;
+            s.samples.seed = 0;
         });
         tab.set(Tab::Ntk);
-        if compute.ntk_not_ready().is_some() {
+        if page.analyses.ntk.not_ready(page).is_some() {
             tour_note.set(Some("Wait until the model and the dataset have loaded (Model and Data tabs), then press this step again.".into()));
             return;
         }
         tour_note.set(None);
-        compute.start_ntk();
+        page.analyses.ntk.start(page);
     };
     let step_sweep = move |_| {
         tab.set(Tab::Linearization);
-        if compute.ntk.last.with_untracked(|o| o.is_none()) {
+        if page.analyses.ntk.slot.last.with_untracked(|o| o.is_none()) {
             tour_note.set(Some("Do step 2 first: the sweep uses the NTK.".into()));
             return;
         }
         // The page's default sweep (three λ, a few steps): about a minute on one CPU thread.
         setup.update(|s| {
             let d = Setup::default();
-            s.lambdas = d.lambdas;
-            s.steps = d.steps;
+            s.training.lambdas = d.training.lambdas;
+            s.training.steps = d.training.steps;
         });
         tour_note.set(None);
-        compute.start(compute.sweep, Job::Sweep(sweep_job(&setup.get_untracked())));
+        let _ = page.analyses.sweep.start(page);
     };
     let step_layers = move |_| tab.set(Tab::LayerSelection);
     // Like every start button, the steps that compute wait while the worker computes (e.g. the
     // eval kernel that follows the NTK): a click then would be refused by the worker.
     let busy_title = move || {
-        compute
+        page.compute
             .device_busy_tracked()
             .then_some("the worker is computing; this step is ready when it is done")
     };
@@ -111,9 +109,9 @@ pub fn LearnTab() -> impl IntoView {
                 <li>"The default model (all-MiniLM-L6-v2, 6 layers) and the Yelp review sentences load by themselves. LoRA of rank 8 sits on the query and value matrices of every layer. "
                     <button data-testid="tour-1" on:click=move |_| tab.set(Tab::Data)>"Look at the data"</button></li>
                 <li>"Compute the NTK of 32 sentences and look at its spectrum: a few large eigenvalues, a long tail of small ones, and a condition number in the hundreds or more. "
-                    <button data-testid="tour-2" on:click=step_ntk disabled=move || compute.device_busy_tracked() title=busy_title>"Compute the NTK"</button></li>
+                    <button data-testid="tour-2" on:click=step_ntk disabled=move || page.compute.device_busy_tracked() title=busy_title>"Compute the NTK"</button></li>
                 <li>"Fine-tune the real model with three strengths of the proximal penalty, all with the same step, and compare it with the linearized model: on these defaults the gap shrinks as λ grows, since the penalty holds the parameters near θ₀. Below the sweep, “Training along the kernel's eigen-directions” shows each eigen-direction's own rate: the directions of the largest eigenvalues move fastest, those of the smallest barely move. "
-                    <button data-testid="tour-3" on:click=step_sweep disabled=move || compute.device_busy_tracked() title=busy_title>"Run the λ sweep"</button></li>
+                    <button data-testid="tour-3" on:click=step_sweep disabled=move || page.compute.device_busy_tracked() title=busy_title>"Run the λ sweep"</button></li>
                 <li>"Toggle layers on and off and watch κ change; press Suggest for a greedy choice, and Run to test whether κ predicts the outcome. "
                     <button data-testid="tour-4" on:click=step_layers>"Choose layers"</button></li>
             </ol>

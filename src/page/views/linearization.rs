@@ -8,11 +8,10 @@ use ntk_lens_plots::reports::{radius_chart, residual_by_eigen_at, sweep_charts};
 use ntk_lens_plots::{Axis, Chart, LineChart, Series};
 
 use super::common::{download, num, ChartCanvas, JobProgress};
-use crate::page::compute::{AfterNtk, Compute};
-use crate::page::jobs::sweep_job;
-use crate::page::setup::Setup;
-use crate::protocol::analysis::{ExportJob, NtkOutcome, RadiusJob};
-use crate::protocol::Job;
+use crate::page::analyses::ntk::AfterNtk;
+use crate::page::setup::{parse_lambdas, Setup};
+use crate::page::Page;
+use crate::protocol::analysis::NtkOutcome;
 use ntk_lens_core::data::Task;
 use ntk_lens_core::options::{LossKind, OptimizerKind, SweepStepRule};
 
@@ -37,36 +36,17 @@ fn linear_at(o: &NtkOutcome, blocks: &NtkBlocks, lambda: f64) -> Result<LinearPo
     linear_point(blocks, &train, &eval, lambda).map_err(|e| e.to_string())
 }
 
-fn parse_lambdas(v: &str) -> Result<Vec<f64>, String> {
-    let out: Result<Vec<f64>, String> = v
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite() && *x > 0.0)
-                .ok_or_else(|| format!("`{s}` is not a number > 0"))
-        })
-        .collect();
-    match out {
-        Ok(v) if v.is_empty() => Err("give at least one λ".into()),
-        Ok(v) if v.len() > 20 => Err("at most 20 values".into()),
-        other => other,
-    }
-}
-
 /// The Linearization tab.
 #[component]
 pub fn LinearizationTab() -> impl IntoView {
-    let compute = expect_context::<Compute>();
+    let page = expect_context::<Page>();
     let setup = expect_context::<RwSignal<Setup>>();
-    let blocks = compute.ntk_blocks;
+    let blocks = page.analyses.ntk.blocks;
     // Refit only when λ or the kernel changes (not on every other setting of the setup).
-    let lambda = Memo::new(move |_| setup.with(|s| s.lambda));
+    let lambda = Memo::new(move |_| setup.with(|s| s.training.lambda));
     let point = Memo::new(move |_| {
         let lambda = lambda.get();
-        compute.ntk.last.with(|o| {
+        page.analyses.ntk.slot.last.with(|o| {
             blocks.with(|b| match (o, b) {
                 (Some(o), Some(b)) => Some(linear_at(o, b, lambda)),
                 _ => None,
@@ -75,8 +55,9 @@ pub fn LinearizationTab() -> impl IntoView {
     });
     // The task's headline measure: accuracy, or Pearson's r of output and score.
     let metric_name = move || {
-        compute
+        page.analyses
             .ntk
+            .slot
             .last
             .with(|o| match o.as_ref().map(|o| o.report.task) {
                 Some(Task::Regression) => "Pearson r",
@@ -85,7 +66,8 @@ pub fn LinearizationTab() -> impl IntoView {
     };
     let input_error = RwSignal::new(None::<String>);
     let lambdas_text = RwSignal::new(setup.with_untracked(|s| {
-        s.lambdas
+        s.training
+            .lambdas
             .iter()
             .map(|l| format!("{l}"))
             .collect::<Vec<_>>()
@@ -93,25 +75,19 @@ pub fn LinearizationTab() -> impl IntoView {
     }));
     let run = move |_| {
         match parse_lambdas(&lambdas_text.get_untracked()) {
-            Ok(l) => setup.update(|s| s.lambdas = l),
+            Ok(l) => setup.update(|s| s.training.lambdas = l),
             Err(e) => {
                 input_error.set(Some(format!("λ values: {e}")));
                 return;
             }
         }
-        let job = sweep_job(&setup.get_untracked());
-        input_error.set(
-            compute
-                .start_after_ntk(AfterNtk::Sweep, Job::Sweep(job))
-                .err()
-                .map(String::from),
-        );
+        input_error.set(page.analyses.sweep.start(page).err().map(String::from));
     };
-    let cancel_waiting = Callback::new(move |_| compute.cancel_waiting());
-    let cancel = Callback::new(move |_| compute.cancel(compute.sweep));
+    let cancel_waiting = Callback::new(move |_| page.analyses.ntk.cancel_waiting(page));
+    let cancel = Callback::new(move |_| page.compute.cancel(page.analyses.sweep.slot));
     let live = Signal::derive(move || {
-        let v = compute.live_loss.get();
-        (compute.sweep.busy() && !v.is_empty()).then(|| {
+        let v = page.compute.live_loss.get();
+        (page.analyses.sweep.slot.busy() && !v.is_empty()).then(|| {
             Chart::Line(LineChart {
                 title: "Actual training loss, live (the first λ; every λ trains side by side)"
                     .into(),
@@ -124,7 +100,7 @@ pub fn LinearizationTab() -> impl IntoView {
     });
     let chart = move |k: usize| {
         Signal::derive(move || {
-            compute.sweep.last.with(|o| {
+            page.analyses.sweep.slot.last.with(|o| {
                 o.as_ref()
                     .and_then(|o| sweep_charts(&o.report).into_iter().nth(k).map(|c| c.1))
             })
@@ -133,18 +109,19 @@ pub fn LinearizationTab() -> impl IntoView {
     // The eigen-direction chart at a step of the runs (`None`: the last).
     let eigen_step = RwSignal::new(None::<u64>);
     let eigen_steps = move || {
-        compute
+        page.analyses
             .sweep
+            .slot
             .last
             .with(|o| o.as_ref().map_or(0, |o| o.report.config.steps as u64))
     };
     Effect::new(move |_| {
-        compute.sweep.last.track();
+        page.analyses.sweep.slot.last.track();
         eigen_step.set(None);
     });
     let eigen_chart = Signal::derive(move || {
         let step = eigen_step.get();
-        compute.sweep.last.with(|o| {
+        page.analyses.sweep.slot.last.with(|o| {
             o.as_ref()
                 .filter(|o| {
                     o.report
@@ -157,33 +134,23 @@ pub fn LinearizationTab() -> impl IntoView {
     });
     let radii_text = RwSignal::new("0.01,0.1,1".to_string());
     let radius_error = RwSignal::new(None::<String>);
-    let run_radius = move |_| {
-        if compute.ntk.last.with_untracked(|o| o.is_none()) {
-            radius_error.set(Some("compute the NTK first (NTK tab)".into()));
-            return;
+    let run_radius = move |_| match parse_lambdas(&radii_text.get_untracked()) {
+        Ok(radii) => {
+            let started = page.analyses.radius.start(page, radii);
+            radius_error.set(started.err().map(String::from));
         }
-        match parse_lambdas(&radii_text.get_untracked()) {
-            Ok(radii) => {
-                radius_error.set(None);
-                let config = ntk_lens_core::experiment::RadiusConfig {
-                    radii,
-                    draws: 2,
-                    seed: 0,
-                };
-                compute.start(compute.radius, Job::Radius(RadiusJob { config }));
-            }
-            Err(e) => radius_error.set(Some(format!("radii: {e}"))),
-        }
+        Err(e) => radius_error.set(Some(format!("radii: {e}"))),
     };
-    let cancel_radius = Callback::new(move |_| compute.cancel(compute.radius));
+    let cancel_radius = Callback::new(move |_| page.compute.cancel(page.analyses.radius.slot));
     let radius_plot = Signal::derive(move || {
-        compute
+        page.analyses
             .radius
+            .slot
             .last
             .with(|r| r.as_ref().map(|p| radius_chart(p)))
     });
     let export = move |_| {
-        if let Some(o) = compute.sweep.last.get_untracked() {
+        if let Some(o) = page.analyses.sweep.slot.last.get_untracked() {
             if let Ok(text) = serde_json::to_string_pretty(&o.report) {
                 download("sweep.json", "application/json", &text);
             }
@@ -199,14 +166,14 @@ pub fn LinearizationTab() -> impl IntoView {
                 "log₁₀ λ "
                 <input
                     type="range" min="-4" max="2" step="0.1" data-testid="lambda-slider"
-                    prop:value=move || setup.with(|s| format!("{:.1}", s.lambda.log10()))
+                    prop:value=move || setup.with(|s| format!("{:.1}", s.training.lambda.log10()))
                     on:input=move |ev| {
                         if let Ok(v) = event_target_value(&ev).parse::<f64>() {
-                            setup.update(|s| s.lambda = 10f64.powf(v));
+                            setup.update(|s| s.training.lambda = 10f64.powf(v));
                         }
                     }
                 />
-                <output data-testid="lambda-value">{move || format!("λ = {}", num(setup.with(|s| s.lambda), 3))}</output>
+                <output data-testid="lambda-value">{move || format!("λ = {}", num(setup.with(|s| s.training.lambda), 3))}</output>
             </label>
             {move || match point.get() {
                 None => view! { <p class="muted" data-testid="linear-empty">"Compute the NTK first (NTK tab)."</p> }.into_any(),
@@ -215,7 +182,7 @@ pub fn LinearizationTab() -> impl IntoView {
                     <table class="results" data-testid="linear-point">
                         <tr><th>"train loss Σ½‖f − y‖²"</th><td data-testid="lin-train-loss">{num(p.train_loss, 5)}</td></tr>
                         <tr><th>{format!("train {}", metric_name())}</th><td data-testid="lin-train-acc">{p.train_quality.headline().map(|a| num(a, 3)).unwrap_or_else(|| "–".into())}</td></tr>
-                        <tr><th>{format!("eval {}", metric_name())}</th><td data-testid="lin-eval-acc">{p.eval_quality.as_ref().and_then(|q| q.headline()).map(|a| num(a, 3)).unwrap_or_else(|| if compute.eval_kernel.busy() { "computing…".into() } else { "–".into() })}</td></tr>
+                        <tr><th>{format!("eval {}", metric_name())}</th><td data-testid="lin-eval-acc">{p.eval_quality.as_ref().and_then(|q| q.headline()).map(|a| num(a, 3)).unwrap_or_else(|| if page.analyses.eval_kernel.slot.busy() { "computing…".into() } else { "–".into() })}</td></tr>
                         <tr><th>"‖θ − θ₀‖ of the linear model"</th><td data-testid="lin-distance">{num(p.param_distance, 4)}</td></tr>
                         <tr><th>"bound ‖r₀‖/(2√λ)"</th><td data-testid="lin-bound">{num(p.param_distance_bound, 4)}</td></tr>
                         <tr><th>"κ(K + λI)"</th><td data-testid="lin-kappa">{num(p.condition_number, 4)}</td></tr>
@@ -231,37 +198,37 @@ pub fn LinearizationTab() -> impl IntoView {
             <div class="controls">
                 <label>"λ values " <input type="text" size="34" data-testid="sweep-lambdas" prop:value=move || lambdas_text.get() on:change=move |ev| lambdas_text.set(event_target_value(&ev)) /></label>
                 <label>"steps " <input type="number" min="1" max="2000" data-testid="sweep-steps"
-                    prop:value=move || setup.with(|s| s.steps.to_string())
+                    prop:value=move || setup.with(|s| s.training.steps.to_string())
                     on:change=move |ev| { match event_target_value(&ev).parse::<usize>() {
-                        Ok(n) if (1..=2000).contains(&n) => setup.update(|s| s.steps = n),
+                        Ok(n) if (1..=2000).contains(&n) => setup.update(|s| s.training.steps = n),
                         _ => input_error.set(Some("steps must be a whole number from 1 to 2000".into())),
                     } } /></label>
                 <label>"optimizer "
-                    <select data-testid="sweep-optimizer" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(o) = v.parse::<OptimizerKind>() { setup.update(|s| s.optimizer = o) } }>
-                        <option value="gd" prop:selected=move || setup.with(|s| s.optimizer == OptimizerKind::Gd)>"gradient descent"</option>
-                        <option value="adam" prop:selected=move || setup.with(|s| s.optimizer == OptimizerKind::Adam)>"Adam"</option>
+                    <select data-testid="sweep-optimizer" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(o) = v.parse::<OptimizerKind>() { setup.update(|s| s.training.optimizer = o) } }>
+                        <option value="gd" prop:selected=move || setup.with(|s| s.training.optimizer == OptimizerKind::Gd)>"gradient descent"</option>
+                        <option value="adam" prop:selected=move || setup.with(|s| s.training.optimizer == OptimizerKind::Adam)>"Adam"</option>
                     </select></label>
                 <label>"loss "
-                    <select data-testid="sweep-loss" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(l) = v.parse::<LossKind>() { setup.update(|s| s.loss = l) } }>
-                        <option value="mse" prop:selected=move || setup.with(|s| s.loss == LossKind::Mse)>"squared"</option>
-                        <option value="ce" prop:selected=move || setup.with(|s| s.loss == LossKind::Ce)>"cross-entropy"</option>
+                    <select data-testid="sweep-loss" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(l) = v.parse::<LossKind>() { setup.update(|s| s.training.loss = l) } }>
+                        <option value="mse" prop:selected=move || setup.with(|s| s.training.loss == LossKind::Mse)>"squared"</option>
+                        <option value="ce" prop:selected=move || setup.with(|s| s.training.loss == LossKind::Ce)>"cross-entropy"</option>
                     </select></label>
                 <label title="how gradient descent chooses each λ's step when no learning rate is given">"step "
-                    <select data-testid="sweep-step-rule" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(r) = v.parse::<SweepStepRule>() { setup.update(|s| s.step_rule = r) } }>
-                        <option value="shared" prop:selected=move || setup.with(|s| s.step_rule == SweepStepRule::Shared)>"one for every λ"</option>
-                        <option value="per-lambda" prop:selected=move || setup.with(|s| s.step_rule == SweepStepRule::PerLambda)>"one per λ (shrinks as λ grows)"</option>
+                    <select data-testid="sweep-step-rule" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(r) = v.parse::<SweepStepRule>() { setup.update(|s| s.training.step_rule = r) } }>
+                        <option value="shared" prop:selected=move || setup.with(|s| s.training.step_rule == SweepStepRule::Shared)>"one for every λ"</option>
+                        <option value="per-lambda" prop:selected=move || setup.with(|s| s.training.step_rule == SweepStepRule::PerLambda)>"one per λ (shrinks as λ grows)"</option>
                     </select></label>
-                <label title="apply the penalty only when ⟨∇R, θ − θ₀⟩ ≥ 0 (Eq. 8). On the linearized model started at θ₀ with η·μ_max ≤ 1 (the default step) the gate never applies a nonzero penalty, so the linear side is then the unpenalised run; only on the actual model can the gate apply it, where the nonlinearity turns ⟨∇R, θ − θ₀⟩ positive."><input type="checkbox" data-testid="sweep-selective" prop:checked=move || setup.with(|s| s.selective) on:change=move |ev| setup.update(|s| s.selective = event_target_checked(&ev)) />" selective penalty (Eq. 8)"</label>
-                <button class="primary" data-testid="sweep-run" on:click=run disabled=move || compute.device_busy_tracked()>"Run"</button>
+                <label title="apply the penalty only when ⟨∇R, θ − θ₀⟩ ≥ 0 (Eq. 8). On the linearized model started at θ₀ with η·μ_max ≤ 1 (the default step) the gate never applies a nonzero penalty, so the linear side is then the unpenalised run; only on the actual model can the gate apply it, where the nonlinearity turns ⟨∇R, θ − θ₀⟩ positive."><input type="checkbox" data-testid="sweep-selective" prop:checked=move || setup.with(|s| s.training.selective) on:change=move |ev| setup.update(|s| s.training.selective = event_target_checked(&ev)) />" selective penalty (Eq. 8)"</label>
+                <button class="primary" data-testid="sweep-run" on:click=run disabled=move || page.compute.device_busy_tracked()>"Run"</button>
             </div>
             {move || input_error.get().map(|e| view! { <p class="error" data-testid="sweep-input-error">{e}</p> })}
-            <Show when=move || compute.waiting.get() == Some(AfterNtk::Sweep)>
+            <Show when=move || page.analyses.ntk.waiting.get() == Some(AfterNtk::Sweep)>
                 <p class="muted" data-testid="sweep-waiting">"No NTK yet: computing it first for the samples chosen in the NTK tab (the sweep compares the model with its linearization). The sweep starts when it is in."</p>
-                <JobProgress state=compute.ntk.state on_cancel=cancel_waiting testid="sweep-ntk" />
+                <JobProgress state=page.analyses.ntk.slot.state on_cancel=cancel_waiting testid="sweep-ntk" />
             </Show>
-            <JobProgress state=compute.sweep.state on_cancel=cancel testid="sweep" />
+            <JobProgress state=page.analyses.sweep.slot.state on_cancel=cancel testid="sweep" />
             <ChartCanvas id="sweep-live" chart=live height=300 />
-            {move || compute.sweep.last.get().map(|o| view! {
+            {move || page.analyses.sweep.slot.last.get().map(|o| view! {
                 <table class="results wide" data-testid="sweep-table">
                     <tr><th>"λ"</th><th>"gap train"</th><th>"gap eval"</th><th>"agreement"</th><th>"loss actual"</th><th>"loss linear"</th><th>"‖θ−θ₀‖ actual"</th><th>"linear"</th><th title="‖r₀‖/(2√λ) bounds the linearized model's distance: at the ridge optimum, and for gradient descent without the selective gate while η(μ_max + λ) ≤ 1; – where it does not hold. It does not bound the actual model.">"bound (linear)"</th><th title="the step η this λ trained with">"η"</th>
                         {o.report.config.selective.then(|| view! { <th title="steps whose update applied a nonzero proximal penalty (the selective gate was on and θ ≠ θ₀), actual / linearized">"penalty steps"</th> })}
@@ -274,7 +241,7 @@ pub fn LinearizationTab() -> impl IntoView {
                             <td data-testid=format!("sweep-dist-actual-{i}")>{num(p.param_distance_actual, 3)}</td><td data-testid=format!("sweep-dist-linear-{i}")>{num(p.param_distance_linear, 3)}</td><td data-testid=format!("sweep-bound-{i}")>{p.param_distance_bound.map(|b| num(b, 3)).unwrap_or_else(|| "–".into())}</td><td data-testid=format!("sweep-lr-{i}")>{num(p.lr, 3)}</td>
                             {o.report.config.selective.then(|| view! { <td data-testid=format!("sweep-gate-{i}")>{format!("{} / {}", p.gate_steps_actual, p.gate_steps_linear.map(|g| g.to_string()).unwrap_or_else(|| "–".into()))}</td> })}
                             <td><button data-testid=format!("sweep-adapter-{i}") title="the LoRA trained at this λ, as a PEFT adapter folder (zip)"
-                                on:click=move |_| compute.start(compute.export, Job::ExportAdapter(ExportJob { index: i }))>"zip"</button></td>
+                                on:click=move |_| page.analyses.export.start(page, i)>"zip"</button></td>
                         </tr>
                     }).collect_view()}
                 </table>
@@ -283,7 +250,7 @@ pub fn LinearizationTab() -> impl IntoView {
                 <button data-testid="sweep-export-json" on:click=export>"Export JSON"</button>
             })}
         </section>
-        <section class="panel charts" class:hidden=move || compute.sweep.last.with(|o| o.is_none())>
+        <section class="panel charts" class:hidden=move || page.analyses.sweep.slot.last.with(|o| o.is_none())>
             <div><ChartCanvas id="sweep-gap" chart=chart(0) /><p class="explain">"Relative distance between the actual and the linearized model's logits. With the default step rule every λ trains with the same step, so what differs between the λ is the penalty alone."</p></div>
             <div><ChartCanvas id="sweep-distance" chart=chart(1) /><p class="explain">"How far training moved the parameters. Dashed: ‖r₀‖/(2√λ), drawn only where it bounds the linearized model's distance (gradient descent without the selective gate while η(μ_max + λ) ≤ 1, or the ridge optimum); it does not bound the actual model."</p></div>
             <div><ChartCanvas id="sweep-accuracy" chart=chart(2) /><p class="explain">"Accuracy of both models on the training samples and on held-out samples (Pearson’s r of output and score for a regression task)."</p></div>
@@ -308,11 +275,11 @@ pub fn LinearizationTab() -> impl IntoView {
             <p class="explain">"The parameters are moved from θ₀ by a random direction of length r, and the kernel is recomputed. The linearized model assumes the kernel stays as it is at θ₀: if it barely changes over the distances that fine-tuning travels (compare ‖θ − θ₀‖ above), that assumption holds along random directions. Training moves along particular directions, so the sweep's gap is the direct test. Two random directions per radius."</p>
             <div class="controls">
                 <label>"radii " <input type="text" size="20" data-testid="radius-radii" prop:value=move || radii_text.get() on:change=move |ev| radii_text.set(event_target_value(&ev)) /></label>
-                <button class="primary" data-testid="radius-run" on:click=run_radius disabled=move || compute.device_busy_tracked()>"Probe"</button>
+                <button class="primary" data-testid="radius-run" on:click=run_radius disabled=move || page.compute.device_busy_tracked()>"Probe"</button>
             </div>
             {move || radius_error.get().map(|e| view! { <p class="error" data-testid="radius-error">{e}</p> })}
-            <JobProgress state=compute.radius.state on_cancel=cancel_radius testid="radius" />
-            {move || compute.radius.last.get().map(|points| view! {
+            <JobProgress state=page.analyses.radius.slot.state on_cancel=cancel_radius testid="radius" />
+            {move || page.analyses.radius.slot.last.get().map(|points| view! {
                 <table class="results wide" data-testid="radius-table">
                     <tr><th>"r"</th><th>"L_avg"</th><th>"L_upper"</th><th>"‖ΔK‖/‖K‖"</th></tr>
                     {points.iter().enumerate().map(|(i, p)| view! {

@@ -8,10 +8,10 @@ use ntk_lens_core::lora::LoraModule;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::page::compute::Compute;
 use crate::page::format::{millions, thousands};
 use crate::page::job_state::JobState;
 use crate::page::setup::{ModelChoice, Setup, MAX_RANK};
+use crate::page::Page;
 use crate::protocol::hub::{HubModel, HubProbe, DEFAULT_HUB, SUGGESTIONS};
 use crate::protocol::loading::ModelSource;
 
@@ -35,7 +35,7 @@ async fn read_file(f: &web_sys::File) -> Result<js_sys::Uint8Array, String> {
 
 /// Sorts picked adapter files into adapter_config.json and the safetensors, and attaches them.
 fn load_adapter_files(
-    compute: Compute,
+    page: Page,
     error: RwSignal<Option<String>>,
     files: Option<web_sys::FileList>,
 ) {
@@ -66,14 +66,16 @@ fn load_adapter_files(
                 Err(e) => return error.set(Some(e)),
             }
         }
-        compute.load_adapter(vec![config.name(), weights.name()], bytes);
+        page.loading
+            .adapter
+            .attach(page, vec![config.name(), weights.name()], bytes);
     });
 }
 
 /// What a probe found: the architecture and counts from config.json, the download size and
 /// the button that downloads; or why the repository cannot be used.
 fn probe_view(
-    compute: Compute,
+    page: Page,
     setup: RwSignal<Setup>,
     probe: HubProbe,
     busy: impl Fn() -> bool + Send + Sync + Copy + 'static,
@@ -113,7 +115,7 @@ fn probe_view(
         )
     };
     let lora = move || {
-        let lora = setup.with(|s| s.lora_config());
+        let lora = setup.with(|s| s.lora.config());
         match probe.lora_count(&lora) {
             Ok(n) => thousands(n),
             Err(e) => e,
@@ -132,18 +134,18 @@ fn probe_view(
             </table>
             <p class="muted">"It is kept in the browser's cache afterwards, so later loads need no network. No referrer is sent."</p>
             <button data-testid="model-hub-download" disabled=busy
-                on:click=move |_| { compute.probe.last.set(None); compute.load_hub(model.clone()) }>
+                on:click=move |_| { page.loading.probe.slot.last.set(None); page.loading.model.load_hub(page, model.clone()) }>
                 {button}
             </button>
             " "
-            <button data-testid="model-hub-cancel" class="secondary" on:click=move |_| compute.probe.last.set(None)>"Not now"</button>
+            <button data-testid="model-hub-cancel" class="secondary" on:click=move |_| page.loading.probe.slot.last.set(None)>"Not now"</button>
         </div>
     }
     .into_any()
 }
 
 /// Sorts dropped files into config.json, the weights and tokenizer.json, and loads them.
-fn load_files(compute: Compute, error: RwSignal<Option<String>>, files: Option<web_sys::FileList>) {
+fn load_files(page: Page, error: RwSignal<Option<String>>, files: Option<web_sys::FileList>) {
     let Some(list) = files else { return };
     let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
     let find = |pred: &dyn Fn(&str) -> bool| files.iter().find(|f| pred(&f.name())).cloned();
@@ -172,18 +174,18 @@ fn load_files(compute: Compute, error: RwSignal<Option<String>>, files: Option<w
                 }
             }
         }
-        compute.load_dropped(names, bytes);
+        page.loading.model.load_dropped(page, names, bytes);
     });
 }
 
 /// The Model tab's panels.
 #[component]
 pub fn ModelTab() -> impl IntoView {
-    let compute = expect_context::<Compute>();
+    let page = expect_context::<Page>();
     let setup = expect_context::<RwSignal<Setup>>();
     // The repository in the address (or distilroberta-base) fills the form; a link that
     // names a hub model reads its config.json and asks before downloading the weights.
-    let linked = setup.with_untracked(|s| match &s.model {
+    let linked = setup.with_untracked(|s| match &s.model.choice {
         ModelChoice::Hub(m) => Some(m.clone()),
         _ => None,
     });
@@ -193,10 +195,10 @@ pub fn ModelTab() -> impl IntoView {
     let hub_error = RwSignal::new(None::<String>);
     if let Some(m) = linked {
         Effect::new(move |done: Option<bool>| {
-            if done == Some(true) || compute.backend.with(|b| b.is_none()) {
+            if done == Some(true) || page.compute.backend.with(|b| b.is_none()) {
                 return done.unwrap_or(false);
             }
-            compute.probe_hub(m.clone());
+            page.loading.probe.probe(page, m.clone());
             true
         });
     }
@@ -204,18 +206,18 @@ pub fn ModelTab() -> impl IntoView {
         move || match HubModel::new(&hub_repo.get_untracked(), &hub_revision.get_untracked()) {
             Ok(m) => {
                 hub_error.set(None);
-                compute.probe_hub(m);
+                page.loading.probe.probe(page, m);
             }
             Err(e) => hub_error.set(Some(e)),
         };
-    let endpoint = move || setup.with(|s| s.hub_endpoint().to_string());
+    let endpoint = move || setup.with(|s| s.model.hub_endpoint().to_string());
     let adapter_error = RwSignal::new(None::<String>);
     let drop_error = RwSignal::new(None::<String>);
     let dragging = RwSignal::new(false);
     // What is typed in Layers (kept as typed when it does not parse), following the setup when
     // its layers change elsewhere (the layer study, the pinned settings of a comparison).
     let layers_of = move |s: &Setup| {
-        s.lora_layers.as_ref().map_or("all".to_string(), |l| {
+        s.lora.layers.as_ref().map_or("all".to_string(), |l| {
             l.iter()
                 .map(|x| x.to_string())
                 .collect::<Vec<_>>()
@@ -226,17 +228,19 @@ pub fn ModelTab() -> impl IntoView {
     let setup_layers = Memo::new(move |_| setup.with(layers_of));
     Effect::new(move |_| layers_text.set(setup_layers.get()));
     let lora_input_error = RwSignal::new(None::<String>);
-    let state = compute.model.state;
+    let state = page.loading.model.slot.state;
     let busy = move || state.with(|s| s.is_busy());
-    let ready = move || compute.backend.with(|b| b.is_some());
+    let ready = move || page.compute.backend.with(|b| b.is_some());
 
     let status = move || {
         state.with(|s| match s {
             JobState::Idle => "Waiting for the compute worker…".to_string(),
             JobState::Running { message, .. } => format!("Loading: {message}"),
             JobState::Cancelling { .. } => "Cancelling the download…".into(),
-            JobState::Done(_) => compute
+            JobState::Done(_) => page
+                .loading
                 .model
+                .slot
                 .last
                 .with(|m| {
                     m.as_ref().map(|m| {
@@ -269,13 +273,11 @@ pub fn ModelTab() -> impl IntoView {
     };
 
     let summary = move || {
-        compute.model.last.get().map(|m| {
-            let lora = compute
-                .adapter
-                .last
+        page.loading.model.slot.last.get().map(|m| {
+            let lora = page.loading.adapter.slot.last
                 .with(|a| a.as_ref().map(|a| a.lora.clone()))
-                .unwrap_or_else(|| setup.with(|s| s.lora_config()));
-            let classes = compute.dataset.with(|d| d.as_ref().map(|d| d.label_names.len())).unwrap_or(2);
+                .unwrap_or_else(|| setup.with(|s| s.lora.config()));
+            let classes = page.loading.data.dataset.with(|d| d.as_ref().map(|d| d.label_names.len())).unwrap_or(2);
             let lora_count = m.lora_count(&lora);
             let head = m.head_count(classes);
             let c = &m.config;
@@ -307,7 +309,7 @@ pub fn ModelTab() -> impl IntoView {
     };
 
     let target_box = move |m: LoraModule| {
-        let checked = move || setup.with(|s| s.lora_targets.contains(&m));
+        let checked = move || setup.with(|s| s.lora.targets.contains(&m));
         view! {
             <label class="check">
                 <input type="checkbox" data-testid=format!("lora-target-{}", m.short_name())
@@ -315,8 +317,8 @@ pub fn ModelTab() -> impl IntoView {
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
                         setup.update(|s| {
-                            s.lora_targets.retain(|x| *x != m);
-                            if on { s.lora_targets.push(m); s.lora_targets.sort(); }
+                            s.lora.targets.retain(|x| *x != m);
+                            if on { s.lora.targets.push(m); s.lora.targets.sort(); }
                         });
                     }
                 />
@@ -330,10 +332,10 @@ pub fn ModelTab() -> impl IntoView {
             <h3>"Encoder"</h3>
             <div class="controls">
                 <button data-testid="model-load-minilm" disabled=move || busy() || !ready()
-                    on:click=move |_| compute.load_model(ModelChoice::Minilm, ModelSource::Bundled, vec![])>
+                    on:click=move |_| page.loading.model.load(page, ModelChoice::Minilm, ModelSource::Bundled, vec![])>
                     "all-MiniLM-L6-v2 (bundled, 22.7M)"
                 </button>
-                <button data-testid="model-cancel" disabled=move || !busy() on:click=move |_| compute.cancel_model()>"Cancel"</button>
+                <button data-testid="model-cancel" disabled=move || !busy() on:click=move |_| page.loading.model.cancel(page)>"Cancel"</button>
             </div>
             <div class="controls" data-testid="model-hub">
                 <label>"From a hub: repository "
@@ -359,7 +361,7 @@ pub fn ModelTab() -> impl IntoView {
                         on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" { check() }
                     />
                 </label>
-                <button data-testid="model-hub-check" disabled=move || !ready() || compute.probe.busy()
+                <button data-testid="model-hub-check" disabled=move || !ready() || page.loading.probe.slot.busy()
                     on:click=move |_| check()>"Check"</button>
             </div>
             <p class="muted" data-testid="model-hub-endpoint">{move || {
@@ -371,12 +373,12 @@ pub fn ModelTab() -> impl IntoView {
                 }
             }}</p>
             {move || hub_error.get().map(|e| view! { <p class="error" data-testid="model-hub-input-error">{e}</p> })}
-            {move || compute.probe.state.with(|s| match s {
+            {move || page.loading.probe.slot.state.with(|s| match s {
                 crate::page::job_state::JobState::Failed(e) => Some(view! { <p class="error" data-testid="model-hub-probe-error" role="alert">{e.clone()}</p> }.into_any()),
                 crate::page::job_state::JobState::Running { .. } => Some(view! { <p class="muted">"Reading config.json…"</p> }.into_any()),
                 _ => None,
             })}
-            {move || compute.probe.last.get().map(|p| probe_view(compute, setup, p, busy))}
+            {move || page.loading.probe.slot.last.get().map(|p| probe_view(page, setup, p, busy))}
             <div class="dropzone" class:dragging=move || dragging.get() data-testid="model-dropzone"
                 on:dragover=move |ev: web_sys::DragEvent| { ev.prevent_default(); dragging.set(true); }
                 on:dragleave=move |_| dragging.set(false)
@@ -387,7 +389,7 @@ pub fn ModelTab() -> impl IntoView {
                         drop_error.set(Some("A model is loading: drop the files again once it has loaded, or press Cancel first.".into()));
                         return;
                     }
-                    load_files(compute, drop_error, ev.data_transfer().and_then(|d| d.files()));
+                    load_files(page, drop_error, ev.data_transfer().and_then(|d| d.files()));
                 }
             >
                 <p>"Or drop a BERT- or RoBERTa-family model here: config.json, model.safetensors (fp32, fp16 or bf16) and tokenizer.json together, or "
@@ -396,7 +398,7 @@ pub fn ModelTab() -> impl IntoView {
                             disabled=move || busy() || !ready()
                             on:change=move |ev| {
                                 let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
-                                if let Some(input) = input { load_files(compute, drop_error, input.files()); input.set_value(""); }
+                                if let Some(input) = input { load_files(page, drop_error, input.files()); input.set_value(""); }
                             }
                         />
                     </label>"."
@@ -416,18 +418,18 @@ pub fn ModelTab() -> impl IntoView {
             <div class="controls">
                 <label class="filepick">"Choose the two files"
                     <input type="file" multiple accept=".json,.safetensors" data-testid="adapter-file-input"
-                        disabled=move || busy() || compute.adapter.busy()
+                        disabled=move || busy() || page.loading.adapter.slot.busy()
                         on:change=move |ev| {
                             let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
-                            if let Some(input) = input { load_adapter_files(compute, adapter_error, input.files()); input.set_value(""); }
+                            if let Some(input) = input { load_adapter_files(page, adapter_error, input.files()); input.set_value(""); }
                         }
                     />
                 </label>
                 <button data-testid="adapter-remove" class="secondary"
-                    disabled=move || compute.adapter.last.with(|a| a.is_none()) || compute.adapter.busy()
-                    on:click=move |_| compute.remove_adapter()>"Remove the adapter"</button>
+                    disabled=move || page.loading.adapter.slot.last.with(|a| a.is_none()) || page.loading.adapter.slot.busy()
+                    on:click=move |_| page.loading.adapter.remove(page)>"Remove the adapter"</button>
             </div>
-            <p data-testid="adapter-status" aria-live="polite">{move || compute.adapter.last.with(|a| match a {
+            <p data-testid="adapter-status" aria-live="polite">{move || page.loading.adapter.slot.last.with(|a| match a {
                 None => "No adapter: fresh LoRA from the settings below.".to_string(),
                 Some(a) => format!(
                     "Attached {}: r = {}, α = {} (scale {}), {} in layers {}: {} parameters{}.",
@@ -438,7 +440,7 @@ pub fn ModelTab() -> impl IntoView {
                 ),
             })}</p>
             {move || {
-                let failed = compute.adapter.state.with(|s| match s {
+                let failed = page.loading.adapter.slot.state.with(|s| match s {
                     crate::page::job_state::JobState::Failed(e) => Some(e.clone()),
                     _ => None,
                 });
@@ -451,18 +453,18 @@ pub fn ModelTab() -> impl IntoView {
             <div class="controls">
                 <label>"Rank r "
                     <input type="number" min="1" max=MAX_RANK.to_string() data-testid="lora-rank"
-                        prop:value=move || setup.with(|s| s.lora_r.to_string())
+                        prop:value=move || setup.with(|s| s.lora.r.to_string())
                         on:change={move |ev| match event_target_value(&ev).trim().parse::<usize>() {
-                            Ok(r) if (1..=MAX_RANK).contains(&r) => { lora_input_error.set(None); setup.update(|s| s.lora_r = r) }
+                            Ok(r) if (1..=MAX_RANK).contains(&r) => { lora_input_error.set(None); setup.update(|s| s.lora.r = r) }
                             _ => lora_input_error.set(Some(format!("Rank: expected a whole number from 1 to {MAX_RANK}"))),
                         }}
                     />
                 </label>
                 <label>"Alpha α "
                     <input type="text" inputmode="decimal" data-testid="lora-alpha"
-                        prop:value=move || setup.with(|s| s.lora_alpha.to_string())
+                        prop:value=move || setup.with(|s| s.lora.alpha.to_string())
                         on:change={move |ev| match event_target_value(&ev).trim().parse::<f64>() {
-                            Ok(a) if a.is_finite() && a > 0.0 => { lora_input_error.set(None); setup.update(|s| s.lora_alpha = a) }
+                            Ok(a) if a.is_finite() && a > 0.0 => { lora_input_error.set(None); setup.update(|s| s.lora.alpha = a) }
                             _ => lora_input_error.set(Some("Alpha: expected a positive number".into())),
                         }}
                     />
@@ -476,12 +478,12 @@ pub fn ModelTab() -> impl IntoView {
                             let t = text.trim();
                             if t == "all" || t.is_empty() {
                                 lora_input_error.set(None);
-                                setup.update(|s| s.lora_layers = None);
+                                setup.update(|s| s.lora.layers = None);
                                 return;
                             }
                             let parsed: Option<Vec<usize>> = t.split(',').map(|x| x.trim().parse().ok()).collect();
                             match parsed {
-                                Some(mut l) if !l.is_empty() => { l.sort_unstable(); l.dedup(); lora_input_error.set(None); setup.update(|s| s.lora_layers = Some(l)) }
+                                Some(mut l) if !l.is_empty() => { l.sort_unstable(); l.dedup(); lora_input_error.set(None); setup.update(|s| s.lora.layers = Some(l)) }
                                 _ => lora_input_error.set(Some(format!("Layers: expected all, or layer numbers such as 0,1,5; got \"{text}\""))),
                             }
                         }

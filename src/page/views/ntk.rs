@@ -8,8 +8,8 @@ use ntk_lens_plots::reports::{
 
 use super::common::{download, num, ChartCanvas, JobProgress};
 use super::compare::NtkCompare;
-use crate::page::compute::Compute;
 use crate::page::setup::Setup;
+use crate::page::Page;
 use ntk_lens_core::options::{KernelKind, Layout, ParamSet, SampleMethod, MAX_SAMPLES};
 use ntk_lens_core::spectrum::SpectrumKind;
 
@@ -20,7 +20,7 @@ fn parse_n(v: &str) -> Option<usize> {
 /// The NTK tab.
 /// What the heatmap cell under the pointer is: its value, and the two (sample, output class)
 /// pairs it joins (the sentences cut to 60 characters).
-fn hover_text(compute: Compute, order: HeatmapOrder, ev: &web_sys::MouseEvent) -> Option<String> {
+fn hover_text(page: Page, order: HeatmapOrder, ev: &web_sys::MouseEvent) -> Option<String> {
     use wasm_bindgen::JsCast;
     let canvas: web_sys::HtmlCanvasElement = ev.target()?.dyn_into().ok()?;
     let (r, c) = ntk_lens_plots::heatmap_cell_at(
@@ -28,7 +28,7 @@ fn hover_text(compute: Compute, order: HeatmapOrder, ev: &web_sys::MouseEvent) -
         f64::from(ev.offset_x()),
         f64::from(ev.offset_y()),
     )?;
-    compute.ntk.last.with_untracked(|o| {
+    page.analyses.ntk.slot.last.with_untracked(|o| {
         let o = o.as_ref()?;
         let report = &o.report;
         let per_row = match report.layout {
@@ -69,54 +69,59 @@ fn hover_text(compute: Compute, order: HeatmapOrder, ev: &web_sys::MouseEvent) -
 
 #[component]
 pub fn NtkTab() -> impl IntoView {
-    let compute = expect_context::<Compute>();
+    let page = expect_context::<Page>();
     let setup = expect_context::<RwSignal<Setup>>();
     let input_error = RwSignal::new(None::<String>);
     let run = move |_| {
-        if let Some(reason) = compute.ntk_not_ready() {
+        if let Some(reason) = page.analyses.ntk.not_ready(page) {
             input_error.set(Some(reason.into()));
             return;
         }
         input_error.set(None);
-        compute.start_ntk();
+        page.analyses.ntk.start(page);
     };
-    let cancel = Callback::new(move |_| compute.cancel(compute.ntk));
-    let cancel_eval = Callback::new(move |_| compute.cancel(compute.eval_kernel));
+    let cancel = Callback::new(move |_| page.compute.cancel(page.analyses.ntk.slot));
+    let cancel_eval = Callback::new(move |_| page.compute.cancel(page.analyses.eval_kernel.slot));
     let report = move || {
-        compute
+        page.analyses
             .ntk
+            .slot
             .last
             .with(|o| o.as_ref().map(|o| o.report.clone()))
     };
     let heatmap_order = RwSignal::new(HeatmapOrder::ByOutput);
     let hover = RwSignal::new(None::<String>);
     let heatmap = Signal::derive(move || {
-        compute.ntk.last.with(|o| {
+        page.analyses.ntk.slot.last.with(|o| {
             o.as_ref()
                 .map(|o| ntk_heatmap(&o.report, &o.class_names, heatmap_order.get()))
         })
     });
     let spectrum = Signal::derive(move || {
-        compute
+        page.analyses
             .ntk
+            .slot
             .last
             .with(|o| o.as_ref().map(|o| ntk_spectrum(&o.report)))
     });
     let shares = Signal::derive(move || {
-        compute
+        page.analyses
             .ntk
+            .slot
             .last
             .with(|o| o.as_ref().map(|o| ntk_block_shares(&o.report)))
     });
     let export = move |_| {
-        if let Some(o) = compute.ntk.last.get_untracked() {
+        if let Some(o) = page.analyses.ntk.slot.last.get_untracked() {
             if let Ok(text) = serde_json::to_string_pretty(&o) {
                 download("ntk.json", "application/json", &text);
             }
         }
     };
-    let stratified = move || setup.with(|s| s.sample == SampleMethod::Stratified);
-    let picked = move || setup.with(|s| (s.sample == SampleMethod::Picked).then_some(s.rows.len()));
+    let stratified = move || setup.with(|s| s.samples.method == SampleMethod::Stratified);
+    let picked = move || {
+        setup.with(|s| (s.samples.method == SampleMethod::Picked).then_some(s.samples.rows.len()))
+    };
     view! {
         <section class="panel" data-testid="ntk">
             <h3>"Samples and kernel"</h3>
@@ -125,9 +130,9 @@ pub fn NtkTab() -> impl IntoView {
                     "Samples n "
                     <input
                         type="number" min="1" max=MAX_SAMPLES data-testid="ntk-n"
-                        prop:value=move || setup.with(|s| s.n.to_string())
+                        prop:value=move || setup.with(|s| s.samples.n.to_string())
                         on:change=move |ev| { match parse_n(&event_target_value(&ev)) {
-                            Some(n) => { setup.update(|s| s.n = n); input_error.set(None) }
+                            Some(n) => { setup.update(|s| s.samples.n = n); input_error.set(None) }
                             None => input_error.set(Some(format!("n must be a whole number from 1 to {MAX_SAMPLES}"))),
                         } }
                     />
@@ -136,10 +141,10 @@ pub fn NtkTab() -> impl IntoView {
                     "chosen "
                     <select data-testid="ntk-sample" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        if let Ok(m) = v.parse::<SampleMethod>() { setup.update(|s| s.sample = m) }
+                        if let Ok(m) = v.parse::<SampleMethod>() { setup.update(|s| s.samples.method = m) }
                     }>
                         <option value="stratified" prop:selected=stratified>"stratified at random"</option>
-                        <option value="first" prop:selected=move || setup.with(|s| s.sample == SampleMethod::First)>"first n of the training split"</option>
+                        <option value="first" prop:selected=move || setup.with(|s| s.samples.method == SampleMethod::First)>"first n of the training split"</option>
                         {move || picked().map(|k| view! { <option value="picked" selected=true>{format!("the {k} rows picked in the Data tab")}</option> })}
                     </select>
                 </label>
@@ -147,47 +152,47 @@ pub fn NtkTab() -> impl IntoView {
                     "kernel "
                     <select data-testid="ntk-kernel" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        if let Ok(k) = v.parse::<KernelKind>() { setup.update(|s| s.kernel = k) }
+                        if let Ok(k) = v.parse::<KernelKind>() { setup.update(|s| s.kernel.kind = k) }
                     }>
-                        <option value="plain" prop:selected=move || setup.with(|s| s.kernel == KernelKind::Plain)>"plain J Jᵀ"</option>
-                        <option value="sign" prop:selected=move || setup.with(|s| s.kernel == KernelKind::Sign)>"sign J s(J)ᵀ (official code)"</option>
+                        <option value="plain" prop:selected=move || setup.with(|s| s.kernel.kind == KernelKind::Plain)>"plain J Jᵀ"</option>
+                        <option value="sign" prop:selected=move || setup.with(|s| s.kernel.kind == KernelKind::Sign)>"sign J s(J)ᵀ (official code)"</option>
                     </select>
                 </label>
                 <label>
                     "layout "
                     <select data-testid="ntk-layout" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        if let Ok(l) = v.parse::<Layout>() { setup.update(|s| s.layout = l) }
+                        if let Ok(l) = v.parse::<Layout>() { setup.update(|s| s.kernel.layout = l) }
                     }>
-                        <option value="full" prop:selected=move || setup.with(|s| s.layout == Layout::Full)>"full nC × nC"</option>
-                        <option value="trace" prop:selected=move || setup.with(|s| s.layout == Layout::Trace)>"class trace n × n"</option>
+                        <option value="full" prop:selected=move || setup.with(|s| s.kernel.layout == Layout::Full)>"full nC × nC"</option>
+                        <option value="trace" prop:selected=move || setup.with(|s| s.kernel.layout == Layout::Trace)>"class trace n × n"</option>
                     </select>
                 </label>
                 <label>
                     "parameters "
                     <select data-testid="ntk-params" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        if let Ok(p) = v.parse::<ParamSet>() { setup.update(|s| s.params = p) }
+                        if let Ok(p) = v.parse::<ParamSet>() { setup.update(|s| s.kernel.params = p) }
                     }>
-                        <option value="lora" prop:selected=move || setup.with(|s| s.params == ParamSet::Lora)>"LoRA A and B"</option>
-                        <option value="lora+head" prop:selected=move || setup.with(|s| s.params == ParamSet::LoraAndHead)>"LoRA + head"</option>
+                        <option value="lora" prop:selected=move || setup.with(|s| s.kernel.params == ParamSet::Lora)>"LoRA A and B"</option>
+                        <option value="lora+head" prop:selected=move || setup.with(|s| s.kernel.params == ParamSet::LoraAndHead)>"LoRA + head"</option>
                     </select>
                 </label>
                 <button
                     class="primary" data-testid="ntk-run" on:click=run
-                    disabled=move || compute.device_busy_tracked()
+                    disabled=move || page.compute.device_busy_tracked()
                 >
                     "Compute NTK"
                 </button>
             </div>
             {move || input_error.get().map(|e| view! { <p class="error" data-testid="ntk-input-error">{e}</p> })}
-            <JobProgress state=compute.ntk.state on_cancel=cancel testid="ntk" />
+            <JobProgress state=page.analyses.ntk.slot.state on_cancel=cancel testid="ntk" />
             // The eval samples' kernels follow the NTK as their own job (for the linearized
             // model's eval predictions), so the NTK is shown as soon as its train part is done.
-            <JobProgress state=compute.eval_kernel.state on_cancel=cancel_eval testid="eval-kernel" />
+            <JobProgress state=page.analyses.eval_kernel.slot.state on_cancel=cancel_eval testid="eval-kernel" />
         </section>
         {move || report().map(|r| {
-            let o = compute.ntk.last.get_untracked();
+            let o = page.analyses.ntk.slot.last.get_untracked();
             let (ms, backend) = o.as_ref().map(|o| (o.elapsed_ms, o.backend.clone())).unwrap_or_default();
             // μ for the eigenvalues of K (λ is the proximal penalty); σ for the sign kernel's
             // singular values.
@@ -228,9 +233,9 @@ pub fn NtkTab() -> impl IntoView {
                 </section>
             }
         })}
-        <section class="panel charts" class:hidden=move || compute.ntk.last.with(|o| o.is_none())>
+        <section class="panel charts" class:hidden=move || page.analyses.ntk.slot.last.with(|o| o.is_none())>
             <div>
-                <div on:mousemove=move |ev: web_sys::MouseEvent| hover.set(hover_text(compute, heatmap_order.get_untracked(), &ev))
+                <div on:mousemove=move |ev: web_sys::MouseEvent| hover.set(hover_text(page, heatmap_order.get_untracked(), &ev))
                     on:mouseleave=move |_| hover.set(None)>
                     <ChartCanvas id="ntk-heatmap" chart=heatmap width=560 height=520 />
                 </div>
