@@ -6,8 +6,9 @@
 //! * [`protocol`]: the typed messages between page and worker (it depends on neither side);
 //! * [`page`]: the Leptos app: views, page state (one slot per job), the setup in the address,
 //!   the bridge to the worker;
-//! * `worker` (wasm only): the compute worker: backend choice, session (model and dataset), the
-//!   jobs' runners driven step by step (progress, yield, cancel).
+//! * `worker` (wasm only): the compute worker: backend choice, loading (datasets, models,
+//!   downloads), the session (model, dataset, last NTK), the jobs' runners driven step by step
+//!   (progress, yield, cancel).
 //!
 //! The page never imports the worker nor the worker the page. Natively only the pure parts
 //! (the protocol, the page's setup, job state and job builders) are compiled, so that

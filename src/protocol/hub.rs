@@ -1,16 +1,18 @@
 //! Hugging Face hub checkpoints: the endpoint (`?hub=`), a repository at a revision
 //! (`?model=hub:<repo>@<revision>`), their URLs, the suggestions the Model tab offers, and the
 //! probe that reads `config.json` before any weight is downloaded. Pure Rust, unit-tested
-//! natively.
+//! natively. It imports no other protocol module (`loading` imports it).
 
 use ntk_lens_core::lora::LoraConfig;
 use ntk_lens_core::model::{lora_parameter_count, ModelConfig, ParameterCounts};
 use serde::{Deserialize, Serialize};
 
-use super::loading::{DISTILROBERTA_REPO, DISTILROBERTA_REVISION};
-
 /// The hub the page downloads from unless `?hub=` names another (a mirror).
 pub const DEFAULT_HUB: &str = "https://huggingface.co";
+/// The pinned Hugging Face revision of distilroberta-base.
+pub const DISTILROBERTA_REVISION: &str = "fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b";
+/// The Hugging Face repository of distilroberta-base.
+pub const DISTILROBERTA_REPO: &str = "distilbert/distilroberta-base";
 /// The weights file this tool reads from a hub repository.
 pub const HUB_WEIGHTS: &str = "model.safetensors";
 /// Longest repository id and revision accepted.

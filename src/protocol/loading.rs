@@ -203,10 +203,6 @@ pub struct DataReport {
     pub read_ms: f64,
 }
 
-/// The pinned Hugging Face revision of distilroberta-base.
-pub const DISTILROBERTA_REVISION: &str = "fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b";
-/// The Hugging Face repository of distilroberta-base.
-pub const DISTILROBERTA_REPO: &str = "distilbert/distilroberta-base";
 /// Where the bundled MiniLM files are served, relative to the worker script.
 pub const MINILM_BASE: &str = "./models/all-MiniLM-L6-v2/";
 /// Weight files of a served model, tried in order (fp16 first, when the converter made it).

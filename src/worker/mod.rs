@@ -3,8 +3,10 @@
 //! step so that progress is posted and a cancel message is seen.
 //!
 //! * [`backend`]: where it computes (auto, WebGPU, CPU) and switching without losing the model;
-//! * [`session`]: what it keeps between jobs (model, dataset, the last NTK); [`fetch`]:
-//!   downloads;
+//! * [`session`]: what it keeps between jobs (model, dataset, the last NTK), behind small
+//!   functions;
+//! * [`loading`]: the jobs that read and download (dataset, model, hub probe, adapter);
+//!   [`fetch`]: HTTP with byte progress, cancel and a cache;
 //! * [`runners`]: the runners of the analysis jobs; [`reporter`]: progress, yield, cancel and
 //!   [`reporter::drive`], the one driver of the core's step-by-step computations;
 //! * [`error`]: what can go wrong, typed; [`faults`]: a test hook that forces GPU failures.
@@ -16,6 +18,7 @@ pub mod backend;
 pub mod error;
 pub mod faults;
 pub mod fetch;
+pub mod loading;
 pub mod reporter;
 pub mod runners;
 pub mod session;
@@ -107,7 +110,7 @@ fn handle(request: Request, attachments: Vec<Vec<u8>>) {
             job: Job::LoadDataset(job),
         } => wasm_bindgen_futures::spawn_local(async move {
             let started = now_ms();
-            let outcome = session::load_dataset(job, attachments.into_iter().next())
+            let outcome = loading::load_dataset(job, attachments.into_iter().next())
                 .await
                 .map(|mut report| {
                     report.read_ms = now_ms() - started;
@@ -120,7 +123,7 @@ fn handle(request: Request, attachments: Vec<Vec<u8>>) {
             id,
             job: Job::ProbeHub(job),
         } => wasm_bindgen_futures::spawn_local(async move {
-            let outcome = session::probe_hub(job)
+            let outcome = loading::probe_hub(job)
                 .await
                 .map(|probe| Some(JobResult::Probe(Box::new(probe))));
             answer(id, outcome);
@@ -184,12 +187,12 @@ async fn run(
     match job {
         Job::SelfCheck(config) => runners::self_check(reporter, config).await,
         Job::SetBackend(choice) => runners::set_backend(choice).await,
-        Job::LoadModel(job) => session::load_model_job(reporter, job, attachments).await,
+        Job::LoadModel(job) => loading::load_model_job(reporter, job, attachments).await,
         Job::LoadDataset(_) | Job::ProbeHub(_) => Err(WorkerError::NotYet(
             "datasets and hub probes load beside other jobs".into(),
         )),
         Job::LoadAdapter(job) => {
-            session::load_adapter_job(job, attachments).map(|a| Some(JobResult::AdapterLoaded(a)))
+            loading::load_adapter_job(job, attachments).map(|a| Some(JobResult::AdapterLoaded(a)))
         }
         Job::Ntk(job) => runners::ntk(reporter, job).await,
         Job::EvalKernel(_) => runners::eval_kernel(reporter).await,

@@ -18,7 +18,7 @@ use ntk_lens_core::selfcheck::{SelfCheck, SelfCheckConfig};
 use super::backend;
 use super::error::WorkerError;
 use super::reporter::{drive, now_ms, Reporter};
-use super::session::{Analysis, SESSION};
+use super::session::{self, LastNtk};
 use crate::protocol::analysis::{
     AdapterFiles, EvalKernelOutcome, ExportJob, NtkJob, NtkOutcome, RadiusJob, SampleJob, StudyJob,
     StudyOutcome, SweepJob, SweepOutcome,
@@ -41,19 +41,16 @@ fn rows_of(data: &Dataset, job: &SampleJob) -> Result<(Vec<usize>, Vec<usize>), 
 /// The NTK over the train samples; the builder stays in the session for the eval kernel.
 pub async fn ntk(reporter: Reporter, job: NtkJob) -> Result<Option<JobResult>, WorkerError> {
     let started = now_ms();
-    let (model, data) = SESSION.with(|s| {
-        let s = s.borrow();
-        (
-            s.model.as_ref().map(|m| {
-                (
-                    m.model.clone(),
-                    m.tokenizer.clone(),
-                    m.adapter.as_ref().map(|(a, _)| a.name.clone()),
-                )
-            }),
-            s.dataset.clone(),
-        )
-    });
+    let (model, data) = (
+        session::with_model(|m| {
+            (
+                m.model.clone(),
+                m.tokenizer.clone(),
+                m.adapter.as_ref().map(|(a, _)| a.name.clone()),
+            )
+        }),
+        session::dataset(),
+    );
     let (model, tokenizer, adapter) = model.ok_or_else(|| {
         WorkerError::NotYet("no model is loaded yet; wait for it in the Model tab".into())
     })?;
@@ -130,12 +127,10 @@ pub async fn ntk(reporter: Reporter, job: NtkJob) -> Result<Option<JobResult>, W
         elapsed_ms: now_ms() - started,
         backend: backend::label(),
     };
-    SESSION.with(|s| {
-        s.borrow_mut().analysis = Some(Analysis {
-            prepared,
-            blocks,
-            pending: Some(builder),
-        })
+    session::set_last_ntk(LastNtk {
+        prepared,
+        blocks,
+        pending: Some(builder),
     });
     Ok(Some(JobResult::Ntk(Box::new(outcome))))
 }
@@ -143,13 +138,8 @@ pub async fn ntk(reporter: Reporter, job: NtkJob) -> Result<Option<JobResult>, W
 /// The eval samples' kernels against the train samples of the last NTK.
 pub async fn eval_kernel(reporter: Reporter) -> Result<Option<JobResult>, WorkerError> {
     let started = now_ms();
-    let builder = SESSION
-        .with(|s| {
-            s.borrow_mut()
-                .analysis
-                .as_mut()
-                .and_then(|a| a.pending.take())
-        })
+    let builder = session::with_last_ntk(|a| a.pending.take())
+        .flatten()
         .ok_or_else(|| {
             WorkerError::NotYet("the eval kernel needs the NTK again (NTK tab)".into())
         })?;
@@ -157,11 +147,7 @@ pub async fn eval_kernel(reporter: Reporter) -> Result<Option<JobResult>, Worker
         return Ok(None);
     };
     let data = blocks.to_data();
-    SESSION.with(|s| {
-        if let Some(a) = s.borrow_mut().analysis.as_mut() {
-            a.blocks = blocks;
-        }
-    });
+    session::with_last_ntk(|a| a.blocks = blocks);
     Ok(Some(JobResult::EvalKernel(Box::new(EvalKernelOutcome {
         blocks: data,
         elapsed_ms: now_ms() - started,
@@ -169,14 +155,8 @@ pub async fn eval_kernel(reporter: Reporter) -> Result<Option<JobResult>, Worker
 }
 
 /// The last NTK's model, samples and blocks; the eval samples only once their kernels are in.
-fn analysis() -> Result<(Prepared, NtkBlocks), WorkerError> {
-    let (mut prepared, blocks) = SESSION
-        .with(|s| {
-            s.borrow()
-                .analysis
-                .as_ref()
-                .map(|a| (a.prepared.clone(), a.blocks.clone()))
-        })
+fn last_ntk() -> Result<(Prepared, NtkBlocks), WorkerError> {
+    let (mut prepared, blocks) = session::with_last_ntk(|a| (a.prepared.clone(), a.blocks.clone()))
         .ok_or_else(|| WorkerError::NotYet("compute the NTK first (NTK tab)".into()))?;
     if blocks.n_eval != prepared.eval.len() {
         prepared.eval = Samples {
@@ -206,7 +186,7 @@ fn check_training_memory(prepared: &Prepared, rows: usize) -> Result<(), WorkerE
 /// The λ sweep on the last NTK; the fine-tuned models stay in the session for export.
 pub async fn sweep(reporter: Reporter, job: SweepJob) -> Result<Option<JobResult>, WorkerError> {
     let started = now_ms();
-    let (prepared, blocks) = analysis()?;
+    let (prepared, blocks) = last_ntk()?;
     if blocks.kind != KernelKind::Plain {
         return Err(WorkerError::NotYet(
             "the linearized model needs the plain NTK; recompute it with kernel = plain".into(),
@@ -223,7 +203,7 @@ pub async fn sweep(reporter: Reporter, job: SweepJob) -> Result<Option<JobResult
     let Some(finished) = drive(sweep, reporter).await? else {
         return Ok(None);
     };
-    SESSION.with(|s| s.borrow_mut().trained = finished.trained);
+    session::set_trained(finished.trained);
     Ok(Some(JobResult::Sweep(Box::new(SweepOutcome {
         report: finished.report,
         elapsed_ms: now_ms() - started,
@@ -263,7 +243,7 @@ fn params_of(blocks: &NtkBlocks) -> ParamSet {
 /// the sign kernel).
 pub async fn study(reporter: Reporter, job: StudyJob) -> Result<Option<JobResult>, WorkerError> {
     let started = now_ms();
-    let (prepared, blocks) = analysis()?;
+    let (prepared, blocks) = last_ntk()?;
     let Some(blocks) = plain_blocks(reporter, &prepared, blocks).await? else {
         return Ok(None);
     };
@@ -291,8 +271,7 @@ pub async fn study(reporter: Reporter, job: StudyJob) -> Result<Option<JobResult
 
 /// The model fine-tuned at one λ of the last sweep, as PEFT adapter files.
 pub async fn export(job: ExportJob) -> Result<Option<JobResult>, WorkerError> {
-    let (lambda, model) = SESSION
-        .with(|s| s.borrow().trained.get(job.index).cloned())
+    let (lambda, model) = session::trained(job.index)
         .ok_or_else(|| WorkerError::NotYet("run the λ sweep first".into()))?;
     let adapter = export_adapter(&model).await?;
     Ok(Some(JobResult::Adapter(Box::new(AdapterFiles {
@@ -304,7 +283,7 @@ pub async fn export(job: ExportJob) -> Result<Option<JobResult>, WorkerError> {
 
 /// The radius probe around θ0 of the last NTK (one perturbed kernel per step).
 pub async fn radius(reporter: Reporter, job: RadiusJob) -> Result<Option<JobResult>, WorkerError> {
-    let (prepared, blocks) = analysis()?;
+    let (prepared, blocks) = last_ntk()?;
     let options = NtkOptions {
         params: params_of(&blocks),
         ..NtkOptions::default()
@@ -333,16 +312,11 @@ pub async fn self_check(
 /// devices); the page asks for the NTK again to get it.
 pub async fn set_backend(choice: BackendChoice) -> Result<Option<JobResult>, WorkerError> {
     let (device, info) = backend::choose(choice).await;
-    let (model, base, prepared) = SESSION.with(|s| {
-        let s = s.borrow();
-        (
-            s.model.as_ref().map(|m| m.model.clone()),
-            s.model
-                .as_ref()
-                .and_then(|m| m.adapter.as_ref().map(|(_, base)| base.clone())),
-            s.analysis.as_ref().map(|a| a.prepared.model.clone()),
-        )
-    });
+    let (model, base, prepared) = (
+        session::with_model(|m| m.model.clone()),
+        session::with_model(|m| m.adapter.as_ref().map(|(_, base)| base.clone())).flatten(),
+        session::with_last_ntk(|a| a.prepared.model.clone()),
+    );
     let model = match model {
         Some(m) => Some(m.to_device(&device).await?),
         None => None,
@@ -355,20 +329,19 @@ pub async fn set_backend(choice: BackendChoice) -> Result<Option<JobResult>, Wor
         Some(m) => Some(m.to_device(&device).await?),
         None => None,
     };
-    SESSION.with(|s| {
-        let mut s = s.borrow_mut();
-        if let (Some(loaded), Some(m)) = (s.model.as_mut(), model) {
+    if let Some(m) = model {
+        session::with_model_mut(|loaded| {
             loaded.model = m;
             if let (Some((_, old)), Some(b)) = (loaded.adapter.as_mut(), base) {
                 *old = b;
             }
+        });
+    }
+    session::with_last_ntk(|a| {
+        if let Some(m) = prepared {
+            a.prepared.model = m;
         }
-        if let Some(a) = s.analysis.as_mut() {
-            if let Some(m) = prepared {
-                a.prepared.model = m;
-            }
-            a.pending = None;
-        }
+        a.pending = None;
     });
     backend::set_current(device, info.clone());
     Ok(Some(JobResult::Backend(info)))
