@@ -1,4 +1,10 @@
 //! Bar chart over named categories (per-block trace shares).
+//!
+//! [`bar_chart`] lays the chart out once (`Bars`: the value range, the number of ticks, the
+//! room for the names), sets up the title and value axis the same way for both orientations
+//! (`value_axes`, `draw_value_mesh`), then draws the bars, the names and the values; bars and
+//! values are placed by `Bars::at`, which turns (category position, value) into plot
+//! coordinates for the orientation drawn.
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;

@@ -1,4 +1,9 @@
 //! Heatmap of a square matrix (kernel), optionally grouped, with a colour bar.
+//!
+//! [`heatmap_with`] draws it in steps of one job each: the colour scale and range (`Colors`),
+//! the rows' display order and groups (`Arrangement`), the layout below the title (`Layout`,
+//! `plot_square`), then the cells, the group separators, the row and column labels, and the
+//! colour bar with its ticks and value label.
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
