@@ -5,7 +5,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{data_frame, font, NOTE_SIZE};
+use crate::common::{data_frame, font, XyChart, NOTE_SIZE};
 use crate::util::{min_max, to_axis};
 use crate::{Axis, PlotError, Theme};
 
@@ -121,28 +121,10 @@ pub fn line_chart<DB: DrawingBackend>(
     chart: &LineChart,
     theme: &Theme,
 ) -> Result<(), PlotError> {
-    // Axis coordinates, split into runs at skipped points.
-    let runs: Vec<Vec<Vec<(f64, f64)>>> = chart
+    let runs: Vec<Vec<Run>> = chart
         .series
         .iter()
-        .map(|s| {
-            let mut runs = vec![];
-            let mut cur: Vec<(f64, f64)> = vec![];
-            for &(x, y) in &s.points {
-                match (to_axis(x, chart.x.log), to_axis(y, chart.y.log)) {
-                    (Some(x), Some(y)) => cur.push((x, y)),
-                    _ => {
-                        if !cur.is_empty() {
-                            runs.push(std::mem::take(&mut cur));
-                        }
-                    }
-                }
-            }
-            if !cur.is_empty() {
-                runs.push(cur);
-            }
-            runs
-        })
+        .map(|s| runs(s, &chart.x, &chart.y))
         .collect();
     let all = || runs.iter().flatten().flatten();
     let extent = (min_max(all().map(|p| p.0)), min_max(all().map(|p| p.1)));
@@ -156,56 +138,104 @@ pub fn line_chart<DB: DrawingBackend>(
     let mut labelled = false;
     for (i, (s, runs)) in chart.series.iter().zip(&runs).enumerate() {
         let color = theme.color(s.color.unwrap_or(i)).rgb();
-        let style = color.stroke_width(2);
         for (k, run) in runs.iter().enumerate() {
             let first = k == 0 && !s.name.is_empty();
-            if run.len() >= 2 && !s.points_only {
-                if s.dashed {
-                    let anno =
-                        ctx.draw_series(DashedLineSeries::new(run.iter().copied(), 7, 5, style))?;
-                    if first {
-                        anno.label(s.name.clone()).legend(move |(x, y)| {
-                            DashedPathElement::new(vec![(x, y), (x + 22, y)], 5, 3, style)
-                        });
-                        labelled = true;
-                    }
-                } else {
-                    let anno = ctx.draw_series(LineSeries::new(run.iter().copied(), style))?;
-                    if first {
-                        anno.label(s.name.clone()).legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 22, y)], style)
-                        });
-                        labelled = true;
-                    }
-                }
-            }
-            if s.markers || s.points_only || run.len() == 1 {
-                let anno =
-                    ctx.draw_series(run.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-                if first && (run.len() == 1 || s.points_only) {
-                    anno.label(s.name.clone())
-                        .legend(move |(x, y)| Circle::new((x + 11, y), 3, color.filled()));
-                    labelled = true;
+            labelled |= draw_run(&mut ctx, s, run, color, first)?;
+        }
+    }
+    if labelled {
+        draw_legend(&mut ctx, chart.legend, theme)?;
+    }
+    Ok(())
+}
+
+/// Consecutive drawable points of a series, in axis coordinates.
+type Run = Vec<(f64, f64)>;
+
+/// The series' points in axis coordinates ([`to_axis`] on the axes `x`, `y`), split into runs
+/// at the points that cannot be drawn (which are left out).
+fn runs(series: &Series, x: &Axis, y: &Axis) -> Vec<Run> {
+    let mut runs = vec![];
+    let mut cur: Run = vec![];
+    for &(px, py) in &series.points {
+        match (to_axis(px, x.log), to_axis(py, y.log)) {
+            (Some(px), Some(py)) => cur.push((px, py)),
+            _ => {
+                if !cur.is_empty() {
+                    runs.push(std::mem::take(&mut cur));
                 }
             }
         }
     }
-
-    let position = match chart.legend {
-        LegendPosition::UpperRight => Some(SeriesLabelPosition::UpperRight),
-        LegendPosition::UpperLeft => Some(SeriesLabelPosition::UpperLeft),
-        LegendPosition::LowerRight => Some(SeriesLabelPosition::LowerRight),
-        LegendPosition::LowerLeft => Some(SeriesLabelPosition::LowerLeft),
-        LegendPosition::None => None,
-    };
-    if let (true, Some(position)) = (labelled, position) {
-        ctx.configure_series_labels()
-            .position(position)
-            .legend_area_size(30)
-            .background_style(theme.background.rgb().mix(0.85))
-            .border_style(theme.grid.rgb())
-            .label_font(font(theme, NOTE_SIZE, theme.foreground))
-            .draw()?;
+    if !cur.is_empty() {
+        runs.push(cur);
     }
+    runs
+}
+
+/// Draws one run of series `s` in `color`: its path, solid or dashed (not for dots only, nor
+/// for a single point), then its dots (with markers, dots only, or a single point). The
+/// series' first run (`first`, when it has a name) makes its legend entry: a line sample with
+/// the path, or a dot with the dots of a dots-only series or a single point. Returns whether
+/// it made one.
+fn draw_run<DB: DrawingBackend>(
+    ctx: &mut XyChart<'_, DB>,
+    s: &Series,
+    run: &[(f64, f64)],
+    color: RGBColor,
+    first: bool,
+) -> Result<bool, PlotError> {
+    let style = color.stroke_width(2);
+    let mut labelled = false;
+    if run.len() >= 2 && !s.points_only {
+        if s.dashed {
+            let anno = ctx.draw_series(DashedLineSeries::new(run.iter().copied(), 7, 5, style))?;
+            if first {
+                anno.label(s.name.clone()).legend(move |(x, y)| {
+                    DashedPathElement::new(vec![(x, y), (x + 22, y)], 5, 3, style)
+                });
+                labelled = true;
+            }
+        } else {
+            let anno = ctx.draw_series(LineSeries::new(run.iter().copied(), style))?;
+            if first {
+                anno.label(s.name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+                labelled = true;
+            }
+        }
+    }
+    if s.markers || s.points_only || run.len() == 1 {
+        let anno = ctx.draw_series(run.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        if first && (run.len() == 1 || s.points_only) {
+            anno.label(s.name.clone())
+                .legend(move |(x, y)| Circle::new((x + 11, y), 3, color.filled()));
+            labelled = true;
+        }
+    }
+    Ok(labelled)
+}
+
+/// The legend in the plot corner `position` asks for (none for [`LegendPosition::None`]), on
+/// a translucent box.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    ctx: &mut XyChart<'a, DB>,
+    position: LegendPosition,
+    theme: &Theme,
+) -> Result<(), PlotError> {
+    let position = match position {
+        LegendPosition::UpperRight => SeriesLabelPosition::UpperRight,
+        LegendPosition::UpperLeft => SeriesLabelPosition::UpperLeft,
+        LegendPosition::LowerRight => SeriesLabelPosition::LowerRight,
+        LegendPosition::LowerLeft => SeriesLabelPosition::LowerLeft,
+        LegendPosition::None => return Ok(()),
+    };
+    ctx.configure_series_labels()
+        .position(position)
+        .legend_area_size(30)
+        .background_style(theme.background.rgb().mix(0.85))
+        .border_style(theme.grid.rgb())
+        .label_font(font(theme, NOTE_SIZE, theme.foreground))
+        .draw()?;
     Ok(())
 }

@@ -177,6 +177,7 @@ pub fn kappa_text(kappa: Option<f64>) -> String {
     }
 }
 
+/// `(λ, value)` for each λ of the sweep that `f` gives a value for.
 fn per_lambda(
     report: &SweepReport,
     f: impl Fn(&ntk_lens_core::experiment::SweepPoint) -> Option<f64>,
@@ -188,9 +189,25 @@ fn per_lambda(
         .collect()
 }
 
-/// The charts of a λ sweep: `(file stem, chart)`.
+/// The charts of a λ sweep: `(file stem, chart)`: the logit gap, the distance moved, the
+/// headline quality and the training loss, each against λ or the step, and, when a λ has it,
+/// [`residual_by_eigen_chart`].
 pub fn sweep_charts(report: &SweepReport) -> Vec<(&'static str, Chart)> {
-    let gap = LineChart {
+    let mut charts = vec![
+        ("gap", Chart::Line(gap_chart(report))),
+        ("distance", Chart::Line(distance_chart(report))),
+        ("accuracy", Chart::Line(quality_chart(report))),
+        ("loss", Chart::Line(loss_chart(report))),
+    ];
+    if report.results.iter().any(|p| p.residual_by_eigen.is_some()) {
+        charts.push(("residual_by_eigen", residual_by_eigen_chart(report)));
+    }
+    charts
+}
+
+/// The relative gap between the actual and linearized logits vs λ, on train and eval.
+fn gap_chart(report: &SweepReport) -> LineChart {
+    LineChart {
         title: "Gap between actual and linearized logits".into(),
         x: Axis::log("λ (proximal strength)"),
         y: Axis::log("relative L2 gap ‖f − f_lin‖ / ‖f_lin‖"),
@@ -199,8 +216,13 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<(&'static str, Chart)> {
             Series::new("eval", per_lambda(report, |p| p.gap_eval)).with_markers(),
         ],
         legend: LegendPosition::UpperRight,
-    };
-    let mut distance_series = vec![
+    }
+}
+
+/// The distance moved from θ0 vs λ, actual and linearized, with the bound `‖r0‖/(2√λ)` on the
+/// linearized distance at the λ where it holds.
+fn distance_chart(report: &SweepReport) -> LineChart {
+    let mut series = vec![
         Series::new(
             "actual",
             per_lambda(report, |p| Some(p.param_distance_actual)),
@@ -215,18 +237,23 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<(&'static str, Chart)> {
     // Drawn only at the λ where it bounds the linearized run (see `SweepPoint`).
     let bound = per_lambda(report, |p| p.param_distance_bound);
     if !bound.is_empty() {
-        distance_series.push(Series::new("bound ‖r0‖/(2√λ) on the linearized", bound).dashed());
+        series.push(Series::new("bound ‖r0‖/(2√λ) on the linearized", bound).dashed());
     }
-    let distance = LineChart {
+    LineChart {
         title: "Distance moved from θ0".into(),
         x: Axis::log("λ (proximal strength)"),
         y: Axis::log("‖θ − θ0‖"),
-        series: distance_series,
+        series,
         legend: LegendPosition::UpperRight,
-    };
+    }
+}
+
+/// The task's headline quality (accuracy, or Pearson's r for regression) vs λ: train in the
+/// first colour, eval in the second, solid for the actual model and dashed for the linearized.
+fn quality_chart(report: &SweepReport) -> LineChart {
     let (name, metric) = headline_metric(report.task);
     let eval = |q: &Option<Quality>| q.as_ref().and_then(metric);
-    let accuracy = LineChart {
+    LineChart {
         title: capitalised(name),
         x: Axis::log("λ (proximal strength)"),
         y: Axis::linear(name),
@@ -255,7 +282,12 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<(&'static str, Chart)> {
             .dashed(),
         ],
         legend: LegendPosition::LowerRight,
-    };
+    }
+}
+
+/// The training loss per step of each λ's runs: one colour per λ, solid for the actual run,
+/// dashed for the linearized one (where it was run step by step).
+fn loss_chart(report: &SweepReport) -> LineChart {
     let mut curves = Vec::new();
     for (k, p) in report.results.iter().enumerate() {
         curves.push(
@@ -276,23 +308,13 @@ pub fn sweep_charts(report: &SweepReport) -> Vec<(&'static str, Chart)> {
             );
         }
     }
-    let loss = LineChart {
+    LineChart {
         title: "Training loss (solid: actual, dashed: linearized)".into(),
         x: Axis::linear("step"),
         y: Axis::log("loss (data + proximal)"),
         series: curves,
         legend: LegendPosition::UpperRight,
-    };
-    let mut charts = vec![
-        ("gap", Chart::Line(gap)),
-        ("distance", Chart::Line(distance)),
-        ("accuracy", Chart::Line(accuracy)),
-        ("loss", Chart::Line(loss)),
-    ];
-    if report.results.iter().any(|p| p.residual_by_eigen.is_some()) {
-        charts.push(("residual_by_eigen", residual_by_eigen_chart(report)));
     }
-    charts
 }
 
 /// Training along the kernel's eigen-directions: per λ, the fraction of the start residual left

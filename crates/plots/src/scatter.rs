@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{anchored, data_frame, font, NOTE_SIZE};
+use crate::common::{anchored, data_frame, font, XyChart, NOTE_SIZE};
 use crate::util::{least_squares, min_max, text_width, to_axis};
 use crate::{Axis, PlotError, Theme};
 
@@ -61,22 +61,14 @@ pub struct ScatterChart {
 
 /// Draws a [`ScatterChart`] on `area`: one circle per drawable point, its label, the fit line
 /// (one path) and the correlation note in the emptiest corner.
+///
+/// In drawing order: the frame, the fit line, the circles, the labels, the note.
 pub fn scatter<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &ScatterChart,
     theme: &Theme,
 ) -> Result<(), PlotError> {
-    let pts: Vec<(f64, f64, Option<&str>)> = chart
-        .points
-        .iter()
-        .filter_map(|p| {
-            Some((
-                to_axis(p.x, chart.x.log)?,
-                to_axis(p.y, chart.y.log)?,
-                p.label.as_deref(),
-            ))
-        })
-        .collect();
+    let pts = axis_points(chart);
     let extent = (
         min_max(pts.iter().map(|p| p.0)),
         min_max(pts.iter().map(|p| p.1)),
@@ -87,23 +79,63 @@ pub fn scatter<DB: DrawingBackend>(
     else {
         return Ok(());
     };
-
-    let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
-    let ys: Vec<f64> = pts.iter().map(|p| p.1).collect();
-    let point_color = theme.color(0).rgb();
-    let line_color = theme.color(1).rgb();
-
     if chart.fit_line {
-        if let Some((a, b)) = least_squares(&xs, &ys) {
-            let (x, y) = (
-                extent.0.unwrap_or_default(),
-                ctx.plotting_area().get_y_range(),
-            );
-            if let Some(seg) = clip_line(a, b, x, (y.start, y.end)) {
-                ctx.draw_series(LineSeries::new(seg, line_color.stroke_width(2)))?;
-            }
-        }
+        draw_fit_line(&mut ctx, &pts, extent.0.unwrap_or_default(), theme)?;
     }
+    draw_points(area, &mut ctx, &pts, theme)?;
+    if let Some(text) = correlation_text(&chart.correlation) {
+        draw_note(area, &ctx, theme, &text, &pts)?;
+    }
+    Ok(())
+}
+
+/// A drawable point in axis coordinates, with its label.
+type AxisPoint<'a> = (f64, f64, Option<&'a str>);
+
+/// The chart's points in axis coordinates ([`to_axis`]), those that cannot be drawn left out.
+fn axis_points(chart: &ScatterChart) -> Vec<AxisPoint<'_>> {
+    chart
+        .points
+        .iter()
+        .filter_map(|p| {
+            Some((
+                to_axis(p.x, chart.x.log)?,
+                to_axis(p.y, chart.y.log)?,
+                p.label.as_deref(),
+            ))
+        })
+        .collect()
+}
+
+/// The least-squares line through `pts` (axis coordinates), over the points' x range `xs`
+/// and cut to the plot's y range, in the second palette colour; nothing without a fit.
+fn draw_fit_line<DB: DrawingBackend>(
+    ctx: &mut XyChart<'_, DB>,
+    pts: &[AxisPoint<'_>],
+    xs: (f64, f64),
+    theme: &Theme,
+) -> Result<(), PlotError> {
+    let x: Vec<f64> = pts.iter().map(|p| p.0).collect();
+    let y: Vec<f64> = pts.iter().map(|p| p.1).collect();
+    let Some((a, b)) = least_squares(&x, &y) else {
+        return Ok(());
+    };
+    let ys = ctx.plotting_area().get_y_range();
+    if let Some(seg) = clip_line(a, b, xs, (ys.start, ys.end)) {
+        ctx.draw_series(LineSeries::new(seg, theme.color(1).rgb().stroke_width(2)))?;
+    }
+    Ok(())
+}
+
+/// A filled circle per point in the first palette colour, then each non-empty label right of
+/// its point, in the muted colour.
+fn draw_points<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    ctx: &mut XyChart<'_, DB>,
+    pts: &[AxisPoint<'_>],
+    theme: &Theme,
+) -> Result<(), PlotError> {
+    let point_color = theme.color(0).rgb();
     ctx.draw_series(
         pts.iter()
             .map(|p| Circle::new((p.0, p.1), 4, point_color.filled())),
@@ -113,7 +145,7 @@ pub fn scatter<DB: DrawingBackend>(
         HPos::Left,
         VPos::Center,
     );
-    for p in &pts {
+    for p in pts {
         if let Some(label) = p.2.filter(|l| !l.is_empty()) {
             let (px, py) = ctx.backend_coord(&(p.0, p.1));
             let (bx, by) = area.get_base_pixel();
@@ -124,27 +156,32 @@ pub fn scatter<DB: DrawingBackend>(
             ))?;
         }
     }
-
-    let note = match &chart.correlation {
-        Correlation::None => None,
-        Correlation::Given {
-            pearson,
-            spearman,
-            n,
-        } => Some((*pearson, *spearman, *n)),
-    };
-    if let Some((r, rho, n)) = note {
-        let num = |v: f64| {
-            if v.is_finite() {
-                format!("{v:.3}")
-            } else {
-                "n/a".to_string()
-            }
-        };
-        let text = format!("Pearson r = {}, Spearman ρ = {}, n = {n}", num(r), num(rho));
-        draw_note(area, &ctx, theme, &text, &pts)?;
-    }
     Ok(())
+}
+
+/// The note's text, "Pearson r = …, Spearman ρ = …, n = …" (3 decimals, "n/a" for a
+/// coefficient that is not finite); `None` for no note.
+fn correlation_text(correlation: &Correlation) -> Option<String> {
+    let Correlation::Given {
+        pearson,
+        spearman,
+        n,
+    } = correlation
+    else {
+        return None;
+    };
+    let num = |v: f64| {
+        if v.is_finite() {
+            format!("{v:.3}")
+        } else {
+            "n/a".to_string()
+        }
+    };
+    Some(format!(
+        "Pearson r = {}, Spearman ρ = {}, n = {n}",
+        num(*pearson),
+        num(*spearman)
+    ))
 }
 
 /// The part of `y = a + b·x` over `x ∈ [x0, x1]` inside `y ∈ [yl, yh]`.
@@ -169,10 +206,10 @@ fn clip_line(
 /// Writes `text` on a translucent box in the plot corner with the fewest points under it.
 fn draw_note<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    ctx: &crate::common::XyChart<'_, DB>,
+    ctx: &XyChart<'_, DB>,
     theme: &Theme,
     text: &str,
-    pts: &[(f64, f64, Option<&str>)],
+    pts: &[AxisPoint<'_>],
 ) -> Result<(), PlotError> {
     let (bx, by) = area.get_base_pixel();
     let (px, py) = ctx.plotting_area().get_pixel_range();

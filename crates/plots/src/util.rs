@@ -149,89 +149,45 @@ impl Ticks {
 /// fraction of a decade, linear steps in value.
 pub(crate) fn ticks(lo: f64, hi: f64, hint: usize, log: bool) -> Ticks {
     let hint = hint.max(2);
-    if !log {
-        let bold = key_points(lo, hi, hint);
-        let step = bold
-            .windows(2)
-            .map(|w| (w[1] - w[0]).abs())
-            .fold(f64::INFINITY, f64::min);
-        let step = if step.is_finite() && step > 0.0 {
-            step
-        } else {
-            (hi - lo).abs().max(f64::MIN_POSITIVE)
-        };
-        let mag = lo.abs().max(hi.abs());
-        let decimals = (1e-3..1e5)
-            .contains(&mag)
-            .then(|| (-step.log10()).ceil().clamp(0.0, 9.0) as usize);
-        return Ticks {
-            bold,
-            light: vec![],
-            log,
-            wide: false,
-            sig: 3,
-            decimals,
-            step,
-        };
+    if log {
+        log_ticks(lo, hi, hint)
+    } else {
+        linear_ticks(lo, hi, hint)
     }
-    let inside = |v: f64| v >= lo - 1e-9 && v <= hi + 1e-9;
-    let multiples = |ms: &[f64]| -> Vec<f64> {
-        let (k0, k1) = (lo.floor() as i64, hi.ceil() as i64);
-        (k0..=k1)
-            .flat_map(|k| ms.iter().map(move |m| k as f64 + m.log10()))
-            .filter(|v| inside(*v))
-            .collect()
-    };
-    let minor: Vec<f64> = if hi - lo <= 12.0 {
-        multiples(&[2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+}
+
+/// A linear axis' ticks: plotters' key points, labelled with as many decimals as their spacing
+/// needs (scientific notation outside magnitudes 1e-3 … 1e5).
+fn linear_ticks(lo: f64, hi: f64, hint: usize) -> Ticks {
+    let bold = key_points(lo, hi, hint);
+    let step = bold
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(f64::INFINITY, f64::min);
+    let step = if step.is_finite() && step > 0.0 {
+        step
     } else {
-        vec![]
+        (hi - lo).abs().max(f64::MIN_POSITIVE)
     };
-    let (d0, d1) = (lo.ceil() as i64, hi.floor() as i64);
-    let decades = d1 - d0 + 1;
-    let (bold, light) = if decades >= 3 {
-        let step = [1i64, 2, 3, 5, 10, 20, 50, 100, 200]
-            .into_iter()
-            .find(|s| (decades + s - 1) / s <= hint as i64)
-            .unwrap_or(500);
-        let bold: Vec<f64> = (d0..=d1)
-            .filter(|d| d.rem_euclid(step) == 0)
-            .map(|d| d as f64)
-            .collect();
-        let light = if step == 1 {
-            minor
-        } else {
-            (d0..=d1)
-                .filter(|d| d.rem_euclid(step) != 0)
-                .map(|d| d as f64)
-                .collect()
-        };
-        (bold, light)
-    } else {
-        let one_two_five = multiples(&[1.0, 2.0, 5.0]);
-        let all = multiples(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
-        if (2..=hint).contains(&one_two_five.len()) {
-            let light = minor
-                .into_iter()
-                .filter(|v| !one_two_five.iter().any(|b| (b - v).abs() < 1e-9))
-                .collect();
-            (one_two_five, light)
-        } else if one_two_five.len() > hint {
-            ((d0..=d1).map(|d| d as f64).collect(), minor)
-        } else if (2..=hint + 2).contains(&all.len()) {
-            (all, vec![])
-        } else {
-            let (a, b) = (10f64.powf(lo), 10f64.powf(hi));
-            (
-                key_points(a, b, hint)
-                    .into_iter()
-                    .filter(|v| *v > 0.0)
-                    .map(f64::log10)
-                    .collect(),
-                vec![],
-            )
-        }
-    };
+    let mag = lo.abs().max(hi.abs());
+    let decimals = (1e-3..1e5)
+        .contains(&mag)
+        .then(|| (-step.log10()).ceil().clamp(0.0, 9.0) as usize);
+    Ticks {
+        bold,
+        light: vec![],
+        log: false,
+        wide: false,
+        sig: 3,
+        decimals,
+        step,
+    }
+}
+
+/// A log axis' ticks ([`log_positions`]), labelled with enough significant digits to tell
+/// neighbouring ticks apart; decades written `1eK` when the axis reaches beyond 1e-3 … 1e4.
+fn log_ticks(lo: f64, hi: f64, hint: usize) -> Ticks {
+    let (bold, light) = log_positions(lo, hi, hint);
     let values: Vec<f64> = bold.iter().map(|v| 10f64.powf(*v)).collect();
     let min_rel = values
         .windows(2)
@@ -245,11 +201,96 @@ pub(crate) fn ticks(lo: f64, hi: f64, hint: usize, log: bool) -> Ticks {
     Ticks {
         bold,
         light,
-        log,
+        log: true,
         wide: lo < -3.5 || hi > 4.5,
         sig,
         decimals: None,
         step: 1.0,
+    }
+}
+
+/// The exponents `k + log10(m)` within `[lo, hi]` (a little tolerance) of each multiple `m` in
+/// `ms` of each decade `10^k` around it.
+fn multiples(lo: f64, hi: f64, ms: &[f64]) -> Vec<f64> {
+    let inside = |v: f64| v >= lo - 1e-9 && v <= hi + 1e-9;
+    let (k0, k1) = (lo.floor() as i64, hi.ceil() as i64);
+    (k0..=k1)
+        .flat_map(|k| ms.iter().map(move |m| k as f64 + m.log10()))
+        .filter(|v| inside(*v))
+        .collect()
+}
+
+/// A log axis' labelled (bold) and minor (light) tick positions over exponents `[lo, hi]`: with
+/// 3 or more whole decades inside, [`decade_ticks`]; else [`sub_decade_ticks`]. Minor lines at
+/// 2…9 × 10^k are offered for spans of up to 12 decades.
+fn log_positions(lo: f64, hi: f64, hint: usize) -> (Vec<f64>, Vec<f64>) {
+    let minor: Vec<f64> = if hi - lo <= 12.0 {
+        multiples(lo, hi, &[2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    } else {
+        vec![]
+    };
+    let decades = (lo.ceil() as i64, hi.floor() as i64);
+    if decades.1 - decades.0 + 1 >= 3 {
+        decade_ticks(decades, hint, minor)
+    } else {
+        sub_decade_ticks((lo, hi), decades, hint, minor)
+    }
+}
+
+/// Ticks at every 1st, 2nd, 3rd, 5th, 10th, … of the whole decades `d0..=d1` (at most `hint`
+/// of them); the other decades light, or, labelling every decade, the `minor` lines.
+fn decade_ticks((d0, d1): (i64, i64), hint: usize, minor: Vec<f64>) -> (Vec<f64>, Vec<f64>) {
+    let decades = d1 - d0 + 1;
+    let step = [1i64, 2, 3, 5, 10, 20, 50, 100, 200]
+        .into_iter()
+        .find(|s| (decades + s - 1) / s <= hint as i64)
+        .unwrap_or(500);
+    let bold: Vec<f64> = (d0..=d1)
+        .filter(|d| d.rem_euclid(step) == 0)
+        .map(|d| d as f64)
+        .collect();
+    let light = if step == 1 {
+        minor
+    } else {
+        (d0..=d1)
+            .filter(|d| d.rem_euclid(step) != 0)
+            .map(|d| d as f64)
+            .collect()
+    };
+    (bold, light)
+}
+
+/// Ticks for a span of fewer than 3 whole decades (`d0..=d1`, maybe none), the first that gives
+/// 2 to about `hint` labels: 1-2-5 steps (the other multiples light); whole decades when 1-2-5
+/// would be too many; every multiple 1…9; else linear steps in value.
+fn sub_decade_ticks(
+    (lo, hi): (f64, f64),
+    (d0, d1): (i64, i64),
+    hint: usize,
+    minor: Vec<f64>,
+) -> (Vec<f64>, Vec<f64>) {
+    let one_two_five = multiples(lo, hi, &[1.0, 2.0, 5.0]);
+    let all = multiples(lo, hi, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+    if (2..=hint).contains(&one_two_five.len()) {
+        let light = minor
+            .into_iter()
+            .filter(|v| !one_two_five.iter().any(|b| (b - v).abs() < 1e-9))
+            .collect();
+        (one_two_five, light)
+    } else if one_two_five.len() > hint {
+        ((d0..=d1).map(|d| d as f64).collect(), minor)
+    } else if (2..=hint + 2).contains(&all.len()) {
+        (all, vec![])
+    } else {
+        let (a, b) = (10f64.powf(lo), 10f64.powf(hi));
+        (
+            key_points(a, b, hint)
+                .into_iter()
+                .filter(|v| *v > 0.0)
+                .map(f64::log10)
+                .collect(),
+            vec![],
+        )
     }
 }
 
@@ -260,6 +301,7 @@ pub(crate) fn tick_formatter(lo: f64, hi: f64, hint: usize, log: bool) -> impl F
     move |v: &f64| t.label(*v)
 }
 
+/// Least-squares line `y = a + b·x` through the finite pairs: `Some((a, b))`, or `None` with fewer
 /// than 2 pairs or no spread in x.
 pub fn least_squares(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
     let pairs: Vec<(f64, f64)> = x
