@@ -39,6 +39,12 @@ mod views;
 #[cfg(target_arch = "wasm32")]
 pub use app::App;
 
+/// Every kind of job the page starts: the loading jobs, then the analyses (each list is written
+/// once, by `register_jobs!` in `loading/mod.rs` and `analyses/mod.rs`).
+pub fn registered() -> impl Iterator<Item = &'static registry::Spec> {
+    loading::SPECS.iter().chain(analyses::SPECS)
+}
+
 /// The page's state as its parts: the link with the worker, the setup, the loading jobs and
 /// the analyses. Views take the part they need; job handles take the page to reach the others.
 #[cfg(target_arch = "wasm32")]
@@ -68,5 +74,52 @@ impl Page {
         jobs.extend(page.analyses.registered());
         page.compute.connect(page, jobs);
         page
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::registry::{Change, ResultKind};
+
+    #[test]
+    fn every_result_has_exactly_one_registered_job_and_names_are_unique() {
+        for kind in ResultKind::ALL {
+            let takers: Vec<_> = registered().filter(|s| s.result == kind).collect();
+            assert_eq!(takers.len(), 1, "{kind:?} is taken by {takers:?}");
+        }
+        let all: Vec<_> = registered().collect();
+        for (i, a) in all.iter().enumerate() {
+            assert!(!a.name.is_empty(), "{a:?}");
+            for b in &all[i + 1..] {
+                assert_ne!(a.name, b.name);
+            }
+        }
+    }
+
+    #[test]
+    fn what_an_ntk_feeds_is_stale_after_a_new_ntk_and_all_of_it_after_an_adapter() {
+        let stale = |c: Change| -> Vec<ResultKind> {
+            registered()
+                .filter(|s| s.stale_after.contains(&c))
+                .map(|s| s.result)
+                .collect()
+        };
+        use ResultKind::*;
+        assert_eq!(stale(Change::NewNtk), [EvalKernel, Sweep, Study, Radius]);
+        assert_eq!(
+            stale(Change::AdapterChanged),
+            [Ntk, EvalKernel, Sweep, Study, Radius]
+        );
+        let losses: Vec<_> = registered()
+            .filter(|s| s.reports_loss)
+            .map(|s| s.result)
+            .collect();
+        assert_eq!(losses, [Sweep, Study]);
+        let off_device: Vec<_> = registered()
+            .filter(|s| !s.uses_device)
+            .map(|s| s.result)
+            .collect();
+        assert_eq!(off_device, [Probe, Dataset]);
     }
 }

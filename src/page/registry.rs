@@ -1,8 +1,8 @@
 //! What the page knows of each kind of job before any runs: its [`Spec`] (name, result, whether
 //! it uses the device, which changes make its result stale). Every kind of job, analysis or
-//! loading, is registered once (see [`register_jobs!`]); the page routes the worker's answers, decides
-//! whether the device is busy and clears stale results from these specs alone. Pure Rust: the
-//! registry's completeness is unit-tested natively.
+//! loading, is registered once (see [`register_jobs!`]); the page routes the worker's answers,
+//! decides whether the device is busy and clears stale results from these specs alone. Pure
+//! Rust: the registry's completeness (`crate::page::registered`) is unit-tested natively.
 
 use crate::protocol::JobResult;
 
@@ -110,17 +110,12 @@ impl Spec {
     }
 }
 
-/// Every kind of job the page starts: the loading jobs, then the analyses (each list is written
-/// once, by [`register_jobs!`] in `loading/mod.rs` and `analyses/mod.rs`).
-pub fn registered() -> impl Iterator<Item = &'static Spec> {
-    super::loading::SPECS.iter().chain(super::analyses::SPECS)
-}
-
 /// Declares a group of jobs, one module each: `register_jobs!(Group { module => Handle, … })`
 /// makes the modules, `SPECS` (each module's `SPEC`, in order) and, in the browser, the `Group`
-/// struct with one handle per module, `Group::new()` and `Group::registered()` (every handle as
-/// a [`crate::page::compute::Registered`]). Registering a job is one line here; a module that
-/// lacks its `SPEC`, its handle or one of the handle's pieces does not compile.
+/// struct with one handle per module, its `Default` (every handle idle) and
+/// `Group::registered()` (every handle as a `crate::page::compute::Registered`). Registering a
+/// job is one line; a module that lacks its `SPEC`, its handle or one of the handle's pieces
+/// does not compile.
 macro_rules! register_jobs {
     ($group:ident { $($module:ident => $handle:ident),* $(,)? }) => {
         $(pub mod $module;)*
@@ -156,54 +151,3 @@ macro_rules! register_jobs {
     };
 }
 pub(crate) use register_jobs;
-
-/// The registered spec that takes results of `kind`.
-pub fn spec_of(kind: ResultKind) -> Option<&'static Spec> {
-    registered().find(|s| s.result == kind)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_result_has_exactly_one_registered_job_and_names_are_unique() {
-        for kind in ResultKind::ALL {
-            let takers: Vec<_> = registered().filter(|s| s.result == kind).collect();
-            assert_eq!(takers.len(), 1, "{kind:?} is taken by {takers:?}");
-        }
-        let all: Vec<_> = registered().collect();
-        for (i, a) in all.iter().enumerate() {
-            assert!(!a.name.is_empty(), "{a:?}");
-            for b in &all[i + 1..] {
-                assert_ne!(a.name, b.name);
-            }
-        }
-    }
-
-    #[test]
-    fn what_an_ntk_feeds_is_stale_after_a_new_ntk_and_all_of_it_after_an_adapter() {
-        let stale = |c: Change| -> Vec<ResultKind> {
-            registered()
-                .filter(|s| s.stale_after.contains(&c))
-                .map(|s| s.result)
-                .collect()
-        };
-        use ResultKind::*;
-        assert_eq!(stale(Change::NewNtk), [EvalKernel, Sweep, Study, Radius]);
-        assert_eq!(
-            stale(Change::AdapterChanged),
-            [Ntk, EvalKernel, Sweep, Study, Radius]
-        );
-        let losses: Vec<_> = registered()
-            .filter(|s| s.reports_loss)
-            .map(|s| s.result)
-            .collect();
-        assert_eq!(losses, [Sweep, Study]);
-        let off_device: Vec<_> = registered()
-            .filter(|s| !s.uses_device)
-            .map(|s| s.result)
-            .collect();
-        assert_eq!(off_device, [Probe, Dataset]);
-    }
-}
