@@ -1,4 +1,4 @@
-//! The views of the explorer, one module per panel.
+//! The views of the explorer: one module per tab, a folder with one file per panel for large tabs.
 
 pub mod common;
 pub mod compare;
