@@ -10,7 +10,8 @@
 //!   it; [`format`], [`adapter_zip`]: small pure helpers;
 //! * `app` (the shell: header, tabs), `compute` (the link with the worker: routing, busy,
 //!   cancel, restart), `bridge` (spawning and talking to the worker), `persist` (address and
-//!   local storage), `download`, `tab`, `views` (one module per panel): wasm only.
+//!   local storage), `download`, `tab`, `views` (one module per tab, a folder of panels for
+//!   the large tabs): wasm only.
 
 pub mod adapter_zip;
 pub mod analyses;

@@ -1,4 +1,4 @@
-// The facts that the Layer selection tab (src/page/views/layers.rs), its charts
+// The facts that the Layer selection tab (src/page/views/layers/), its charts
 // (crates/plots/src/reports.rs) and the study's notes (crates/core/src/experiment/study.rs)
 // state, checked on the page's defaults in one page load (docs/claims.md names the assertion for
 // each sentence): all-MiniLM-L6-v2 bundled, uci-yelp, n = 32 stratified, LoRA r = 8, α = 8 on

@@ -1,5 +1,5 @@
-// The facts that the tab introductions (src/page/views/mod.rs), the Model tab (model.rs), the NTK
-// tab (ntk.rs) and its comparison panel (compare.rs) state, checked on the page's defaults in one
+// The facts that the tab introductions (src/page/views/mod.rs), the Model tab (model/), the NTK
+// tab (ntk/) and its comparison panel (ntk/compare/) state, checked on the page's defaults in one
 // page load (docs/claims.md names the assertion for each sentence): all-MiniLM-L6-v2 bundled,
 // uci-yelp, n = 32 stratified, LoRA r = 8, α = 8 on query and value, plain kernel, full layout,
 // LoRA only (head frozen). CPU backend (?backend=cpu), as the other analyses tests.

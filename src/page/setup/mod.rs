@@ -453,6 +453,33 @@ mod tests {
     }
 
     #[test]
+    fn the_address_and_the_text_boxes_share_one_limit_per_setting() {
+        let twenty = vec!["0.5"; MAX_LAMBDAS].join(",");
+        let many = vec!["0.5"; MAX_LAMBDAS + 1].join(",");
+        assert_eq!(parse_lambdas(&twenty).map(|l| l.len()), Ok(MAX_LAMBDAS));
+        assert_eq!(
+            parse_lambdas(&many),
+            Err(format!("at most {MAX_LAMBDAS} values"))
+        );
+        assert_eq!(parse_lambdas(" , "), Err("give at least one λ".to_string()));
+        assert_eq!(
+            parse_lambdas("1,-2"),
+            Err("`-2` is not a number > 0".to_string())
+        );
+        let (s, w) = Setup::from_query(&format!("lambdas={twenty}&steps={MAX_STEPS}"));
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            (s.training.lambdas.len(), s.training.steps),
+            (MAX_LAMBDAS, MAX_STEPS)
+        );
+        let (s, w) = Setup::from_query(&format!("lambdas={many}&steps={}", MAX_STEPS + 1));
+        assert_eq!(s.training, TrainingSection::default());
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("expected 1 to 20 positive numbers"), "{w:?}");
+        assert!(w[1].contains("expected 1..=2000"), "{w:?}");
+    }
+
+    #[test]
     fn hub_models_and_endpoints_in_the_address() {
         let (s, w) = Setup::from_query(
             "model=hub:sentence-transformers/all-MiniLM-L12-v2&hub=https://hf-mirror.com/",

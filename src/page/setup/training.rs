@@ -12,8 +12,8 @@ use super::Section;
 
 /// Training steps of the page's default sweep (and of each candidate of the layer study).
 pub const DEFAULT_STEPS: usize = 8;
-/// Largest number of training steps.
-pub const MAX_STEPS: usize = 100_000;
+/// Largest number of training steps (in the address and in the sweep's steps box alike).
+pub const MAX_STEPS: usize = 2000;
 /// Most λ values in one sweep (the page trains them side by side), in the address and in the
 /// text box alike.
 pub const MAX_LAMBDAS: usize = 20;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use ntk_lens_core::options::{LossKind, OptimizerKind, SweepStepRule};
 
 use crate::page::compute::Compute;
-use crate::page::setup::{parse_lambdas, Setup};
+use crate::page::setup::{parse_lambdas, Setup, MAX_STEPS};
 
 /// The sweep's controls. The λ values are kept as typed and parsed when Run is pressed; what
 /// cannot be used is said in `input_error`. `start` starts the sweep (errors: why it cannot).
@@ -37,11 +37,11 @@ pub fn SweepControls(
     view! {
         <div class="controls">
             <label>"λ values " <input type="text" size="34" data-testid="sweep-lambdas" prop:value=move || lambdas_text.get() on:change=move |ev| lambdas_text.set(event_target_value(&ev)) /></label>
-            <label>"steps " <input type="number" min="1" max="2000" data-testid="sweep-steps"
+            <label>"steps " <input type="number" min="1" max=MAX_STEPS data-testid="sweep-steps"
                 prop:value=move || setup.with(|s| s.training.steps.to_string())
                 on:change=move |ev| { match event_target_value(&ev).parse::<usize>() {
-                    Ok(n) if (1..=2000).contains(&n) => setup.update(|s| s.training.steps = n),
-                    _ => input_error.set(Some("steps must be a whole number from 1 to 2000".into())),
+                    Ok(n) if (1..=MAX_STEPS).contains(&n) => setup.update(|s| s.training.steps = n),
+                    _ => input_error.set(Some(format!("steps must be a whole number from 1 to {MAX_STEPS}"))),
                 } } /></label>
             <label>"optimizer "
                 <select data-testid="sweep-optimizer" on:change=move |ev| { let v = event_target_value(&ev); if let Ok(o) = v.parse::<OptimizerKind>() { setup.update(|s| s.training.optimizer = o) } }>
