@@ -49,7 +49,7 @@ async fn self_check_on_the_cpu_backend_matches_the_closed_form() {
 /// the CPU's within the tolerance (SwiftShader here).
 #[wasm_bindgen_test]
 async fn webgpu_passes_the_check_against_the_cpu() {
-    let check = ntk_lens_core::device::check_against_cpu(&webgpu().await)
+    let check = ntk_lens_core::selfcheck::check_against_cpu(&webgpu().await)
         .await
         .unwrap();
     assert!(check.passed(), "{check:?}");

@@ -29,11 +29,10 @@ pub mod selfcheck;
 pub mod spectrum;
 pub mod stats;
 pub mod steps;
+pub mod test_model;
 pub mod tokenize;
 pub mod train;
 
-#[cfg(all(test, not(target_family = "wasm")))]
-pub(crate) mod test_model;
 #[cfg(test)]
 pub(crate) mod test_rng;
 
