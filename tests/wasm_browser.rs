@@ -84,7 +84,7 @@ async fn webgpu_starts_and_computes_correctly() {
 /// error ≤ 1e-4, initial logits within 1e-4. This is the model + LoRA + Jacobian path on the
 /// browser's GPU backend.
 async fn ntk_matches_torch_func_on(device: &ntk_lens_core::burn::prelude::Device) -> f64 {
-    use ntk_lens_core::lora::peft::load_adapter;
+    use ntk_lens_core::model::peft::load_adapter;
     use ntk_lens_core::model::Model;
     use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
     use ntk_lens_core::tokenize::Encoded;

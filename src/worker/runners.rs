@@ -6,7 +6,7 @@ use ntk_lens_core::data::Dataset;
 use ntk_lens_core::experiment::{
     prepare, NtkReport, Prepared, RadiusProbe, SampleChoice, Samples, Study, Sweep,
 };
-use ntk_lens_core::lora::peft::export_adapter;
+use ntk_lens_core::model::peft::export_adapter;
 use ntk_lens_core::ntk::memory::{check_training, longest};
 use ntk_lens_core::ntk::{
     EvalPart, KernelKind, NtkBlocks, NtkBuilder, NtkMemory, NtkOptions, ParamSet, TrainPart,

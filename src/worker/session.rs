@@ -22,7 +22,7 @@ use crate::protocol::loading::{
     ModelSource, ModelSummary, TableSummary, MINILM_BASE, WEIGHT_FILES,
 };
 use crate::protocol::{JobResult, Response};
-use ntk_lens_core::lora::peft::load_adapter;
+use ntk_lens_core::model::peft::load_adapter;
 use ntk_lens_core::model::weight_stream::WeightStream;
 use ntk_lens_core::model::weights::WeightFile;
 use ntk_lens_core::model::ModelConfig;
