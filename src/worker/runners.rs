@@ -10,7 +10,6 @@ use ntk_lens_core::model::peft::export_adapter;
 use ntk_lens_core::ntk::memory::{check_training, longest};
 use ntk_lens_core::ntk::{
     EvalPart, KernelKind, NtkBlocks, NtkBuilder, NtkMemory, NtkOptions, ParamSet, TrainPart,
-    PAGE_BUDGET,
 };
 use ntk_lens_core::options::{BackendChoice, Recipe, PAPER_BATCH};
 use ntk_lens_core::selfcheck::{SelfCheck, SelfCheckConfig};
@@ -24,6 +23,11 @@ use crate::protocol::analysis::{
     StudyOutcome, SweepJob, SweepOutcome,
 };
 use crate::protocol::JobResult;
+
+/// The memory a browser tab's compute worker may use for one analysis: half of wasm32's
+/// 4 GiB address space, leaving room for the page's copies of results and the allocator's
+/// fragmentation. The core's memory estimates take it as their budget.
+pub const PAGE_BUDGET: u64 = 2 << 30;
 
 /// The train rows (dataset indices) and eval rows the sample job selects.
 fn rows_of(data: &Dataset, job: &SampleJob) -> Result<(Vec<usize>, Vec<usize>), WorkerError> {
