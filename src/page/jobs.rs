@@ -1,6 +1,7 @@
 //! The jobs the page's setup describes (pure: unit-tested natively).
 
 use ntk_lens_core::experiment::{LoraSetup, StudyConfig, SweepConfig};
+use ntk_lens_core::ntk::NtkOptions;
 use ntk_lens_core::options::{StepRule, Strategy};
 use ntk_lens_core::train::TrainConfig;
 
@@ -29,10 +30,13 @@ pub fn ntk_job(setup: &Setup) -> NtkJob {
             config: setup.lora_config(),
             seed: setup.lora_seed,
         },
-        kernel: setup.kernel,
-        params: setup.params,
+        options: NtkOptions {
+            params: setup.params,
+            kernel: setup.kernel,
+            chunk_size: CHUNK,
+            blocks: None,
+        },
         layout: setup.layout,
-        chunk_size: CHUNK,
     }
 }
 

@@ -3,6 +3,8 @@
 
 use thiserror::Error;
 
+use crate::options::{KernelKind, ParamSet};
+
 /// What went wrong in a core computation, worded for the person who started it.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum CoreError {
@@ -101,6 +103,25 @@ pub enum CoreError {
     /// be positive semi-definite has a clearly negative eigenvalue).
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// An analysis was given an NTK other than the one it needs
+    /// ([`crate::experiment::NtkNeeds`]): the sign kernel where it needs the plain one, or other
+    /// parameters.
+    #[error(
+        "the {analysis} needs the NTK with kernel = {kernel}, params = {params}; the one given has \
+         kernel = {given_kernel}, params = {given_params}"
+    )]
+    NtkNeeds {
+        /// The analysis, as a person names it (`λ sweep`, `layer study`, `radius probe`).
+        analysis: &'static str,
+        /// The kernel it needs.
+        kernel: KernelKind,
+        /// The parameters it needs.
+        params: ParamSet,
+        /// The kernel of the NTK given.
+        given_kernel: KernelKind,
+        /// The parameters of the NTK given.
+        given_params: ParamSet,
+    },
     /// A dataset could not be read, or a sample or split of it could not be drawn.
     #[error(transparent)]
     Data(#[from] crate::data::DataError),

@@ -14,11 +14,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::correlation::{correlate, Correlation};
+use super::needs::{needs, NtkUse};
 use super::prepare::Samples;
 use crate::data::Task;
 use crate::lora::LoraSite;
 use crate::model::Model;
-use crate::ntk::{KernelKind, NtkBlocks};
+use crate::ntk::NtkBlocks;
 use crate::options::{Recipe, PAPER_BATCH, PAPER_EPOCHS, PAPER_LR, PAPER_WARMUP};
 use crate::spectrum::{BlockSet, Conditioning, Objective, Selection, SpectrumOptions};
 use crate::steps::{self, Stepwise};
@@ -393,8 +394,8 @@ fn sites_of(blocks: &[String]) -> Result<Vec<LoraSite>, CoreError> {
 
 impl Study {
     /// Scores the candidates of `config` from `ntk` (plain NTK blocks of `model`'s LoRA over
-    /// `train`; the head's block, if any, is never a candidate); `user` adds user-chosen
-    /// subsets.
+    /// `train`, as [`needs`] with [`NtkUse::Study`] says, else [`CoreError::NtkNeeds`]; the
+    /// head's block, if any, is never a candidate); `user` adds user-chosen subsets.
     pub fn new(
         model: &Model,
         train: Samples,
@@ -403,13 +404,7 @@ impl Study {
         config: StudyConfig,
         user: &[Vec<String>],
     ) -> Result<Study, CoreError> {
-        if ntk.kind != KernelKind::Plain {
-            return Err(CoreError::invalid(
-                "kernel",
-                "the layer study scores and trains with the plain NTK J Jᵀ; compute it with \
-                 kernel = plain",
-            ));
-        }
+        needs(NtkUse::Study, ntk.params).check(ntk)?;
         let task = train.task();
         let config = config.with_recipe(train.len(), task);
         if config.step_rule == StepRule::PerSubset

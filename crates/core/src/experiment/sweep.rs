@@ -12,11 +12,12 @@ use std::collections::BTreeMap;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::needs::{needs, NtkUse};
 use super::prepare::Samples;
 use crate::data::Task;
 use crate::linear::{GdStep, KernelRidge, ResidualByEigen};
 use crate::model::Model;
-use crate::ntk::{KernelKind, NtkBlocks};
+use crate::ntk::NtkBlocks;
 use crate::options::SweepStepRule;
 use crate::readback::read_f32;
 use crate::spectrum::SpectrumOptions;
@@ -433,8 +434,9 @@ pub struct Sweep {
 
 impl Sweep {
     /// Prepares a sweep of `model` (LoRA attached, `θ0` = its current value) on `train`, with
-    /// `ntk` the plain NTK blocks over the same samples and parameters (`train_head` must match
-    /// whether the head is in `ntk`).
+    /// `ntk` the plain NTK blocks over the same samples ([`needs`] with [`NtkUse::Sweep`]; other
+    /// blocks are refused with [`CoreError::NtkNeeds`]). The head is trained when `ntk.params`
+    /// include it.
     pub fn new(
         model: &Model,
         train: Samples,
@@ -442,13 +444,8 @@ impl Sweep {
         ntk: NtkBlocks,
         config: SweepConfig,
     ) -> Result<Sweep, CoreError> {
-        if ntk.kind != KernelKind::Plain {
-            return Err(CoreError::invalid(
-                "kernel",
-                "the linearized model uses the plain NTK J Jᵀ; the sign kernel has no \
-                 linear-model meaning",
-            ));
-        }
+        let needs = needs(NtkUse::Sweep, ntk.params);
+        needs.check(&ntk)?;
         if config.lambdas.is_empty() {
             return Err(CoreError::invalid("lambdas", "give at least one λ"));
         }
@@ -475,7 +472,7 @@ impl Sweep {
         train
             .targets(ntk.classes)
             .check(train.len(), ntk.classes, config.loss)?;
-        let train_head = ntk.train.names().iter().any(|n| n == "head");
+        let train_head = needs.head();
         let spec = ntk
             .total()?
             .spectrum(&SpectrumOptions::for_f32(ntk.n * ntk.classes))?;

@@ -13,7 +13,7 @@ use burn::prelude::*;
 
 use super::factor::{gram, BlockFactor};
 use super::jacobian::{block_names, block_param_counts, chunk_jacobian_with, zero_b_sites};
-use super::options::{KernelKind, NtkOptions};
+use super::options::{KernelKind, NtkOptions, ParamSet};
 use crate::model::{ClassifierHead, Model};
 use crate::readback::read_f32;
 use crate::spectrum::{BlockSet, Kernel, Layout};
@@ -32,6 +32,8 @@ pub struct NtkBlocks {
     pub classes: usize,
     /// Plain or sign kernel.
     pub kind: KernelKind,
+    /// The parameters of the Jacobian (with the head, its block is `head`).
+    pub params: ParamSet,
     /// Number of parameters of each block (order of `train.names()`).
     pub param_counts: Vec<usize>,
     /// One `nC × nC` kernel per block (full layout, sample-major).
@@ -357,6 +359,7 @@ impl NtkBuilder {
             n_eval: m,
             classes: c,
             kind: self.options.kernel,
+            params: self.options.params,
             param_counts: self.param_counts.clone(),
             train,
             cross,
