@@ -12,6 +12,11 @@
 //! steps (to report progress and to receive a cancel message) and a CLI can simply loop.
 //! Everything that reads tensors back to the host is `async`, because WebGPU in a browser can only
 //! read back asynchronously; native callers block on the futures with [`block_on`].
+//!
+//! Runnable examples, each printing a number on a tiny seeded model ([`test_model`]) or kernel:
+//! the NTK ([`ntk::NtkBuilder`]), the linearized model's optimum ([`linear::KernelRidge`]), the
+//! λ sweep ([`experiment::Sweep`]) and the layer study ([`experiment::Study`]); `cargo test -p
+//! ntk-lens-core --doc` runs them.
 
 pub mod data;
 pub mod device;

@@ -414,6 +414,39 @@ pub struct FinishedSweep {
 }
 
 /// The sweep, one training step per [`Sweep::step`].
+///
+/// Two λ, two gradient steps each, on a tiny seeded model with LoRA and 4 labelled samples: the
+/// gap between the linearized model and actual fine-tuning at each λ.
+///
+/// ```
+/// use ntk_lens_core::block_on;
+/// use ntk_lens_core::device::cpu_device;
+/// use ntk_lens_core::experiment::{needs, NtkUse, Samples, Sweep, SweepConfig};
+/// use ntk_lens_core::model::Family;
+/// use ntk_lens_core::ntk::{NtkBuilder, ParamSet};
+/// use ntk_lens_core::steps::Stepwise;
+/// use ntk_lens_core::test_model::{tiny_lora_model_on, token_samples};
+///
+/// let model = tiny_lora_model_on(Family::Bert, 7, Some(11), &cpu_device())?;
+/// let train = Samples {
+///     rows: vec![0, 1, 2, 3],
+///     encoded: token_samples(&[4, 6, 5, 8], (7, 13)),
+///     labels: vec![0, 1, 0, 1],
+///     scores: None,
+/// };
+/// let eval = Samples { rows: vec![], encoded: vec![], labels: vec![], scores: None };
+/// // The NTK the sweep needs: the plain kernel over LoRA, at θ0.
+/// let options = needs(NtkUse::Sweep, ParamSet::Lora).options();
+/// let ntk = block_on(NtkBuilder::new(&model, &train.encoded, &[], options)?.run())?;
+/// let config = SweepConfig { lambdas: vec![0.1, 1.0], steps: 2, ..SweepConfig::default() };
+/// let finished = block_on(Sweep::new(&model, train, eval, ntk, config)?.run())?;
+/// for p in &finished.report.results {
+///     println!("λ = {}: gap_train = {:.3e}", p.lambda, p.gap_train);
+/// }
+/// assert_eq!(finished.report.results.len(), 2);
+/// assert!(finished.report.results.iter().all(|p| p.gap_train.is_finite()));
+/// # Ok::<(), ntk_lens_core::CoreError>(())
+/// ```
 pub struct Sweep {
     model: Model,
     train: Samples,
