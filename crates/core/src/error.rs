@@ -1,5 +1,8 @@
-//! The error type of the core. Every fallible public function returns [`CoreError`]; nothing in
-//! the core panics on user input.
+//! The error type of the core. Fallible public functions return [`CoreError`], or the typed error
+//! of their part that [`CoreError`] wraps ([`crate::data::DataError`],
+//! [`crate::tokenize::TokenizeError`]); only the start of a wgpu device and its probe
+//! ([`crate::device`]) report a reason as text, which the shells show as it is. Nothing in the
+//! core panics on user input.
 
 use thiserror::Error;
 
