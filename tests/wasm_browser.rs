@@ -49,7 +49,7 @@ async fn self_check_on_the_cpu_backend_matches_the_closed_form() {
 /// the CPU's within the tolerance (SwiftShader here).
 #[wasm_bindgen_test]
 async fn webgpu_passes_the_check_against_the_cpu() {
-    let check = ntk_lens_core::device::check_against_cpu(&webgpu().await)
+    let check = ntk_lens_core::selfcheck::check_against_cpu(&webgpu().await)
         .await
         .unwrap();
     assert!(check.passed(), "{check:?}");
@@ -84,7 +84,7 @@ async fn webgpu_starts_and_computes_correctly() {
 /// error ≤ 1e-4, initial logits within 1e-4. This is the model + LoRA + Jacobian path on the
 /// browser's GPU backend.
 async fn ntk_matches_torch_func_on(device: &ntk_lens_core::burn::prelude::Device) -> f64 {
-    use ntk_lens_core::lora::peft::load_adapter;
+    use ntk_lens_core::model::peft::load_adapter;
     use ntk_lens_core::model::Model;
     use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
     use ntk_lens_core::tokenize::Encoded;

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use ntk_lens_core::device::cpu_device;
-use ntk_lens_core::lora::peft::load_adapter;
+use ntk_lens_core::model::peft::load_adapter;
 use ntk_lens_core::model::Model;
 
 const CONFIG: &[u8] = include_bytes!("../../tests/fixtures/models/bert_cls/config.json");

@@ -6,8 +6,8 @@ use ntk_lens_core::experiment::{
     LoraSetup, NtkReport, RadiusConfig, RadiusPoint, SampleChoice, StudyConfig, StudyReport,
     SweepConfig, SweepReport,
 };
-use ntk_lens_core::ntk::NtkBlocksData;
-use ntk_lens_core::options::{KernelKind, Layout, ParamSet};
+use ntk_lens_core::ntk::{NtkBlocksData, NtkOptions};
+use ntk_lens_core::options::Layout;
 use serde::{Deserialize, Serialize};
 
 /// Which samples an analysis runs on.
@@ -31,14 +31,11 @@ pub struct NtkJob {
     pub samples: SampleJob,
     /// LoRA to attach.
     pub lora: LoraSetup,
-    /// Plain or sign.
-    pub kernel: KernelKind,
-    /// LoRA or LoRA + head.
-    pub params: ParamSet,
+    /// The NTK: plain or sign, LoRA or LoRA + head, samples per pass (the worker lowers them to
+    /// fit the tab's memory).
+    pub options: NtkOptions,
     /// Layout of the report.
     pub layout: Layout,
-    /// Samples per pass.
-    pub chunk_size: usize,
 }
 
 /// The NTK job's result (train samples only; the eval kernel follows as its own job).

@@ -5,14 +5,15 @@
 //! adapter (SwiftShader, llvmpipe, a "fallback" adapter) runs every shader on the CPU and was
 //! measured far slower than the CPU path (an n = 16 NTK did not finish in 400 s on SwiftShader),
 //! and a WebGPU kernel that failed validation returns stale data, which the check catches
-//! ([`ntk_lens_core::device::check_against_cpu`]). Choosing WebGPU explicitly uses any adapter,
+//! ([`ntk_lens_core::selfcheck::check_against_cpu`]). Choosing WebGPU explicitly uses any adapter,
 //! still checked.
 
 use std::cell::RefCell;
 
 use ntk_lens_core::burn::prelude::Device;
-use ntk_lens_core::device::{check_against_cpu, cpu_device, init_wgpu, probe, BackendInfo};
+use ntk_lens_core::device::{cpu_device, init_wgpu, probe, BackendInfo};
 use ntk_lens_core::options::BackendChoice;
+use ntk_lens_core::selfcheck::check_against_cpu;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::DedicatedWorkerGlobalScope;
 

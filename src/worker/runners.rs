@@ -4,16 +4,15 @@
 
 use ntk_lens_core::data::Dataset;
 use ntk_lens_core::experiment::{
-    prepare, NtkReport, Prepared, RadiusProbe, SampleChoice, Samples, Study, Sweep,
+    needs, prepare, NtkNeeds, NtkReport, NtkUse, Prepared, RadiusProbe, SampleChoice, Samples,
+    Study, Sweep,
 };
-use ntk_lens_core::lora::peft::export_adapter;
+use ntk_lens_core::model::peft::export_adapter;
 use ntk_lens_core::ntk::memory::{check_training, longest};
-use ntk_lens_core::ntk::{
-    EvalPart, KernelKind, NtkBlocks, NtkBuilder, NtkMemory, NtkOptions, ParamSet, TrainPart,
-    PAGE_BUDGET,
-};
+use ntk_lens_core::ntk::{EvalPart, NtkBlocks, NtkBuilder, NtkMemory, TrainPart};
 use ntk_lens_core::options::{BackendChoice, Recipe, PAPER_BATCH};
 use ntk_lens_core::selfcheck::{SelfCheck, SelfCheckConfig};
+use ntk_lens_core::tokenize::Encoded;
 
 use super::backend;
 use super::error::WorkerError;
@@ -24,6 +23,11 @@ use crate::protocol::analysis::{
     StudyOutcome, SweepJob, SweepOutcome,
 };
 use crate::protocol::JobResult;
+
+/// The memory a browser tab's compute worker may use for one analysis: half of wasm32's
+/// 4 GiB address space, leaving room for the page's copies of results and the allocator's
+/// fragmentation. The core's memory estimates take it as their budget.
+pub const PAGE_BUDGET: u64 = 2 << 30;
 
 /// The train rows (dataset indices) and eval rows the sample job selects.
 fn rows_of(data: &Dataset, job: &SampleJob) -> Result<(Vec<usize>, Vec<usize>), WorkerError> {
@@ -73,12 +77,7 @@ pub async fn ntk(reporter: Reporter, job: NtkJob) -> Result<Option<JobResult>, W
              used while it is attached)."
         ));
     }
-    let mut options = NtkOptions {
-        params: job.params,
-        kernel: job.kernel,
-        chunk_size: job.chunk_size,
-        blocks: None,
-    };
+    let mut options = job.options;
     // Before anything large is allocated: shrink the chunks to fit the tab's memory, or say
     // why it cannot fit.
     let (train, eval) = (&prepared.train.encoded, &prepared.eval.encoded);
@@ -183,15 +182,16 @@ fn check_training_memory(prepared: &Prepared, rows: usize) -> Result<(), WorkerE
     Ok(())
 }
 
-/// The λ sweep on the last NTK; the fine-tuned models stay in the session for export.
+/// The λ sweep on the last NTK (on the plain kernel, computed first when the NTK tab shows the
+/// sign kernel); the fine-tuned models stay in the session for export.
 pub async fn sweep(reporter: Reporter, job: SweepJob) -> Result<Option<JobResult>, WorkerError> {
     let started = now_ms();
     let (prepared, blocks) = last_ntk()?;
-    if blocks.kind != KernelKind::Plain {
-        return Err(WorkerError::NotYet(
-            "the linearized model needs the plain NTK; recompute it with kernel = plain".into(),
-        ));
-    }
+    let needs = needs(NtkUse::Sweep, blocks.params);
+    let eval = &prepared.eval.encoded;
+    let Some(blocks) = needed_blocks(reporter, &prepared, blocks, needs, eval).await? else {
+        return Ok(None);
+    };
     check_training_memory(&prepared, prepared.train.encoded.len())?;
     let sweep = Sweep::new(
         &prepared.model,
@@ -210,32 +210,27 @@ pub async fn sweep(reporter: Reporter, job: SweepJob) -> Result<Option<JobResult
     }))))
 }
 
-/// `blocks` when they are the plain kernel, else the plain kernel of the same samples and
-/// parameters at `θ0` (the NTK tab may show the sign kernel; the study's κ and steps and the
-/// linear model need `J Jᵀ`). `None` when cancelled.
-async fn plain_blocks(
+/// `blocks` when they meet what the analysis needs, else the NTK that does (the plain kernel
+/// of the same train samples, and of `eval`, over the same parameters at `θ0`: the NTK tab may
+/// show the sign kernel; the linear model, the study's κ and the steps need `J Jᵀ`). `None`
+/// when cancelled.
+async fn needed_blocks(
     reporter: Reporter,
     prepared: &Prepared,
     blocks: NtkBlocks,
+    needs: NtkNeeds,
+    eval: &[Encoded],
 ) -> Result<Option<NtkBlocks>, WorkerError> {
-    if blocks.kind == KernelKind::Plain {
+    if needs.met_by(&blocks) {
         return Ok(Some(blocks));
     }
-    let options = NtkOptions {
-        kernel: KernelKind::Plain,
-        params: params_of(&blocks),
-        ..NtkOptions::default()
-    };
-    let builder = NtkBuilder::new(&prepared.model, &prepared.train.encoded, &[], options)?;
-    drive(builder, reporter).await
-}
-
-/// The parameters the blocks were computed over.
-fn params_of(blocks: &NtkBlocks) -> ParamSet {
-    if blocks.train.names().iter().any(|n| n == "head") {
-        ParamSet::LoraAndHead
-    } else {
-        ParamSet::Lora
+    let (model, train) = (&prepared.model, &prepared.train.encoded);
+    // Within the tab's memory, as the NTK job was.
+    let mut options = needs.options();
+    options.chunk_size = NtkMemory::fit(model, train, eval, &options, PAGE_BUDGET)?.0;
+    match needs.builder(model, train, eval, &blocks, options)? {
+        None => Ok(Some(blocks)),
+        Some(builder) => drive(builder, reporter).await,
     }
 }
 
@@ -244,7 +239,8 @@ fn params_of(blocks: &NtkBlocks) -> ParamSet {
 pub async fn study(reporter: Reporter, job: StudyJob) -> Result<Option<JobResult>, WorkerError> {
     let started = now_ms();
     let (prepared, blocks) = last_ntk()?;
-    let Some(blocks) = plain_blocks(reporter, &prepared, blocks).await? else {
+    let needs = needs(NtkUse::Study, blocks.params);
+    let Some(blocks) = needed_blocks(reporter, &prepared, blocks, needs, &[]).await? else {
         return Ok(None);
     };
     let batch = match job.config.recipe {
@@ -284,10 +280,8 @@ pub async fn export(job: ExportJob) -> Result<Option<JobResult>, WorkerError> {
 /// The radius probe around θ0 of the last NTK (one perturbed kernel per step).
 pub async fn radius(reporter: Reporter, job: RadiusJob) -> Result<Option<JobResult>, WorkerError> {
     let (prepared, blocks) = last_ntk()?;
-    let options = NtkOptions {
-        params: params_of(&blocks),
-        ..NtkOptions::default()
-    };
+    // The probe computes the plain kernel at θ0 first when the NTK tab shows the sign kernel.
+    let options = needs(NtkUse::Radius, blocks.params).options();
     let probe = RadiusProbe::new(
         &prepared.model,
         &prepared.train.encoded,

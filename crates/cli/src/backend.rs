@@ -3,8 +3,8 @@
 //! The CPU (burn-flex, every core) is the default: it needs nothing and gives the same numbers
 //! everywhere. `wgpu` runs on a GPU through burn-wgpu (Vulkan, Metal or DX12); it is compiled in
 //! with the `wgpu` feature (`cargo build --release -p ntk-lens --features wgpu`), so that the
-//! common build stays small. A GPU is used only after [`check_against_cpu`] agrees with the CPU
-//! on a small kernel.
+//! common build stays small. A GPU is used only after
+//! [`ntk_lens_core::selfcheck::check_against_cpu`] agrees with the CPU on a small kernel.
 
 use ntk_lens_core::burn::prelude::Device;
 use ntk_lens_core::device::{cpu_device, BackendInfo};
@@ -32,7 +32,8 @@ pub fn device(choice: BackendChoice) -> Result<(Device, BackendInfo), Failure> {
 #[cfg(feature = "wgpu")]
 fn gpu() -> Result<(Device, BackendInfo), String> {
     use ntk_lens_core::block_on;
-    use ntk_lens_core::device::{check_against_cpu, init_wgpu};
+    use ntk_lens_core::device::init_wgpu;
+    use ntk_lens_core::selfcheck::check_against_cpu;
     let (device, adapter) = block_on(init_wgpu())?;
     let check = block_on(check_against_cpu(&device)).map_err(|e| e.to_string())?;
     if !check.passed() {

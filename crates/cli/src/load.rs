@@ -5,8 +5,8 @@ use std::path::Path;
 
 use ntk_lens_core::burn::prelude::Device;
 use ntk_lens_core::data::{read_texts, Texts};
-use ntk_lens_core::lora::peft::load_adapter;
 use ntk_lens_core::lora::LoraSite;
+use ntk_lens_core::model::peft::load_adapter;
 use ntk_lens_core::model::weight_stream::WeightStream;
 use ntk_lens_core::model::weights::WeightFile;
 use ntk_lens_core::model::{Model, ModelConfig};

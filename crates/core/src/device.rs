@@ -1,14 +1,13 @@
 //! Choosing the compute backend.
 //!
 //! The backend is chosen by the shell: wgpu (WebGPU in the browser, Vulkan/Metal natively) when
-//! an adapter is found, burn-wgpu initialises and [`check_against_cpu`] agrees, otherwise the CPU
-//! through burn's `flex` backend. The choice, and why, is reported as a [`BackendInfo`] so that
-//! the user sees what is in use.
+//! an adapter is found, burn-wgpu initialises and the check against the CPU
+//! ([`crate::selfcheck::check_against_cpu`]) agrees, otherwise the CPU through burn's `flex`
+//! backend. The choice, and why, is reported as a [`BackendInfo`] so that the user sees what is
+//! in use.
 
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
-
-use crate::CoreError;
 
 /// Which backend computes, and how to describe it to a person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,7 +99,7 @@ pub async fn probe(device: &Device) -> Result<(), String> {
 /// data is off by O(1).
 pub const CHECK_TOLERANCE: f64 = 1e-3;
 
-/// What [`check_against_cpu`] found.
+/// What the check against the CPU ([`crate::selfcheck::check_against_cpu`]) found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackendCheck {
     /// `max |K_device − K_cpu| / max |K_cpu|` over the check's kernel.
@@ -113,81 +112,6 @@ impl BackendCheck {
     /// Whether the device agrees with the CPU within the tolerance.
     pub fn passed(&self) -> bool {
         self.max_relative_difference <= self.tolerance
-    }
-}
-
-/// The NTK (LoRA A and B blocks, non-zero B) of a tiny seeded RoBERTa-family model over three
-/// samples of different lengths (padding, chunks of two), on `device`.
-async fn check_kernel(device: &Device) -> Result<Vec<f64>, CoreError> {
-    use crate::lora::{LoraConfig, LoraModule};
-    use crate::model::seeded::seeded_model;
-    use crate::model::weights::tensor_from_vec;
-    use crate::ntk::{NtkBuilder, NtkOptions};
-    use crate::steps::Stepwise;
-    use crate::tokenize::Encoded;
-    let mut model = seeded_model(crate::model::Family::Roberta, 2, 7, device)?;
-    model.apply_lora(
-        &LoraConfig::new(2, 4.0, &[LoraModule::Query, LoraModule::Value]),
-        3,
-    )?;
-    let mut rng = crate::rng::SplitMix64::new(11);
-    for site in model.lora_sites() {
-        if let Some(l) = model.lora_mut(site) {
-            let dims = l.b.dims();
-            l.b = tensor_from_vec(rng.normal(dims[0] * dims[1], 0.3), dims, device);
-        }
-    }
-    let samples: Vec<Encoded> = [4usize, 7, 9]
-        .iter()
-        .enumerate()
-        .map(|(k, &len)| {
-            let ids: Vec<u32> = (0..len)
-                .map(|t| 3 + ((7 * t + 13 * k) % 60) as u32)
-                .collect();
-            Encoded {
-                type_ids: vec![0; len],
-                ids,
-            }
-        })
-        .collect();
-    let options = NtkOptions {
-        chunk_size: 2,
-        ..NtkOptions::default()
-    };
-    Ok(NtkBuilder::new(&model, &samples, &[], options)?
-        .run()
-        .await?
-        .total()?
-        .to_row_major())
-}
-
-/// Computes a small NTK (a tiny seeded model, forward, backward, Jacobians and Gram products)
-/// on `device` and on the CPU and compares them, so that a GPU backend whose kernels compute
-/// wrong or stale results (e.g. a shader that failed validation) is caught before its results
-/// are shown.
-pub async fn check_against_cpu(device: &Device) -> Result<BackendCheck, CoreError> {
-    let got = check_kernel(device).await?;
-    let want = check_kernel(&cpu_device()).await?;
-    Ok(compare_kernels(&got, &want))
-}
-
-/// How far `got` is from `want`, relative to `want`'s largest entry.
-fn compare_kernels(got: &[f64], want: &[f64]) -> BackendCheck {
-    let scale = want.iter().fold(0f64, |m, v| m.max(v.abs()));
-    let worst = got
-        .iter()
-        .zip(want)
-        .fold(0f64, |m, (g, w)| m.max((g - w).abs()));
-    // Different sizes, an all-zero reference or a non-finite entry are never agreement.
-    let comparable = got.len() == want.len() && scale > 0.0 && got.iter().all(|v| v.is_finite());
-    let max_relative_difference = if !comparable {
-        f64::INFINITY
-    } else {
-        worst / scale
-    };
-    BackendCheck {
-        max_relative_difference,
-        tolerance: CHECK_TOLERANCE,
     }
 }
 
@@ -229,33 +153,5 @@ mod tests {
     #[test]
     fn the_cpu_device_passes_the_probe() {
         assert_eq!(crate::block_on(probe(&cpu_device())), Ok(()));
-    }
-
-    /// The check compares real kernels: the CPU agrees with itself, the check's kernel is not
-    /// trivial (positive and negative entries), and a kernel that is off (stale data, a wrong
-    /// block, NaN, a missing row) fails.
-    #[cfg(not(target_family = "wasm"))]
-    #[test]
-    fn the_backend_check_passes_the_cpu_and_catches_wrong_kernels() {
-        let check = crate::block_on(check_against_cpu(&cpu_device())).unwrap();
-        assert!(check.passed(), "{check:?}");
-        assert_eq!(check.max_relative_difference, 0.0);
-        let k = crate::block_on(check_kernel(&cpu_device())).unwrap();
-        assert_eq!(k.len(), 36, "3 samples × 2 classes");
-        assert!(
-            k.iter().any(|v| *v < 0.0) && k.iter().any(|v| *v > 0.0),
-            "{k:?}"
-        );
-        let scale = k.iter().fold(0f64, |m, v| m.max(v.abs()));
-        let mut stale = k.clone();
-        stale[7] += 0.01 * scale;
-        assert!(!compare_kernels(&stale, &k).passed());
-        let mut nudged = k.clone();
-        nudged[7] += 1e-6 * scale;
-        assert!(compare_kernels(&nudged, &k).passed());
-        let mut nan = k.clone();
-        nan[0] = f64::NAN;
-        assert!(!compare_kernels(&nan, &k).passed());
-        assert!(!compare_kernels(&k[..35], &k).passed());
     }
 }

@@ -1,7 +1,12 @@
-//! The error type of the core. Every fallible public function returns [`CoreError`]; nothing in
-//! the core panics on user input.
+//! The error type of the core. Fallible public functions return [`CoreError`], or the typed error
+//! of their part that [`CoreError`] wraps ([`crate::data::DataError`],
+//! [`crate::tokenize::TokenizeError`]); only the start of a wgpu device and its probe
+//! ([`crate::device`]) report a reason as text, which the shells show as it is. Nothing in the
+//! core panics on user input.
 
 use thiserror::Error;
+
+use crate::options::{KernelKind, ParamSet};
 
 /// What went wrong in a core computation, worded for the person who started it.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -101,6 +106,25 @@ pub enum CoreError {
     /// be positive semi-definite has a clearly negative eigenvalue).
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// An analysis was given an NTK other than the one it needs
+    /// ([`crate::experiment::NtkNeeds`]): the sign kernel where it needs the plain one, or other
+    /// parameters.
+    #[error(
+        "the {analysis} needs the NTK with kernel = {kernel}, params = {params}; the one given has \
+         kernel = {given_kernel}, params = {given_params}"
+    )]
+    NtkNeeds {
+        /// The analysis, as a person names it (`λ sweep`, `layer study`, `radius probe`).
+        analysis: &'static str,
+        /// The kernel it needs.
+        kernel: KernelKind,
+        /// The parameters it needs.
+        params: ParamSet,
+        /// The kernel of the NTK given.
+        given_kernel: KernelKind,
+        /// The parameters of the NTK given.
+        given_params: ParamSet,
+    },
     /// A dataset could not be read, or a sample or split of it could not be drawn.
     #[error(transparent)]
     Data(#[from] crate::data::DataError),

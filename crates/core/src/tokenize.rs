@@ -3,14 +3,11 @@
 //!
 //! Padding and truncation settings stored in the file are switched off (all-MiniLM-L6-v2's file,
 //! for instance, pads every text to 128); this module truncates to `max_len` itself, and batches
-//! are padded on the right by [`TokenBatch::from_sequences`].
+//! are padded on the right by the model's batches ([`crate::model::TokenBatch::from_texts`]).
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokenizers::{Tokenizer, TruncationDirection};
-
-use crate::model::input::TokenBatch;
-use crate::CoreError;
 
 /// Longest sequence the tool accepts (BERT/RoBERTa position tables are 512 long).
 pub const MAX_LEN_LIMIT: usize = 512;
@@ -39,6 +36,18 @@ pub enum TokenizeError {
     /// `max_len` out of range.
     #[error("max length must be between 3 and {MAX_LEN_LIMIT} tokens, got {0}")]
     BadMaxLen(usize),
+    /// The tokenizer has more tokens than the model has embeddings (another model's tokenizer).
+    #[error(
+        "invalid model input `tokenizer.json`: its vocabulary has {tokens} tokens but the model \
+         has embeddings for {vocab_size} (config.json vocab_size); is it the tokenizer of another \
+         model?"
+    )]
+    VocabularyTooLarge {
+        /// The tokenizer's vocabulary size, added tokens included.
+        tokens: usize,
+        /// The model's embedding rows (`config.json` `vocab_size`).
+        vocab_size: usize,
+    },
 }
 
 /// One tokenized text: ids, token type ids and the number of real (non-pad) tokens.
@@ -198,18 +207,14 @@ impl TextTokenizer {
     /// `Ok` when every token id fits the model's embedding table of `vocab_size` rows; a
     /// tokenizer with more tokens (another model's) is refused, rather than the first text whose
     /// ids fall outside the table.
-    pub fn check_fits(&self, vocab_size: usize) -> Result<(), CoreError> {
+    pub fn check_fits(&self, vocab_size: usize) -> Result<(), TokenizeError> {
         if self.vocab_size() <= vocab_size {
             return Ok(());
         }
-        Err(CoreError::input(
-            "tokenizer.json",
-            format!(
-                "its vocabulary has {} tokens but the model has embeddings for {vocab_size} \
-                 (config.json vocab_size); is it the tokenizer of another model?",
-                self.vocab_size()
-            ),
-        ))
+        Err(TokenizeError::VocabularyTooLarge {
+            tokens: self.vocab_size(),
+            vocab_size,
+        })
     }
 
     /// Tokenizes one text (or a pair), with special tokens, truncated to `max_len` (the longer
@@ -252,21 +257,25 @@ impl TextTokenizer {
             type_ids: done.get_type_ids().to_vec(),
         })
     }
+}
 
-    /// Tokenizes a batch of texts (with optional pairs) and pads it on the right with the pad
-    /// id (see [`TokenBatch::from_sequences`]).
-    pub fn encode_batch(
-        &self,
-        texts: &[&str],
-        pairs: Option<&[&str]>,
-    ) -> Result<TokenBatch, CoreError> {
-        let encoded = texts
-            .iter()
-            .enumerate()
-            .map(|(i, t)| self.encode(t, pairs.and_then(|p| p.get(i).copied()), i))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (ids, types): (Vec<Vec<u32>>, Vec<Vec<u32>>) =
-            encoded.into_iter().map(|e| (e.ids, e.type_ids)).unzip();
-        TokenBatch::from_sequences(&ids, Some(&types), self.pad_id)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vocabulary check's message is the one it had as a `CoreError::InvalidInput`.
+    #[test]
+    fn a_too_large_vocabulary_names_the_file_and_both_sizes() {
+        let e = TokenizeError::VocabularyTooLarge {
+            tokens: 50265,
+            vocab_size: 30522,
+        };
+        let before = crate::CoreError::input(
+            "tokenizer.json",
+            "its vocabulary has 50265 tokens but the model has embeddings for 30522 (config.json \
+             vocab_size); is it the tokenizer of another model?",
+        );
+        assert_eq!(e.to_string(), before.to_string());
+        assert_eq!(crate::CoreError::from(e).to_string(), before.to_string());
     }
 }

@@ -24,10 +24,8 @@ pub fn job(setup: &Setup) -> NtkJob {
             eval_n: EVAL_SAMPLES,
         },
         lora: setup.lora.setup(),
-        kernel: setup.kernel.kind,
-        params: setup.kernel.params,
+        options: setup.kernel.options(CHUNK),
         layout: setup.kernel.layout,
-        chunk_size: CHUNK,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The adapter job: attaches a PEFT adapter (two dropped files) to the loaded model, or takes
 //! it off.
 
-use ntk_lens_core::lora::peft::load_adapter;
+use ntk_lens_core::model::peft::load_adapter;
 use ntk_lens_core::model::weights::WeightFile;
 use ntk_lens_core::model::Model;
 

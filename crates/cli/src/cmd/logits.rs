@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ntk_lens_core::device::cpu_device;
+use ntk_lens_core::model::TokenBatch;
 use ntk_lens_core::readback::read_f32;
 use ntk_lens_core::{block_on, CoreError};
 use serde::Serialize;
@@ -68,8 +69,8 @@ pub fn run(args: LogitsArgs) -> Result<(), Failure> {
         let row = || format!("{data}, row {}", i + 1);
         let pair = texts.text_pairs.as_ref().map(|p| p[i].as_str());
         let batch = match pair {
-            Some(p) => tokenizer.encode_batch(&[text.as_str()], Some(&[p])),
-            None => tokenizer.encode_batch(&[text.as_str()], None),
+            Some(p) => TokenBatch::from_texts(&tokenizer, &[text.as_str()], Some(&[p])),
+            None => TokenBatch::from_texts(&tokenizer, &[text.as_str()], None),
         }
         .map_err(|e| Failure::input(row(), e))?;
         let out = model.infer(&batch).map_err(|e| match e {

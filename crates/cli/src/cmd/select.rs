@@ -4,8 +4,10 @@
 use clap::Args;
 use ntk_lens_core::block_on;
 use ntk_lens_core::data::dataset_name;
-use ntk_lens_core::experiment::{pool, PooledStudy, Study, StudyConfig, StudyReport};
-use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder, NtkOptions};
+use ntk_lens_core::experiment::{
+    needs, pool, NtkUse, PooledStudy, Study, StudyConfig, StudyReport,
+};
+use ntk_lens_core::ntk::{NtkBlocks, NtkBuilder, ParamSet};
 use ntk_lens_core::options::{Recipe, StepRule, Strategy};
 use ntk_lens_core::spectrum::{weyl, SpectrumOptions};
 use ntk_lens_core::steps::Stepwise;
@@ -93,21 +95,13 @@ fn study_on(
     eval: Option<&std::path::PathBuf>,
 ) -> Result<StudyReport, Failure> {
     let prepared = args.analysis.prepare_data(data, eval, args.io.eval_n)?;
-    crate::analysis::check_ntk_memory(
-        &prepared.model,
-        &prepared.train.encoded,
-        &[],
-        &NtkOptions::default(),
-    )?;
+    // The NTK the study needs: the plain kernel of the LoRA blocks.
+    let options = needs(NtkUse::Study, ParamSet::Lora).options();
+    crate::analysis::check_ntk_memory(&prepared.model, &prepared.train.encoded, &[], &options)?;
     let ntk = block_on(
-        NtkBuilder::new(
-            &prepared.model,
-            &prepared.train.encoded,
-            &[],
-            NtkOptions::default(),
-        )
-        .map_err(|e| Failure::input("ntk", e))?
-        .run(),
+        NtkBuilder::new(&prepared.model, &prepared.train.encoded, &[], options)
+            .map_err(|e| Failure::input("ntk", e))?
+            .run(),
     )?;
     let t = &args.training;
     let step_rule = args.step_rule.unwrap_or(if t.lr.is_some() {

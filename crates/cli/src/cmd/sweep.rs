@@ -2,8 +2,8 @@
 
 use clap::Args;
 use ntk_lens_core::block_on;
-use ntk_lens_core::experiment::{RadiusConfig, RadiusProbe, Sweep, SweepConfig};
-use ntk_lens_core::ntk::{NtkBuilder, NtkOptions, ParamSet};
+use ntk_lens_core::experiment::{needs, NtkUse, RadiusConfig, RadiusProbe, Sweep, SweepConfig};
+use ntk_lens_core::ntk::{NtkBuilder, ParamSet};
 use ntk_lens_core::options::{LossKind, OptimizerKind, SweepStepRule};
 use ntk_lens_core::steps::Stepwise;
 
@@ -71,24 +71,19 @@ pub struct SweepArgs {
     pub lambda_batch: Option<usize>,
 }
 
-fn ntk_params(train_head: bool) -> ParamSet {
-    if train_head {
-        ParamSet::LoraAndHead
-    } else {
-        ParamSet::Lora
-    }
-}
-
 /// Runs the sweep and writes the report.
 pub fn run(args: SweepArgs) -> Result<(), Failure> {
     let prepared = args
         .analysis
         .prepare(args.io.eval_for(0, 1)?, args.io.eval_n)?;
     let notes = prepared.notes.clone();
-    let options = NtkOptions {
-        params: ntk_params(args.train_head),
-        ..NtkOptions::default()
+    // The NTK the sweep needs (the plain kernel, over LoRA and the head with --train-head).
+    let params = if args.train_head {
+        ParamSet::LoraAndHead
+    } else {
+        ParamSet::Lora
     };
+    let options = needs(NtkUse::Sweep, params).options();
     crate::analysis::check_ntk_memory(
         &prepared.model,
         &prepared.train.encoded,
@@ -112,10 +107,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failure> {
             &prepared.model,
             &prepared.train.encoded,
             &ntk,
-            NtkOptions {
-                params: ntk_params(args.train_head),
-                ..NtkOptions::default()
-            },
+            needs(NtkUse::Radius, params).options(),
             RadiusConfig {
                 radii: args.radii.clone(),
                 draws: args.draws,

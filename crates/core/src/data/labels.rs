@@ -81,13 +81,13 @@ pub fn encode_labels(table: &Table, column: usize) -> Result<EncodedLabels, Data
     for row in &table.rows {
         let cell = row.cells.get(column).unwrap_or(&Cell::Missing);
         let label = label_of(cell).map_err(|problem| match problem {
-            None => DataError::MissingValue {
+            NoLabel::Missing => DataError::MissingValue {
                 file: table.file.clone(),
                 line: row.line,
                 column: name.clone(),
                 role: ColumnRole::Label,
             },
-            Some(found) => DataError::WrongType {
+            NoLabel::WrongType(found) => DataError::WrongType {
                 file: table.file.clone(),
                 line: row.line,
                 column: name.clone(),
@@ -140,16 +140,24 @@ pub fn encode_labels(table: &Table, column: usize) -> Result<EncodedLabels, Data
     Ok(EncodedLabels { indices, names })
 }
 
-/// The label in a cell; `Err(None)` when there is none, `Err(Some(what))` when it is of the wrong
-/// type.
-fn label_of(cell: &Cell) -> Result<Label, Option<String>> {
+/// Why a cell holds no label.
+#[derive(Debug, Clone, PartialEq)]
+enum NoLabel {
+    /// The cell is empty (or null, or blank text).
+    Missing,
+    /// The cell holds a value of another type, described as the error shows it.
+    WrongType(String),
+}
+
+/// The label in a cell, or why there is none.
+fn label_of(cell: &Cell) -> Result<Label, NoLabel> {
     match cell {
-        Cell::Missing | Cell::Null => Err(None),
-        Cell::Text(s) => Label::parse(s).ok_or(None),
+        Cell::Missing | Cell::Null => Err(NoLabel::Missing),
+        Cell::Text(s) => Label::parse(s).ok_or(NoLabel::Missing),
         Cell::Int(i) => Ok(Label::Int(*i)),
         Cell::Bool(b) => Ok(Label::Bool(*b)),
         Cell::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(Label::Int(*x as i64)),
-        Cell::Float(_) | Cell::Nested(_) => Err(Some(cell.describe())),
+        Cell::Float(_) | Cell::Nested(_) => Err(NoLabel::WrongType(cell.describe())),
     }
 }
 

@@ -3,6 +3,7 @@
 //! to the serde report every shell shows ([`ntk_report`]).
 
 pub mod correlation;
+pub mod needs;
 pub mod ntk_report;
 pub mod pooled;
 pub mod prepare;
@@ -11,6 +12,7 @@ pub mod study;
 pub mod sweep;
 
 pub use correlation::Correlation;
+pub use needs::{needs, NtkNeeds, NtkUse};
 pub use ntk_report::{BlockSummary, NtkReport};
 pub use pooled::{pool, PooledReport, PooledStudy};
 pub use prepare::{default_head_kind, prepare, LoraSetup, Prepared, SampleChoice, Samples};

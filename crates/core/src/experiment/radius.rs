@@ -9,9 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::needs::{needs, NtkUse};
 use crate::model::weights::tensor_from_vec;
 use crate::model::Model;
-use crate::ntk::{KernelKind, NtkBlocks, NtkBuilder, NtkOptions};
+use crate::ntk::{NtkBlocks, NtkBuilder, NtkOptions};
 use crate::readback::read_f32;
 use crate::rng::SplitMix64;
 use crate::steps::Stepwise;
@@ -57,12 +58,14 @@ pub struct RadiusProbe {
     model: Model,
     samples: Vec<Encoded>,
     /// The plain kernel at `θ0`, row-major; computed by the first step when the given blocks
-    /// are not plain.
+    /// are not what the probe needs.
     base: Option<Vec<f64>>,
+    /// The computation of the plain kernel at `θ0`, when the given blocks are not it.
+    needed: Option<NtkBuilder>,
     config: RadiusConfig,
     options: NtkOptions,
     rng: SplitMix64,
-    /// Whether the caller's blocks were the plain kernel (else the first step computes it).
+    /// Whether the caller's blocks were what the probe needs (else the first step computes it).
     base_given: bool,
     done: usize,
     ratios: Vec<Vec<(f64, f64)>>,
@@ -70,9 +73,10 @@ pub struct RadiusProbe {
 
 impl RadiusProbe {
     /// Prepares the probe around `model`'s current LoRA parameters, with `base` the NTK at `θ0`
-    /// over `samples` computed with `options`. Every kernel of the probe is the plain one
-    /// (`options.kernel` is ignored): when `base` is another kind (the sign kernel), the plain
-    /// kernel at `θ0` is computed first, so that like is compared with like.
+    /// over `samples` computed with `options`. Every kernel of the probe is the plain one over
+    /// `options.params` ([`needs`] with [`NtkUse::Radius`]; `options.kernel` is ignored): when
+    /// `base` is not (the sign kernel), the plain kernel at `θ0` is computed first, so that like
+    /// is compared with like.
     pub fn new(
         model: &Model,
         samples: &[Encoded],
@@ -98,20 +102,19 @@ impl RadiusProbe {
                 "the probe perturbs LoRA; none is attached",
             ));
         }
-        let options = NtkOptions {
-            kernel: KernelKind::Plain,
-            ..options
-        };
-        let base = if base.kind == KernelKind::Plain {
-            Some(base.total()?.to_row_major())
-        } else {
-            None
+        let needs = needs(NtkUse::Radius, options.params);
+        let options = needs.options_from(options);
+        let needed = needs.builder(model, samples, &[], base, options.clone())?;
+        let base = match needed {
+            None => Some(base.total()?.to_row_major()),
+            Some(_) => None,
         };
         Ok(RadiusProbe {
             model: model.clone(),
             samples: samples.to_vec(),
             base_given: base.is_some(),
             base,
+            needed,
             rng: SplitMix64::new(config.seed),
             ratios: vec![Vec::new(); config.radii.len()],
             config,
@@ -163,8 +166,7 @@ impl RadiusProbe {
         if self.is_done() {
             return Ok(());
         }
-        if self.base.is_none() {
-            let builder = NtkBuilder::new(&self.model, &self.samples, &[], self.options.clone())?;
+        if let Some(builder) = self.needed.take() {
             self.base = Some(builder.run().await?.total()?.to_row_major());
             return Ok(());
         }

@@ -14,11 +14,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::correlation::{correlate, Correlation};
+use super::needs::{needs, NtkUse};
 use super::prepare::Samples;
 use crate::data::Task;
 use crate::lora::LoraSite;
 use crate::model::Model;
-use crate::ntk::{KernelKind, NtkBlocks};
+use crate::ntk::NtkBlocks;
 use crate::options::{Recipe, PAPER_BATCH, PAPER_EPOCHS, PAPER_LR, PAPER_WARMUP};
 use crate::spectrum::{BlockSet, Conditioning, Objective, Selection, SpectrumOptions};
 use crate::steps::{self, Stepwise};
@@ -360,6 +361,49 @@ struct BestEpoch {
 }
 
 /// The selection study, one training step per [`Study::step`].
+///
+/// The block of smallest `κ(K_S)` among the 4 LoRA blocks of a tiny seeded model, from the NTK
+/// at θ0 (scored only; `train: true` would also fine-tune every candidate):
+///
+/// ```
+/// use ntk_lens_core::block_on;
+/// use ntk_lens_core::device::cpu_device;
+/// use ntk_lens_core::experiment::{needs, NtkUse, Samples, Study, StudyConfig};
+/// use ntk_lens_core::model::Family;
+/// use ntk_lens_core::ntk::{NtkBuilder, ParamSet};
+/// use ntk_lens_core::options::{Recipe, StepRule, Strategy};
+/// use ntk_lens_core::steps::Stepwise;
+/// use ntk_lens_core::test_model::{tiny_lora_model_on, token_samples};
+/// use ntk_lens_core::train::TrainConfig;
+///
+/// let model = tiny_lora_model_on(Family::Bert, 7, Some(11), &cpu_device())?;
+/// let train = Samples {
+///     rows: vec![0, 1, 2, 3],
+///     encoded: token_samples(&[4, 6, 5, 8], (7, 13)),
+///     labels: vec![0, 1, 0, 1],
+///     scores: None,
+/// };
+/// let eval = Samples { rows: vec![], encoded: vec![], labels: vec![], scores: None };
+/// let options = needs(NtkUse::Study, ParamSet::Lora).options();
+/// let ntk = block_on(NtkBuilder::new(&model, &train.encoded, &[], options)?.run())?;
+/// let config = StudyConfig {
+///     budget: 1,
+///     strategy: Strategy::GreedyKappa,
+///     kappa_lambda: 1e-3,
+///     train: false,
+///     training: TrainConfig::default(),
+///     step_rule: StepRule::PerSubset,
+///     lr: None,
+///     recipe: Recipe::Theory,
+/// };
+/// let report = block_on(Study::new(&model, train, eval, &ntk, config, &[])?.run())?;
+/// for c in &report.candidates {
+///     println!("{}: κ(K_S + λI) = {:?}", c.label, c.kappa);
+/// }
+/// println!("selected: {:?}", report.selected);
+/// assert_eq!(report.selected.len(), 1);
+/// # Ok::<(), ntk_lens_core::CoreError>(())
+/// ```
 pub struct Study {
     model: Model,
     /// The best epoch so far of the candidate being trained (the paper's recipe).
@@ -393,8 +437,8 @@ fn sites_of(blocks: &[String]) -> Result<Vec<LoraSite>, CoreError> {
 
 impl Study {
     /// Scores the candidates of `config` from `ntk` (plain NTK blocks of `model`'s LoRA over
-    /// `train`; the head's block, if any, is never a candidate); `user` adds user-chosen
-    /// subsets.
+    /// `train`, as [`needs`] with [`NtkUse::Study`] says, else [`CoreError::NtkNeeds`]; the
+    /// head's block, if any, is never a candidate); `user` adds user-chosen subsets.
     pub fn new(
         model: &Model,
         train: Samples,
@@ -403,13 +447,7 @@ impl Study {
         config: StudyConfig,
         user: &[Vec<String>],
     ) -> Result<Study, CoreError> {
-        if ntk.kind != KernelKind::Plain {
-            return Err(CoreError::invalid(
-                "kernel",
-                "the layer study scores and trains with the plain NTK J Jᵀ; compute it with \
-                 kernel = plain",
-            ));
-        }
+        needs(NtkUse::Study, ntk.params).check(ntk)?;
         let task = train.task();
         let config = config.with_recipe(train.len(), task);
         if config.step_rule == StepRule::PerSubset

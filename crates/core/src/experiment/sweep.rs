@@ -12,11 +12,12 @@ use std::collections::BTreeMap;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::needs::{needs, NtkUse};
 use super::prepare::Samples;
 use crate::data::Task;
 use crate::linear::{GdStep, KernelRidge, ResidualByEigen};
 use crate::model::Model;
-use crate::ntk::{KernelKind, NtkBlocks};
+use crate::ntk::NtkBlocks;
 use crate::options::SweepStepRule;
 use crate::readback::read_f32;
 use crate::spectrum::SpectrumOptions;
@@ -413,6 +414,39 @@ pub struct FinishedSweep {
 }
 
 /// The sweep, one training step per [`Sweep::step`].
+///
+/// Two λ, two gradient steps each, on a tiny seeded model with LoRA and 4 labelled samples: the
+/// gap between the linearized model and actual fine-tuning at each λ.
+///
+/// ```
+/// use ntk_lens_core::block_on;
+/// use ntk_lens_core::device::cpu_device;
+/// use ntk_lens_core::experiment::{needs, NtkUse, Samples, Sweep, SweepConfig};
+/// use ntk_lens_core::model::Family;
+/// use ntk_lens_core::ntk::{NtkBuilder, ParamSet};
+/// use ntk_lens_core::steps::Stepwise;
+/// use ntk_lens_core::test_model::{tiny_lora_model_on, token_samples};
+///
+/// let model = tiny_lora_model_on(Family::Bert, 7, Some(11), &cpu_device())?;
+/// let train = Samples {
+///     rows: vec![0, 1, 2, 3],
+///     encoded: token_samples(&[4, 6, 5, 8], (7, 13)),
+///     labels: vec![0, 1, 0, 1],
+///     scores: None,
+/// };
+/// let eval = Samples { rows: vec![], encoded: vec![], labels: vec![], scores: None };
+/// // The NTK the sweep needs: the plain kernel over LoRA, at θ0.
+/// let options = needs(NtkUse::Sweep, ParamSet::Lora).options();
+/// let ntk = block_on(NtkBuilder::new(&model, &train.encoded, &[], options)?.run())?;
+/// let config = SweepConfig { lambdas: vec![0.1, 1.0], steps: 2, ..SweepConfig::default() };
+/// let finished = block_on(Sweep::new(&model, train, eval, ntk, config)?.run())?;
+/// for p in &finished.report.results {
+///     println!("λ = {}: gap_train = {:.3e}", p.lambda, p.gap_train);
+/// }
+/// assert_eq!(finished.report.results.len(), 2);
+/// assert!(finished.report.results.iter().all(|p| p.gap_train.is_finite()));
+/// # Ok::<(), ntk_lens_core::CoreError>(())
+/// ```
 pub struct Sweep {
     model: Model,
     train: Samples,
@@ -433,8 +467,9 @@ pub struct Sweep {
 
 impl Sweep {
     /// Prepares a sweep of `model` (LoRA attached, `θ0` = its current value) on `train`, with
-    /// `ntk` the plain NTK blocks over the same samples and parameters (`train_head` must match
-    /// whether the head is in `ntk`).
+    /// `ntk` the plain NTK blocks over the same samples ([`needs`] with [`NtkUse::Sweep`]; other
+    /// blocks are refused with [`CoreError::NtkNeeds`]). The head is trained when `ntk.params`
+    /// include it.
     pub fn new(
         model: &Model,
         train: Samples,
@@ -442,13 +477,8 @@ impl Sweep {
         ntk: NtkBlocks,
         config: SweepConfig,
     ) -> Result<Sweep, CoreError> {
-        if ntk.kind != KernelKind::Plain {
-            return Err(CoreError::invalid(
-                "kernel",
-                "the linearized model uses the plain NTK J Jᵀ; the sign kernel has no \
-                 linear-model meaning",
-            ));
-        }
+        let needs = needs(NtkUse::Sweep, ntk.params);
+        needs.check(&ntk)?;
         if config.lambdas.is_empty() {
             return Err(CoreError::invalid("lambdas", "give at least one λ"));
         }
@@ -475,7 +505,7 @@ impl Sweep {
         train
             .targets(ntk.classes)
             .check(train.len(), ntk.classes, config.loss)?;
-        let train_head = ntk.train.names().iter().any(|n| n == "head");
+        let train_head = needs.head();
         let spec = ntk
             .total()?
             .spectrum(&SpectrumOptions::for_f32(ntk.n * ntk.classes))?;

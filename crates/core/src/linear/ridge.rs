@@ -14,6 +14,24 @@ use crate::CoreError;
 ///
 /// With `r0 = Y − f0(X)` and `c = Uᵀ r0`, the optimum is `θ̄* − θ0 = J0ᵀ α`,
 /// `α = (K + λI)⁻¹ r0 = U diag(1/(μ_i + λ)) c`.
+///
+/// Fitted on a 3-sample kernel with one output, then a prediction at a new point:
+///
+/// ```
+/// use ntk_lens_core::linear::KernelRidge;
+/// use ntk_lens_core::spectrum::{Kernel, Layout, SpectrumOptions};
+///
+/// let k = [2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 1.0, 2.0]; // K = J0 J0ᵀ, row-major
+/// let kernel = Kernel::from_row_major(3, 1, Layout::Full, &k)?;
+/// let (f0, y, lambda) = ([0.0; 3], [1.0, 0.0, -1.0], 0.1);
+/// let ridge = KernelRidge::fit(&kernel, &f0, &y, lambda, &SpectrumOptions::default())?;
+/// // f̄*(x*) = f0(x*) + K(x*, X) α with K(x*, X) = [1, 0.5, 0] and f0(x*) = 0.
+/// let prediction = ridge.predict(&[1.0, 0.5, 0.0], &[0.0])?;
+/// println!("f̄*(x*) = {:.4}, κ(K + λI) = {:.2}", prediction[0], ridge.condition_number());
+/// // (K + 0.1 I) [1, 0, −1] = 2.1 [1, 0, −1], so α = [1, 0, −1] / 2.1.
+/// assert!((prediction[0] - 1.0 / 2.1).abs() < 1e-12);
+/// # Ok::<(), ntk_lens_core::CoreError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct KernelRidge {
     pub(crate) lambda: f64,

@@ -1,9 +1,13 @@
-//! LoRA adapters with PEFT semantics.
+//! LoRA adapters with PEFT semantics: their configuration ([`LoraConfig`]), where they sit
+//! ([`LoraSite`], [`LoraModule`]) and PEFT's initialisation ([`init`]). The adapted layer itself
+//! is the model's ([`crate::model::AdaptedLinear`], [`crate::model::LoraWeights`]), and so are
+//! PEFT's adapter files ([`crate::model::peft`]): the model is built of adapted layers, and this
+//! module knows nothing of the model.
 //!
 //! An adapted linear layer computes `y = x W₀ᵀ + b + s · (x Aᵀ) Bᵀ` with `A: [r, in]`,
 //! `B: [out, r]` and `s = alpha / r` (or `alpha / √r` with rsLoRA), exactly as PEFT's
 //! `lora.Linear` with `fan_in_fan_out = False` and dropout 0. `A` and `B` are kept as separate
-//! tensors ([`LoraWeights`]) so that per-sample Jacobians can be formed from each adapted layer's
+//! tensors ([`crate::model::LoraWeights`]) so that per-sample Jacobians can be formed from each adapted layer's
 //! input `x` and output gradient `∂f/∂y` (see [`crate::model::ForwardHooks`]).
 //!
 //! ## Naming of the adaptable modules
@@ -29,12 +33,9 @@
 //! exactly.
 
 mod config;
-mod init;
-mod linear;
-pub mod peft;
+pub mod init;
 
 pub use config::{LoraConfig, LoraTargets};
-pub use linear::{AdaptedLinear, LoraWeights};
 
 use serde::{Deserialize, Serialize};
 

@@ -4,11 +4,12 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::TensorData;
 
+use super::adapted::AdaptedLinear;
 use super::config::ModelConfig;
 use super::gelu::gelu_exact;
 use super::input::TokenBatch;
 use super::layers::{Dense, LayerNorm};
-use crate::lora::{AdaptedLinear, LoraModule, LoraSite};
+use crate::lora::{LoraModule, LoraSite};
 use crate::CoreError;
 
 /// Observers of the forward pass at the six linear layers of every transformer layer. They

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{Family, ModelConfig};
+use crate::tokenize::TextTokenizer;
 use crate::CoreError;
 
 /// A batch of tokenised sequences, `B × T`, row-major, on the host.
@@ -127,6 +128,23 @@ impl TokenBatch {
             }
         }
         TokenBatch::new(batch, seq_len, ids, mask, Some(types))
+    }
+
+    /// Tokenizes a batch of texts (with optional pairs) with `tokenizer` and pads it on the
+    /// right with its pad id (see [`TokenBatch::from_sequences`]).
+    pub fn from_texts(
+        tokenizer: &TextTokenizer,
+        texts: &[&str],
+        pairs: Option<&[&str]>,
+    ) -> Result<Self, CoreError> {
+        let encoded = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| tokenizer.encode(t, pairs.and_then(|p| p.get(i).copied()), i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (ids, types): (Vec<Vec<u32>>, Vec<Vec<u32>>) =
+            encoded.into_iter().map(|e| (e.ids, e.type_ids)).unzip();
+        TokenBatch::from_sequences(&ids, Some(&types), tokenizer.pad_id())
     }
 
     /// Sequence `i` (`< batch`) without its padding, as a batch of one.

@@ -7,12 +7,13 @@
 
 use burn::prelude::*;
 
+use super::adapted::AdaptedLinear;
 use super::config::{Family, ModelConfig};
 use super::encoder::{Embeddings, Encoder, EncoderLayer};
 use super::heads::ClassifierHead;
 use super::layers::{Dense, LayerNorm};
 use super::weights::{tensor_from_vec, WeightFile};
-use crate::lora::{AdaptedLinear, LoraModule};
+use crate::lora::LoraModule;
 use crate::CoreError;
 
 /// Reads the tensors of one module: knows the module's path in the file (`encoder.layer.3`),

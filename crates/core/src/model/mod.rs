@@ -5,13 +5,17 @@
 //! * [`input`]: [`TokenBatch`] (ids, mask, token types), position ids, additive mask.
 //! * [`encoder`]: embeddings, layers, pooler; [`ForwardHooks`] for Jacobian code.
 //! * [`heads`]: BERT / RoBERTa / mean-pool classification heads.
+//! * [`adapted`]: [`AdaptedLinear`], a linear layer with an optional LoRA adapter
+//!   ([`LoraWeights`]).
 //! * [`loading`] and [`weights`]: safetensors bytes → tensors.
+//! * [`peft`]: PEFT adapter files (import into a model, export from it).
 //! * [`counts`]: [`ParameterCounts`] (encoder, head, LoRA).
 //! * [`transfer`]: every tensor in a fixed order; [`Model::to_device`].
 //! * [`seeded`]: a tiny model with seeded weights (backend checks, tests).
 //!
 //! [`Model`] ties them together: load from bytes, run, attach LoRA.
 
+pub mod adapted;
 pub mod config;
 pub mod counts;
 pub mod encoder;
@@ -20,11 +24,13 @@ pub mod heads;
 pub mod input;
 pub mod layers;
 pub mod loading;
+pub mod peft;
 pub mod seeded;
 pub mod transfer;
 pub mod weight_stream;
 pub mod weights;
 
+pub use adapted::{AdaptedLinear, LoraWeights};
 pub use config::{Family, ModelConfig};
 pub use counts::{lora_parameter_count, ParameterCounts};
 pub use encoder::{mean_pool, Encoder, EncoderOutput, ForwardHooks, NoHooks};
@@ -33,7 +39,7 @@ pub use input::TokenBatch;
 
 use burn::prelude::*;
 
-use crate::lora::{LoraConfig, LoraSite, LoraWeights};
+use crate::lora::{LoraConfig, LoraSite};
 use crate::rng::SplitMix64;
 use crate::CoreError;
 use weights::WeightFile;

@@ -1,13 +1,13 @@
 //! A tiny model with seeded random weights (2 layers, width 16), for checking a backend
 //! against the CPU before its results are trusted, and for tests.
 
+use super::adapted::AdaptedLinear;
 use super::config::{Family, ModelConfig};
 use super::encoder::{Embeddings, Encoder, EncoderLayer};
 use super::heads::{ClassifierHead, HeadKind};
 use super::layers::{Dense, LayerNorm};
 use super::weights::tensor_from_vec;
 use super::Model;
-use crate::lora::AdaptedLinear;
 use crate::rng::SplitMix64;
 use crate::CoreError;
 use burn::prelude::{Device, Tensor};

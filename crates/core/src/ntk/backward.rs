@@ -22,10 +22,11 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::TensorData;
 
-use crate::lora::{AdaptedLinear, LoraModule, LoraSite};
+use crate::lora::{LoraModule, LoraSite};
 use crate::model::encoder::EncoderLayer;
 use crate::model::gelu::{gelu_exact, gelu_with_slope};
 use crate::model::layers::{linear_rows, Dense, LayerNorm};
+use crate::model::AdaptedLinear;
 use crate::model::{ClassifierHead, EncoderOutput, ForwardHooks, Model, TokenBatch};
 use crate::CoreError;
 

@@ -13,7 +13,7 @@ use burn::prelude::*;
 
 use super::factor::{gram, BlockFactor};
 use super::jacobian::{block_names, block_param_counts, chunk_jacobian_with, zero_b_sites};
-use super::options::{KernelKind, NtkOptions};
+use super::options::{KernelKind, NtkOptions, ParamSet};
 use crate::model::{ClassifierHead, Model};
 use crate::readback::read_f32;
 use crate::spectrum::{BlockSet, Kernel, Layout};
@@ -32,6 +32,8 @@ pub struct NtkBlocks {
     pub classes: usize,
     /// Plain or sign kernel.
     pub kind: KernelKind,
+    /// The parameters of the Jacobian (with the head, its block is `head`).
+    pub params: ParamSet,
     /// Number of parameters of each block (order of `train.names()`).
     pub param_counts: Vec<usize>,
     /// One `nC × nC` kernel per block (full layout, sample-major).
@@ -115,6 +117,30 @@ pub(crate) fn head_classes(model: &Model) -> Result<usize, CoreError> {
 }
 
 /// Computes [`NtkBlocks`] one chunk per [`NtkBuilder::step`].
+///
+/// The empirical NTK of a tiny seeded model with LoRA over 4 samples, its trace and largest
+/// eigenvalue:
+///
+/// ```
+/// use ntk_lens_core::device::cpu_device;
+/// use ntk_lens_core::model::Family;
+/// use ntk_lens_core::ntk::{NtkBuilder, NtkOptions};
+/// use ntk_lens_core::spectrum::SpectrumOptions;
+/// use ntk_lens_core::steps::Stepwise;
+/// use ntk_lens_core::test_model::{tiny_lora_model_on, token_samples};
+///
+/// // 2 layers of width 16, 2 classes, LoRA r = 2 on query and value with B drawn (seed 11).
+/// let model = tiny_lora_model_on(Family::Bert, 7, Some(11), &cpu_device())?;
+/// let samples = token_samples(&[4, 6, 5, 8], (7, 13));
+/// let builder = NtkBuilder::new(&model, &samples, &[], NtkOptions::default())?;
+/// let ntk = ntk_lens_core::block_on(builder.run())?; // one step per chunk of samples
+/// let k = ntk.total()?; // J Jᵀ over every LoRA block: 4 samples × 2 classes
+/// let spectrum = k.spectrum(&SpectrumOptions::for_f32(k.dim()))?;
+/// println!("{} × {}: tr K = {:.4e}, λ_max = {:.4e}", k.dim(), k.dim(), k.trace(), spectrum.max);
+/// assert_eq!((k.dim(), ntk.train.names().len()), (8, 4));
+/// assert!(spectrum.max > 0.0 && spectrum.max <= k.trace());
+/// # Ok::<(), ntk_lens_core::CoreError>(())
+/// ```
 pub struct NtkBuilder {
     model: Model,
     /// Train samples, then eval samples, each sorted by length.
@@ -357,6 +383,7 @@ impl NtkBuilder {
             n_eval: m,
             classes: c,
             kind: self.options.kernel,
+            params: self.options.params,
             param_counts: self.param_counts.clone(),
             train,
             cross,

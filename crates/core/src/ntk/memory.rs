@@ -1,6 +1,8 @@
 //! How much memory an analysis holds at its peak, estimated before it starts, so that a shell
 //! can shrink its chunks or refuse it with a message instead of running out (a browser tab's
-//! wasm32 worker has at most 4 GiB, and the tab dies when it runs out).
+//! wasm32 worker has at most 4 GiB, and the tab dies when it runs out). The budget is the shell's
+//! to give ([`NtkMemory::fit`], [`NtkMemory::check`], [`check_training`]): the page's worker
+//! gives a tab's share of wasm32's memory, the CLI the memory its machine has available.
 //!
 //! The model is an upper bound fitted to measurements of the CLI's peak resident memory
 //! (all-MiniLM-L6-v2, `ntk`, 128-token samples, chunks of 1 to 16 samples, n up to 256; see
@@ -19,11 +21,6 @@ use super::options::NtkOptions;
 use crate::model::{Model, ModelConfig};
 use crate::tokenize::Encoded;
 use crate::CoreError;
-
-/// The memory a browser tab's compute worker may use for one analysis: half of wasm32's
-/// 4 GiB address space, leaving room for the page's copies of results and the allocator's
-/// fragmentation.
-pub const PAGE_BUDGET: u64 = 2 << 30;
 
 const F32: u64 = 4;
 const F64: u64 = 8;
@@ -321,27 +318,30 @@ mod tests {
         }
     }
 
+    /// A budget for the tests: the page's (2 GiB, set by the web crate's worker).
+    const BUDGET: u64 = 2 << 30;
+
     #[test]
     fn chunks_shrink_to_fit_and_past_the_budget_is_refused() {
         let c = minilm();
         let weights = 22_787_714;
         let big = NtkMemory::of(&c, weights, shape(64, 64));
-        assert!(big.total() > PAGE_BUDGET, "{}", big.describe());
-        let chunk = fitting_chunk(&c, weights, shape(64, 64), PAGE_BUDGET).unwrap();
+        assert!(big.total() > BUDGET, "{}", big.describe());
+        let chunk = fitting_chunk(&c, weights, shape(64, 64), BUDGET).unwrap();
         assert_eq!(chunk, 16);
         assert!(NtkMemory::of(&c, weights, shape(64, chunk))
-            .check(PAGE_BUDGET)
+            .check(BUDGET)
             .is_ok());
-        let e = big.check(PAGE_BUDGET).unwrap_err().to_string();
+        let e = big.check(BUDGET).unwrap_err().to_string();
         assert!(e.contains("more than the 2.1 GB budget"), "{e}");
         assert!(e.contains("one chunk's activations"), "{e}");
         assert_eq!(fitting_chunk(&c, weights, shape(64, 8), 100_000_000), None);
         assert!(training_bytes(&c, weights, 32, 128) > pass_bytes(&c, 32, 128));
         assert_eq!(
-            check_training(&c, weights, 32, 128, PAGE_BUDGET).unwrap(),
+            check_training(&c, weights, 32, 128, BUDGET).unwrap(),
             training_bytes(&c, weights, 32, 128)
         );
-        let e = check_training(&c, weights, 512, 128, PAGE_BUDGET).unwrap_err();
+        let e = check_training(&c, weights, 512, 128, BUDGET).unwrap_err();
         assert!(
             e.to_string().contains("on 512 samples of up to 128 tokens"),
             "{e}"

@@ -29,6 +29,6 @@ pub mod reference;
 pub mod transfer;
 
 pub use builder::{EvalPart, NtkBlocks, NtkBuilder, TrainPart};
-pub use memory::{NtkMemory, PAGE_BUDGET};
+pub use memory::NtkMemory;
 pub use options::{KernelKind, NtkOptions, ParamSet, SIGN_EPS};
 pub use transfer::NtkBlocksData;

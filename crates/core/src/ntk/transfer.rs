@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::builder::NtkBlocks;
-use super::options::KernelKind;
+use super::options::{KernelKind, ParamSet};
 use crate::spectrum::{BlockSet, Kernel, Layout};
 use crate::CoreError;
 
@@ -19,6 +19,9 @@ pub struct NtkBlocksData {
     pub classes: usize,
     /// Plain or sign.
     pub kind: KernelKind,
+    /// The parameters of the Jacobian.
+    #[serde(default)]
+    pub params: ParamSet,
     /// Block names.
     pub names: Vec<String>,
     /// Parameters per block.
@@ -49,6 +52,7 @@ impl NtkBlocks {
             n_eval: self.n_eval,
             classes: self.classes,
             kind: self.kind,
+            params: self.params,
             names: self.train.names().to_vec(),
             param_counts: self.param_counts.clone(),
             train: self
@@ -102,6 +106,7 @@ impl NtkBlocks {
             n_eval: m,
             classes: c,
             kind: data.kind,
+            params: data.params,
             param_counts: data.param_counts.clone(),
             train,
             cross,

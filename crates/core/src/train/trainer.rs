@@ -74,7 +74,7 @@ pub struct Run {
 ///
 /// A trainer can carry several runs that differ only in `λ` and the step size (a sweep's λ
 /// grid): they train side by side in one batch, each on its own copy of the LoRA tensors
-/// (stacked adapters, see [`crate::lora::LoraWeights`]), sharing every pass over the frozen
+/// (stacked adapters, see [`crate::model::LoraWeights`]), sharing every pass over the frozen
 /// weights. Each run's numbers are those it would have alone (up to f32 summation order).
 pub struct Trainer {
     model: Model,

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use ntk_lens_core::block_on;
 use ntk_lens_core::burn::prelude::*;
 use ntk_lens_core::device::cpu_device;
-use ntk_lens_core::lora::peft::load_adapter_dir;
 use ntk_lens_core::lora::{LoraModule, LoraSite};
+use ntk_lens_core::model::peft::load_adapter_dir;
 use ntk_lens_core::model::{ForwardHooks, Model, TokenBatch};
 use ntk_lens_core::readback::read_f32;
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
-use ntk_lens_core::lora::peft::{export_adapter, load_adapter, load_adapter_dir};
+use ntk_lens_core::model::peft::{export_adapter, load_adapter, load_adapter_dir};
 use ntk_lens_core::model::weight_stream::WeightStream;
 use ntk_lens_core::model::{Model, ModelConfig, TokenBatch};
 use ntk_lens_core::readback::read_f32;

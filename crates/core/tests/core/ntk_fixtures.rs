@@ -11,7 +11,7 @@ use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::burn::prelude::*;
 use ntk_lens_core::device::cpu_device;
-use ntk_lens_core::lora::peft::load_adapter_dir;
+use ntk_lens_core::model::peft::load_adapter_dir;
 use ntk_lens_core::model::Model;
 use ntk_lens_core::ntk::jacobian::chunk_jacobian;
 use ntk_lens_core::ntk::reference::sample_jacobian;

@@ -1,6 +1,7 @@
 //! Token ids equal those of the Python `tokenizers` library on the fixtures' texts
 //! (tests/reference/make_models.py wrote them to expected.json).
 
+use ntk_lens_core::model::TokenBatch;
 use ntk_lens_core::tokenize::{TextTokenizer, TokenizeError};
 use serde_json::Value;
 
@@ -82,9 +83,7 @@ fn truncation_keeps_special_tokens_and_batches_pad_right() {
     .unwrap();
     assert_eq!(cls, full.ids[0]);
     assert_eq!(sep, *full.ids.last().unwrap());
-    let batch = tok
-        .encode_batch(&["the cat sat on the mat", "hi"], None)
-        .unwrap();
+    let batch = TokenBatch::from_texts(&tok, &["the cat sat on the mat", "hi"], None).unwrap();
     assert_eq!((batch.batch, batch.seq_len), (2, 5));
     assert_eq!(&batch.attention_mask[5..], &[1, 1, 1, 0, 0]);
     assert_eq!(&batch.input_ids[8..], &[0, 0]);

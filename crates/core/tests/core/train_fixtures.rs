@@ -10,7 +10,7 @@
 use crate::common::{fixtures, Expected};
 use ntk_lens_core::block_on;
 use ntk_lens_core::device::cpu_device;
-use ntk_lens_core::lora::peft::load_adapter_dir;
+use ntk_lens_core::model::peft::load_adapter_dir;
 use ntk_lens_core::model::Model;
 use ntk_lens_core::rng::SplitMix64;
 use ntk_lens_core::steps::Stepwise;

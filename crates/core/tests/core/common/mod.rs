@@ -1,6 +1,5 @@
 //! Shared helpers of the fixture tests: the fixture folder and a reader for the reference
 //! tensors (`expected.safetensors`, `ntk.safetensors`, …) written by `tests/reference/`.
-#![allow(dead_code)] // each test binary uses a different subset
 
 use std::path::PathBuf;
 

@@ -2,9 +2,9 @@
 
 use burn::prelude::*;
 
-use super::init::kaiming_uniform_sqrt5_bound;
-use crate::model::layers::{linear_rows, Dense};
-use crate::model::weights::tensor_from_vec;
+use super::layers::{linear_rows, Dense};
+use super::weights::tensor_from_vec;
+use crate::lora::init::kaiming_uniform_sqrt5_bound;
 use crate::rng::SplitMix64;
 
 /// The LoRA factors of one adapted layer.

@@ -14,10 +14,11 @@ use safetensors::tensor::TensorView;
 use safetensors::Dtype;
 use serde_json::{json, Value};
 
-use super::{LoraConfig, LoraSite, LoraTargets, LoraWeights};
-use crate::model::heads::ClassifierHead;
-use crate::model::weights::{tensor_from_vec, WeightFile};
-use crate::model::{loading, Model};
+use super::adapted::LoraWeights;
+use super::heads::ClassifierHead;
+use super::weights::{tensor_from_vec, WeightFile};
+use super::{loading, Model};
+use crate::lora::{LoraConfig, LoraSite, LoraTargets};
 use crate::readback::read_f32;
 use crate::CoreError;
 

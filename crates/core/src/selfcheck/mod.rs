@@ -9,6 +9,9 @@
 //!   the loss after `t` steps is `½ Σ_i μ_i (1 − η μ_i)^{2t} c_i²`, where `c = Uᵀ(w₀ − w*)`.
 //!
 //! The page runs it in the compute worker (progress, cancel); the tests run it natively.
+//!
+//! Beside it, [`check_against_cpu`] checks a GPU backend's NTK against the CPU's before the
+//! backend is trusted ([`kernel_check`]).
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
@@ -17,6 +20,10 @@ use serde::{Deserialize, Serialize};
 use crate::readback::{read_f32, read_scalar};
 use crate::steps::Stepwise;
 use crate::CoreError;
+
+pub mod kernel_check;
+
+pub use kernel_check::check_against_cpu;
 
 /// Size of the self-check problem.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
