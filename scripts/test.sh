@@ -17,6 +17,12 @@ bash scripts/setup.sh
 step "format and lints ($(elapsed))"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# No import circles between modules (outside tests), in the core and the shells alike.
+if command -v python3 >/dev/null 2>&1; then
+  for src in crates/core/src crates/cli/src crates/plots/src src; do
+    python3 scripts/module-cycles.py --depth 3 "$src" >/dev/null || python3 scripts/module-cycles.py --depth 3 "$src"
+  done
+fi
 
 step "native tests ($(elapsed))"
 node scripts/to-fp16.test.mjs
