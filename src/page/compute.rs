@@ -91,6 +91,8 @@ pub struct Compute {
     jobs: StoredValue<Option<Jobs>, LocalStorage>,
     bridge: StoredValue<Option<Rc<WorkerBridge>>, LocalStorage>,
     next_id: StoredValue<u32>,
+    /// A start that waits for the jobs it makes stale to stop (see [`Self::start_replacing`]).
+    pending: StoredValue<Option<Rc<dyn Fn()>>, LocalStorage>,
 }
 
 impl Compute {
@@ -105,6 +107,7 @@ impl Compute {
             jobs: StoredValue::new_local(None),
             bridge: StoredValue::new_local(None),
             next_id: StoredValue::new(1),
+            pending: StoredValue::new_local(None),
         }
     }
 
@@ -179,6 +182,11 @@ impl Compute {
             _ => {}
         }
         self.each(|page, job| job.after_response(page));
+        if !self.device_busy() {
+            if let Some(start) = self.pending.try_update_value(Option::take).flatten() {
+                start();
+            }
+        }
     }
 
     /// Clears the result of every job that `change` makes stale.
@@ -205,6 +213,47 @@ impl Compute {
         let mut busy = false;
         self.each(|_, job| busy |= job.spec().uses_device && job.state().with(JobState::is_busy));
         busy
+    }
+
+    /// Whether every device job that runs is one whose result `change` makes stale, so that a
+    /// job bringing `change` may cancel them instead of waiting (tracked: for buttons).
+    pub fn only_stale_running(self, change: Change) -> bool {
+        let mut only_stale = true;
+        self.each(|_, job| {
+            let spec = job.spec();
+            if spec.uses_device
+                && !spec.stale_after.contains(&change)
+                && job.state().with(JobState::is_busy)
+            {
+                only_stale = false;
+            }
+        });
+        only_stale
+    }
+
+    /// Starts `job` in `slot`, which brings `change`: device jobs running whose results
+    /// `change` makes stale (the eval kernel of the previous NTK, a sweep on it) are cancelled
+    /// and `job` starts as soon as they have stopped; it never waits behind them. Nothing
+    /// happens while another device job runs.
+    pub fn start_replacing<T: Send + Sync + 'static>(
+        self,
+        slot: JobSlot<T>,
+        job: Job,
+        change: Change,
+    ) {
+        if !self.device_busy() {
+            return self.start(slot, job);
+        }
+        if !untrack(|| self.only_stale_running(change)) {
+            return;
+        }
+        self.each(|_, running| {
+            if running.spec().uses_device && running.state().with_untracked(JobState::is_busy) {
+                self.cancel_state(running.state(), true);
+            }
+        });
+        let start: Rc<dyn Fn()> = Rc::new(move || self.start(slot, job.clone()));
+        self.pending.set_value(Some(start));
     }
 
     /// A fresh job id.
@@ -329,6 +378,8 @@ impl Compute {
     /// the CPU, which the fresh worker reports); the page then loads the model and the dataset
     /// into it again (see the app's effects).
     fn restart_worker(self, fallback: Option<&str>) {
+        // A fresh worker first gets the model and the dataset again.
+        self.pending.set_value(None);
         self.each(|page, job| job.worker_restarted(page));
         self.backend.set(None);
         let backend = self.setup.with_untracked(|s| s.workspace.backend);

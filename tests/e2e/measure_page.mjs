@@ -1,10 +1,11 @@
 // One-off measurement (not a test): the page's interactive times from the click, in headless
 // Chromium, as docs/performance.md reports them.
-//   NTK_LENS_DIST=dist node tests/e2e/measure_page.mjs [cpu|auto] [ntk] [sweep] [tour]
+//   NTK_LENS_DIST=dist node tests/e2e/measure_page.mjs [cpu|auto] [ntk] [after] [sweep] [tour]
 //   SWEEP_QUERY='lambdas=1e-3,10&steps=20' to time another sweep than the default
 // Prints one JSON line per measurement: the NTK at n = 8 and n = 64 (click → result shown),
 // a block toggle in Layer selection at n = 64 (click → summary updated), and with `sweep` the
-// page's default λ sweep at the default n (click → table shown).
+// page's default λ sweep at the default n (click → table shown); with `after`, the NTK at n = 64
+// clicked right after an NTK at n = 8 is shown (while that one's eval kernel runs).
 import { serveDist, launch, openExplorer } from './harness.mjs';
 
 const backend = process.argv[2] || 'cpu';
@@ -59,6 +60,21 @@ try {
   }
   console.log(JSON.stringify({ what: 'block toggle', n: 64, toggles }));
   await page.close();
+  }
+  if (process.argv.includes('after')) {
+    const { page, label } = await loaded('n=8&sample=first');
+    await page.getByTestId('tab-ntk').click();
+    await page.getByTestId('ntk-run').click();
+    await waitFor(page, 'ntk-shape', /^8 ×/);
+    await page.getByTestId('ntk-n').fill('64');
+    await page.getByTestId('ntk-n').dispatchEvent('change');
+    const evalRunning = await page.evaluate(() =>
+      !document.querySelector('[data-testid="eval-kernel-cancel"]')?.classList.contains('hidden'));
+    const t0 = Date.now();
+    await page.getByTestId('ntk-run').click();
+    await waitFor(page, 'ntk-shape', /^64 ×/);
+    console.log(JSON.stringify({ what: 'ntk right after an ntk of 8', n: 64, backend: label, eval_kernel_was_running: evalRunning, click_to_result_ms: Date.now() - t0, shown: await textOf(page, 'ntk-time') }));
+    await page.close();
   }
   if (withSweep) {
     const { page: p } = await loaded(`sample=first&${process.env.SWEEP_QUERY ?? ''}`);

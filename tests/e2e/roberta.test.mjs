@@ -26,6 +26,8 @@ const REV = 'fixture-v1';
 
 let server;
 let mirror;
+/** The revision of distilroberta-base the page pins (src/protocol/hub.rs). */
+const DISTILROBERTA_REV = 'fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b';
 before(async () => { server = await serveDist(); mirror = await hubMirror(); });
 after(async () => { await server?.close(); mirror?.close(); });
 
@@ -321,6 +323,20 @@ test('hub problems are messages: an unsupported model_type, a missing repository
   const browser = await launch([]);
   const other = http.createServer((req, res) => {
     const cors = { 'access-control-allow-origin': '*' };
+    // distilroberta-base's config.json as the hub serves it at the pinned revision (the
+    // values of its model card); no weights.
+    if (req.url === `/distilbert/distilroberta-base/resolve/${DISTILROBERTA_REV}/config.json`) {
+      return res.writeHead(200, cors).end(JSON.stringify({
+        architectures: ['RobertaForMaskedLM'], model_type: 'roberta', vocab_size: 50265,
+        hidden_size: 768, num_hidden_layers: 6, num_attention_heads: 12, intermediate_size: 3072,
+        hidden_act: 'gelu', max_position_embeddings: 514, type_vocab_size: 1, layer_norm_eps: 1e-5,
+        pad_token_id: 1, bos_token_id: 0, eos_token_id: 2,
+      }));
+    }
+    // Its weights and tokenizer exist (HEAD), with no size stated.
+    if (req.method === 'HEAD' && req.url.startsWith(`/distilbert/distilroberta-base/resolve/${DISTILROBERTA_REV}/`)) {
+      return res.writeHead(200, { ...cors, 'transfer-encoding': 'chunked' }).end();
+    }
     if (req.url.startsWith('/gpt/tiny/resolve/main/config.json')) {
       return res.writeHead(200, cors).end('{"model_type":"gpt2","n_layer":2}');
     }
@@ -350,6 +366,14 @@ test('hub problems are messages: an unsupported model_type, a missing repository
     await waitText(page, 'model-hub-input-error', /repository `\.\.\/etc`: expected owner\/name/);
     assert.equal(await text(page, 'model-name'), 'all-MiniLM-L6-v2');
     await screenshot(page, 'model-hub-unsupported');
+    // The design's model is one click from the Encoder row: its config.json is read from the
+    // hub at the pinned revision, and the counts and the size are shown before any download.
+    assert.equal(await text(page, 'model-load-distilroberta'), 'distilroberta-base (from the hub, 81.5M)');
+    await page.getByTestId('model-load-distilroberta').click();
+    await waitText(page, 'model-hub-about', new RegExp(`^distilbert/distilroberta-base at ${DISTILROBERTA_REV.slice(0, 7)}.*RoBERTa family .*6 layers, hidden size 768, 12 heads`));
+    assert.equal(await text(page, 'model-hub-params'), '81,527,808 (81.5M)');
+    assert.match(await text(page, 'model-hub-size'), /^about 3\d\d MB to download/);
+    await page.getByTestId('model-hub-cancel').click();
     // Weights that end early: decoded as they arrive, the error names the file and the tensor;
     // the model loaded before stays.
     await page.getByTestId('model-hub-repo').fill('tiny/broken');

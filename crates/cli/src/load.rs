@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use ntk_lens_core::burn::prelude::Device;
-use ntk_lens_core::data::{read_texts, Texts};
+use ntk_lens_core::data::{read_table, texts_from_chosen, TextColumns, Texts};
 use ntk_lens_core::lora::LoraSite;
 use ntk_lens_core::model::peft::load_adapter;
 use ntk_lens_core::model::weight_stream::WeightStream;
@@ -129,8 +129,11 @@ pub fn lora(
 }
 
 /// Reads the texts of a data file (JSON, JSONL, CSV or TSV with a text column; labels are not
-/// needed). Errors name the file, and the line and column where they apply.
-pub fn texts(path: &Path) -> Result<Texts, Failure> {
+/// needed), from the `chosen` columns or the guessed ones. Errors name the file, and the line
+/// and column where they apply.
+pub fn texts(path: &Path, chosen: Option<&TextColumns>) -> Result<Texts, Failure> {
     let bytes = read(path)?;
-    read_texts(&path.display().to_string(), &bytes).map_err(|e| Failure::Input(e.to_string()))
+    let table = read_table(&path.display().to_string(), &bytes)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    texts_from_chosen(&table, chosen).map_err(|e| Failure::Input(e.to_string()))
 }

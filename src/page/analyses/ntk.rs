@@ -103,11 +103,15 @@ mod handle {
             }
         }
 
-        /// Starts the NTK of the setup as it is now.
+        /// Starts the NTK of the setup as it is now (cancelling what it makes stale).
         pub fn start(self, page: Page) {
             let setup = page.setup.get_untracked();
             self.started.set_value(Some(setup.clone()));
-            page.compute.start(self.slot, Job::Ntk(super::job(&setup)));
+            // The eval kernel of the previous NTK, or a sweep on it, is cancelled rather than
+            // waited for: the new NTK makes their results stale.
+            let job = Job::Ntk(super::job(&setup));
+            page.compute
+                .start_replacing(self.slot, job, Change::NewNtk);
         }
 
         /// The worker loaded another model: it no longer holds the NTK shown.

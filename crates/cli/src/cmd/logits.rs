@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use ntk_lens_core::data::TextColumns;
 use ntk_lens_core::device::cpu_device;
 use ntk_lens_core::model::TokenBatch;
 use ntk_lens_core::readback::read_f32;
@@ -29,6 +30,17 @@ pub struct LogitsArgs {
     /// Other columns, labels included, are ignored.
     #[arg(long, value_name = "FILE")]
     data: PathBuf,
+    /// The text column (default: guessed, as above); a chosen column is read as it is, even
+    /// when its values are numbers.
+    #[arg(long, value_name = "NAME")]
+    text_col: Option<String>,
+    /// The second text column of sentence pairs.
+    #[arg(long, value_name = "NAME", requires = "text_col")]
+    pair_col: Option<String>,
+    /// Accepted so that the column flags of `ntk` and `sweep` work here too; `logits` reads no
+    /// labels.
+    #[arg(long, value_name = "NAME", requires = "text_col")]
+    label_col: Option<String>,
     #[command(flatten)]
     tokens: TokenArgs,
     /// Write the JSON result here instead of stdout.
@@ -62,7 +74,11 @@ pub fn run(args: LogitsArgs) -> Result<(), Failure> {
         ));
     }
     let tokenizer = load::tokenizer(dir, &model.config, args.tokens.max_len)?;
-    let texts = load::texts(&args.data)?;
+    let chosen = args.text_col.as_ref().map(|text| TextColumns {
+        text: text.clone(),
+        pair: args.pair_col.clone(),
+    });
+    let texts = load::texts(&args.data, chosen.as_ref())?;
     let data = args.data.display();
     let mut logits = Vec::with_capacity(texts.len());
     for (i, text) in texts.texts.iter().enumerate() {

@@ -740,6 +740,35 @@ fn numeric_text_column_is_refused_by_logits_and_read_when_chosen() {
             "--text-col",
         ],
     );
+    // Chosen explicitly (the flags the message names), `logits` reads the ids as texts.
+    let json = run_ok(
+        "logits --text-col id",
+        &args(
+            model("bert_cls"),
+            &["logits", "--text-col", "id", "--label-col", "score"],
+        ),
+    );
+    let rows = json["logits"].as_array().expect("logits rows");
+    assert_eq!(rows.len(), 6, "{json}");
+    // bert_cls has three labels.
+    assert!(
+        rows.iter()
+            .all(|r| r.as_array().is_some_and(|l| l.len() == 3)),
+        "{json}"
+    );
+    // A chosen column the file lacks is named.
+    check_refused(
+        "logits",
+        &run(&args(
+            model("bert_cls"),
+            &["logits", "--text-col", "review"],
+        )),
+        &data,
+        &[
+            "no column `review` for the text",
+            "the columns are: id, score",
+        ],
+    );
     // Chosen explicitly, the ids are the texts; `score` is a regression target, which the
     // regression fixture reads.
     let flags = [

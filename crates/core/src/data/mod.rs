@@ -32,7 +32,7 @@ pub use histogram::{LengthHistogram, LengthUnit};
 pub use sample::SplitIndices;
 pub use table::{Cell, Row, Table};
 pub use task::Task;
-pub use texts::{texts_from_table, Texts};
+pub use texts::{texts_from_chosen, texts_from_table, TextColumns, Texts};
 
 /// Reads `bytes` as a table, the format taken from `file_name` (see [`Format::detect`]).
 ///

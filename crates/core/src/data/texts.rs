@@ -43,13 +43,49 @@ impl Texts {
 /// `id,score`); a missing, blank, nested or over-long text in any row (as for
 /// [`Dataset::from_table`](super::Dataset::from_table)).
 pub fn texts_from_table(table: &Table) -> Result<Texts, DataError> {
-    let guess = guess_columns(&table.columns);
-    let index = |name: &Option<String>| name.as_deref().and_then(|n| table.column_index(n));
-    let Some(text_column) = index(&guess.text) else {
-        return Err(not_guessed(&table.file, ColumnRole::Text, &table.columns));
+    texts_from_chosen(table, None)
+}
+
+/// The columns of the texts a person chose (`--text-col`, `--pair-col`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextColumns {
+    /// The text column.
+    pub text: String,
+    /// The second text column of sentence pairs.
+    pub pair: Option<String>,
+}
+
+/// [`texts_from_table`] with the columns `chosen` (`None`: guessed). A chosen column is read as
+/// it is, numbers included; one the file lacks is a [`DataError::MissingColumn`].
+pub fn texts_from_chosen(table: &Table, chosen: Option<&TextColumns>) -> Result<Texts, DataError> {
+    let (text_column, pair_column) = match chosen {
+        Some(c) => {
+            let index = |name: &str, role| {
+                table
+                    .column_index(name)
+                    .ok_or_else(|| DataError::MissingColumn {
+                        file: table.file.clone(),
+                        column: name.to_string(),
+                        role,
+                        available: table.columns.clone(),
+                    })
+            };
+            let pair = match &c.pair {
+                Some(p) => Some(index(p, ColumnRole::TextPair)?),
+                None => None,
+            };
+            (index(&c.text, ColumnRole::Text)?, pair)
+        }
+        None => {
+            let guess = guess_columns(&table.columns);
+            let index = |name: &Option<String>| name.as_deref().and_then(|n| table.column_index(n));
+            let Some(text_column) = index(&guess.text) else {
+                return Err(not_guessed(&table.file, ColumnRole::Text, &table.columns));
+            };
+            check_guess(table, &guess)?;
+            (text_column, index(&guess.text_pair))
+        }
     };
-    check_guess(table, &guess)?;
-    let pair_column = index(&guess.text_pair);
     Ok(Texts {
         texts: text_values(table, text_column, ColumnRole::Text)?,
         text_pairs: match pair_column {
@@ -64,6 +100,40 @@ pub fn texts_from_table(table: &Table) -> Result<Texts, DataError> {
 #[cfg(test)]
 mod tests {
     use crate::data::{read_texts, DataError};
+
+    #[test]
+    fn chosen_text_columns_are_read_as_they_are() {
+        use crate::data::{read_table, texts_from_chosen, TextColumns};
+        let table = read_table("n.csv", b"id,score\n1,0.5\n2,0.7\n").unwrap();
+        let id = TextColumns {
+            text: "id".into(),
+            pair: None,
+        };
+        let t = texts_from_chosen(&table, Some(&id)).unwrap();
+        assert_eq!(
+            (t.texts, t.column.as_str()),
+            (vec!["1".to_string(), "2".into()], "id")
+        );
+        let pair = TextColumns {
+            text: "ID".into(),
+            pair: Some("score".into()),
+        };
+        let t = texts_from_chosen(&table, Some(&pair)).unwrap();
+        assert_eq!(t.text_pairs, Some(vec!["0.5".to_string(), "0.7".into()]));
+        let missing = TextColumns {
+            text: "review".into(),
+            pair: None,
+        };
+        let e = texts_from_chosen(&table, Some(&missing)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "n.csv: no column `review` for the text; the columns are: id, score"
+        );
+        assert!(matches!(
+            texts_from_chosen(&table, None),
+            Err(DataError::NumericTextColumn { .. })
+        ));
+    }
 
     #[test]
     fn texts_need_no_label_and_keep_file_order() {

@@ -20,6 +20,7 @@ use leptos::prelude::*;
 
 use crate::page::setup::ModelChoice;
 use crate::page::Page;
+use crate::protocol::hub::HubModel;
 use crate::protocol::loading::ModelSource;
 use adapter::AdapterPanel;
 use architecture::ArchitecturePanel;
@@ -48,6 +49,14 @@ pub fn ModelTab() -> impl IntoView {
                 <button data-testid="model-load-minilm" disabled=move || busy.get() || !ready.get()
                     on:click=move |_| model.load(page, ModelChoice::Minilm, ModelSource::Bundled, vec![])>
                     "all-MiniLM-L6-v2 (bundled, 22.7M)"
+                </button>
+                // The design's model: its config.json is read first, and the confirmation
+                // below says its size before anything large is downloaded.
+                <button data-testid="model-load-distilroberta"
+                    title="distilbert/distilroberta-base at a pinned revision, from the hub (or the mirror of ?hub=)"
+                    disabled=move || busy.get() || !ready.get() || page.loading.probe.slot.busy()
+                    on:click=move |_| probe.run(HubModel::distilroberta())>
+                    "distilroberta-base (from the hub, 81.5M)"
                 </button>
                 <button data-testid="model-cancel" disabled=move || !busy.get() on:click=move |_| model.cancel(page)>"Cancel"</button>
             </div>

@@ -8,6 +8,7 @@ use super::samples::SampleInputs;
 use crate::page::analyses::eval_kernel::EvalKernel;
 use crate::page::analyses::ntk::Ntk;
 use crate::page::compute::Compute;
+use crate::page::registry::Change;
 use crate::page::setup::Setup;
 
 /// The Samples and kernel panel. `not_ready` says why the NTK cannot start yet, if so;
@@ -40,7 +41,9 @@ pub fn NtkControls(
                 <KernelSelects setup=setup />
                 <button
                     class="primary" data-testid="ntk-run" on:click=run
-                    disabled=move || compute.device_busy_tracked()
+                    disabled=move || {
+                        compute.device_busy_tracked() && !compute.only_stale_running(Change::NewNtk)
+                    }
                 >
                     "Compute NTK"
                 </button>
