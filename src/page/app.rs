@@ -84,7 +84,8 @@ pub fn App() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <div class=status_class data-testid="backend-status" title="The compute backend in use, and why">
+                <div class=status_class data-testid="backend-status" title="The compute backend in use, and why"
+                    data-worker-memory-bytes=move || page.compute.worker_memory.get().map(|b| b.to_string())>
                     {status}
                 </div>
             </div>

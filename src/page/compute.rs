@@ -85,6 +85,8 @@ pub struct Compute {
     pub worker_note: RwSignal<Option<String>>,
     /// Losses reported by the running job (the sweep's or the study's live curve).
     pub live_loss: RwSignal<Vec<f64>>,
+    /// The worker's wasm memory in bytes when its last job ended (its high-water mark).
+    pub worker_memory: RwSignal<Option<u64>>,
     /// The setup (its backend is the worker's).
     setup: RwSignal<Setup>,
     /// The page the answers are routed to, and every registered job's handle.
@@ -104,6 +106,7 @@ impl Compute {
             ready: RwSignal::new(0),
             worker_note: RwSignal::new(None),
             live_loss: RwSignal::new(Vec::new()),
+            worker_memory: RwSignal::new(None),
             jobs: StoredValue::new_local(None),
             bridge: StoredValue::new_local(None),
             next_id: StoredValue::new(1),
@@ -146,6 +149,10 @@ impl Compute {
                 self.ready.update(|n| *n += 1);
             }
             Response::Error { id: None, message } => self.worker_note.set(Some(message.clone())),
+            Response::Result {
+                memory_bytes: Some(bytes),
+                ..
+            } => self.worker_memory.set(Some(*bytes)),
             _ => {}
         }
         let Some((page, jobs)) = self.jobs() else {
@@ -382,6 +389,7 @@ impl Compute {
         self.pending.set_value(None);
         self.each(|page, job| job.worker_restarted(page));
         self.backend.set(None);
+        self.worker_memory.set(None);
         let backend = self.setup.with_untracked(|s| s.workspace.backend);
         self.with_bridge(|b| b.restart(backend, fallback));
     }

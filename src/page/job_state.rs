@@ -131,7 +131,7 @@ impl JobState {
                     loss: *loss,
                 },
             },
-            Response::Result { id, result } if *id == active => JobState::Done(result.clone()),
+            Response::Result { id, result, .. } if *id == active => JobState::Done(result.clone()),
             Response::Error {
                 id: Some(id),
                 message,

@@ -140,6 +140,10 @@ pub enum Response {
         id: JobId,
         /// Its result.
         result: JobResult,
+        /// The size of the worker's wasm memory when the job ended, in bytes: its high-water
+        /// mark, since wasm memory only grows (`None` from a worker that does not say).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        memory_bytes: Option<u64>,
     },
     /// A job failed, or a request could not be understood (`id` is then `None`).
     Error {

@@ -150,7 +150,11 @@ fn handle(request: Request, attachments: Vec<Vec<u8>>) {
 /// that failed on WebGPU stops the worker: the page restarts it on the CPU.
 fn answer(id: JobId, outcome: Result<Option<JobResult>, WorkerError>) {
     match outcome {
-        Ok(Some(result)) => post(&Response::Result { id, result }),
+        Ok(Some(result)) => post(&Response::Result {
+            id,
+            result,
+            memory_bytes: wasm_memory_bytes(),
+        }),
         Ok(None) => {}
         Err(e) if e.is_device_failure() && backend::on_wgpu() => post(&Response::Stopped {
             message: format!("WebGPU failed: {e}"),
@@ -161,6 +165,15 @@ fn answer(id: JobId, outcome: Result<Option<JobResult>, WorkerError>) {
             message: e.to_string(),
         }),
     }
+}
+
+/// The size of this worker's wasm memory, in bytes.
+fn wasm_memory_bytes() -> Option<u64> {
+    let memory = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()?;
+    let buffer = memory.buffer().dyn_into::<js_sys::ArrayBuffer>().ok()?;
+    Some(u64::from(buffer.byte_length()))
 }
 
 /// Runs a device job; `Ok(None)` means it was cancelled (and said so).
