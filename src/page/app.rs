@@ -123,7 +123,7 @@ pub fn App() -> impl IntoView {
                             class:hidden=move || tab.get() != t
                         >
                             <TabIntro tab=t />
-                            {(t == Tab::Model).then(|| view! { <ModelTab /> <SelfCheckPanel /> })}
+                            {(t == Tab::Model).then(|| view! { <ModelTab /> <SelfCheckPanel compute=page.compute selfcheck=page.analyses.selfcheck /> })}
                             {(t == Tab::Data).then(|| view! { <DataTab /> })}
                             {(t == Tab::Ntk).then(|| view! { <NtkTab /> })}
                             {(t == Tab::Linearization).then(|| view! { <LinearizationTab /> })}

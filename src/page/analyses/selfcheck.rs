@@ -13,8 +13,7 @@ pub use handle::SelfCheck;
 mod handle {
     use ntk_lens_core::selfcheck::{SelfCheckConfig, SelfCheckReport};
 
-    use crate::page::compute::JobSlot;
-    use crate::page::Page;
+    use crate::page::compute::{Compute, JobSlot};
     use crate::protocol::Job;
 
     /// The self-check's slot.
@@ -34,9 +33,9 @@ mod handle {
 
     impl SelfCheck {
 
-        /// Starts the check.
-        pub fn start(self, page: Page, config: SelfCheckConfig) {
-            page.compute.start(self.slot, Job::SelfCheck(config));
+        /// Starts the check on the worker of `compute`.
+        pub fn start(self, compute: Compute, config: SelfCheckConfig) {
+            compute.start(self.slot, Job::SelfCheck(config));
         }
     }
 

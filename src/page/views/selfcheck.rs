@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 use ntk_lens_core::selfcheck::SelfCheckConfig;
 
+use crate::page::analyses::selfcheck::SelfCheck;
+use crate::page::compute::Compute;
 use crate::page::job_state::JobState;
-use crate::page::Page;
 use crate::protocol::JobResult;
 
 /// Formats a number for a result table.
@@ -17,22 +18,21 @@ fn fmt(v: f64) -> String {
     }
 }
 
-/// The self-check panel.
+/// The self-check panel: `selfcheck` runs on the worker of `compute`.
 #[component]
-pub fn SelfCheckPanel() -> impl IntoView {
-    let page = expect_context::<Page>();
+pub fn SelfCheckPanel(compute: Compute, selfcheck: SelfCheck) -> impl IntoView {
     // What the user typed is kept as typed; it is parsed only when Run is pressed.
     let steps_text = RwSignal::new(SelfCheckConfig::default().steps.to_string());
     let input_error = RwSignal::new(None::<String>);
-    let state = page.analyses.selfcheck.slot.state;
+    let state = selfcheck.slot.state;
 
     let run = move |_| {
         let text = steps_text.get_untracked();
         match text.trim().parse::<usize>() {
             Ok(steps) if (1..=SelfCheckConfig::MAX_STEPS).contains(&steps) => {
                 input_error.set(None);
-                page.analyses.selfcheck.start(
-                    page,
+                selfcheck.start(
+                    compute,
                     SelfCheckConfig {
                         steps,
                         ..SelfCheckConfig::default()
@@ -47,7 +47,7 @@ pub fn SelfCheckPanel() -> impl IntoView {
     };
 
     let busy = move || state.with(|s| s.is_busy());
-    let ready = move || page.compute.backend.with(|b| b.is_some());
+    let ready = move || compute.backend.with(|b| b.is_some());
     let percent = move || {
         state
             .with(|s| s.fraction())
@@ -116,12 +116,12 @@ pub fn SelfCheckPanel() -> impl IntoView {
                         on:input=move |ev| steps_text.set(event_target_value(&ev))
                     />
                 </label>
-                <button data-testid="selfcheck-run" on:click=run disabled=move || !ready() || page.compute.device_busy_tracked()>
+                <button data-testid="selfcheck-run" on:click=run disabled=move || !ready() || compute.device_busy_tracked()>
                     "Run"
                 </button>
                 <button
                     data-testid="selfcheck-cancel"
-                    on:click=move |_| page.compute.cancel(page.analyses.selfcheck.slot)
+                    on:click=move |_| compute.cancel(selfcheck.slot)
                     disabled=move || !busy()
                 >
                     "Cancel"
