@@ -44,7 +44,7 @@ pub const SUGGESTIONS: [Suggestion; 6] = [
     Suggestion {
         repo: DISTILROBERTA_REPO,
         revision: DISTILROBERTA_REVISION,
-        about: "distilled RoBERTa, 6 layers, 81.5M (331 MB with its masked-LM head)",
+        about: "distilled RoBERTa, 6 layers, 82M (331 MB)",
     },
     Suggestion {
         repo: "sentence-transformers/all-MiniLM-L6-v2",

@@ -368,7 +368,7 @@ test('hub problems are messages: an unsupported model_type, a missing repository
     await screenshot(page, 'model-hub-unsupported');
     // The design's model is one click from the Encoder row: its config.json is read from the
     // hub at the pinned revision, and the counts and the size are shown before any download.
-    assert.equal(await text(page, 'model-load-distilroberta'), 'distilroberta-base (from the hub, 81.5M)');
+    assert.equal(await text(page, 'model-load-distilroberta'), 'distilroberta-base (from the hub)');
     await page.getByTestId('model-load-distilroberta').click();
     await waitText(page, 'model-hub-about', new RegExp(`^distilbert/distilroberta-base at ${DISTILROBERTA_REV.slice(0, 7)}.*RoBERTa family .*6 layers, hidden size 768, 12 heads`));
     assert.equal(await text(page, 'model-hub-params'), '81,527,808 (81.5M)');

@@ -56,7 +56,7 @@ pub fn ModelTab() -> impl IntoView {
                     title="distilbert/distilroberta-base at a pinned revision, from the hub (or the mirror of ?hub=)"
                     disabled=move || busy.get() || !ready.get() || page.loading.probe.slot.busy()
                     on:click=move |_| probe.run(HubModel::distilroberta())>
-                    "distilroberta-base (from the hub, 81.5M)"
+                    "distilroberta-base (from the hub)"
                 </button>
                 <button data-testid="model-cancel" disabled=move || !busy.get() on:click=move |_| model.cancel(page)>"Cancel"</button>
             </div>
