@@ -205,37 +205,38 @@ impl Compute {
         });
     }
 
+    /// Whether a device job whose spec `counts` accepts runs; `tracked`: whether reading the
+    /// states subscribes the caller (a button) to them.
+    fn device_job_running(self, tracked: bool, counts: impl Fn(&Spec) -> bool) -> bool {
+        let mut running = false;
+        self.each(|_, job| {
+            let spec = job.spec();
+            if spec.uses_device && counts(spec) {
+                running |= if tracked {
+                    job.state().with(JobState::is_busy)
+                } else {
+                    job.state().with_untracked(JobState::is_busy)
+                };
+            }
+        });
+        running
+    }
+
     /// Whether a job that uses the device runs (the worker runs one at a time). Untracked.
     pub fn device_busy(self) -> bool {
-        let mut busy = false;
-        self.each(|_, job| {
-            busy |= job.spec().uses_device && job.state().with_untracked(JobState::is_busy)
-        });
-        busy
+        self.device_job_running(false, |_| true)
     }
 
     /// [`Self::device_busy`], tracked: for a button that must wait, e.g. the self-check while
     /// the model loads at start.
     pub fn device_busy_tracked(self) -> bool {
-        let mut busy = false;
-        self.each(|_, job| busy |= job.spec().uses_device && job.state().with(JobState::is_busy));
-        busy
+        self.device_job_running(true, |_| true)
     }
 
     /// Whether every device job that runs is one whose result `change` makes stale, so that a
     /// job bringing `change` may cancel them instead of waiting (tracked: for buttons).
     pub fn only_stale_running(self, change: Change) -> bool {
-        let mut only_stale = true;
-        self.each(|_, job| {
-            let spec = job.spec();
-            if spec.uses_device
-                && !spec.stale_after.contains(&change)
-                && job.state().with(JobState::is_busy)
-            {
-                only_stale = false;
-            }
-        });
-        only_stale
+        !self.device_job_running(true, |spec| !spec.stale_after.contains(&change))
     }
 
     /// Starts `job` in `slot`, which brings `change`: device jobs running whose results
