@@ -5,27 +5,21 @@
 //! of this crate stays under: one pass at a time leaves the other cores mostly idle. Passes that
 //! only read what they share (the NTK's chunk halves, each with its own recorded forward pass;
 //! the trainer's chunks, each with its own autodiff graph; the model's weights, which are not
-//! tracked) can instead run side by side. Natively on the CPU only: a wasm worker has one
-//! thread, and a GPU one queue.
+//! tracked) can instead run side by side, on the CPU only (a GPU has one queue). In the browser
+//! rayon's pool is the page's pool of Web Workers sharing the wasm memory (the web crate's
+//! `worker::threads`); where it could not start, rayon runs everything on the calling thread
+//! and the passes run one after the other.
 
 use burn::prelude::Device;
 
-/// Whether independent passes on `device` should run side by side: natively, on the CPU
-/// backend, with at least two threads in rayon's pool.
-#[cfg(not(target_family = "wasm"))]
+/// Whether independent passes on `device` should run side by side: on the CPU backend, with
+/// at least two threads in rayon's pool.
 pub fn passes_side_by_side(device: &Device) -> bool {
     *device == Device::flex() && rayon::current_num_threads() >= 2
 }
 
-/// Never in wasm: a worker has one thread.
-#[cfg(target_family = "wasm")]
-pub fn passes_side_by_side(_device: &Device) -> bool {
-    false
-}
-
 /// `pass` over each item, on rayon's threads, results in the items' order. Each pass runs its
 /// futures to completion where it runs: on the CPU backend they are ready at once.
-#[cfg(not(target_family = "wasm"))]
 pub fn map_side_by_side<'a, T, R, F>(items: &'a [T], pass: impl Fn(&'a T) -> F + Sync) -> Vec<R>
 where
     T: Sync,
@@ -40,7 +34,6 @@ where
 }
 
 /// `pass` over `a` and over `b`, on two of rayon's threads; see [`map_side_by_side`].
-#[cfg(not(target_family = "wasm"))]
 pub fn pair_side_by_side<'a, T, R, F>(
     a: &'a T,
     b: &'a T,

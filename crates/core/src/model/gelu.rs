@@ -98,7 +98,7 @@ fn gelu_on_host<const D: usize>(x: Tensor<D>) -> Option<Tensor<D>> {
 }
 
 /// GELU values of `xs` and, when `with_slope`, their slopes (else an empty `Vec`), in one pass;
-/// in parallel natively.
+/// in parallel on rayon's pool.
 fn gelu_values(xs: &[f32], with_slope: bool) -> (Vec<f32>, Vec<f32>) {
     let mut values = vec![0f32; xs.len()];
     let mut slopes = vec![0f32; if with_slope { xs.len() } else { 0 }];
@@ -113,7 +113,6 @@ fn gelu_values(xs: &[f32], with_slope: bool) -> (Vec<f32>, Vec<f32>) {
             }
         }
     };
-    #[cfg(not(target_family = "wasm"))]
     {
         use rayon::prelude::*;
         const CHUNK: usize = 16 * 1024;
@@ -130,8 +129,6 @@ fn gelu_values(xs: &[f32], with_slope: bool) -> (Vec<f32>, Vec<f32>) {
                 .for_each(|(v, x)| fill(v, &mut [], x));
         }
     }
-    #[cfg(target_family = "wasm")]
-    fill(&mut values, &mut slopes, xs);
     (values, slopes)
 }
 

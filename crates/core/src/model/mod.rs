@@ -166,11 +166,11 @@ impl Model {
         self.forward_with_hooks(batch, &mut NoHooks)
     }
 
-    /// Runs encoder and head where no gradient is wanted. Natively on the CPU a batch of two or
-    /// more sequences runs as two halves side by side ([`crate::parallel`]), its outputs then
-    /// joined (the same numbers to f32 round-off); elsewhere this is [`Model::forward`].
+    /// Runs encoder and head where no gradient is wanted. On the CPU with a pool of threads a
+    /// batch of two or more sequences runs as two halves side by side ([`crate::parallel`]), its
+    /// outputs then joined (the same numbers to f32 round-off); elsewhere this is
+    /// [`Model::forward`].
     pub fn infer(&self, batch: &TokenBatch) -> Result<ModelOutput, CoreError> {
-        #[cfg(not(target_family = "wasm"))]
         if crate::parallel::passes_side_by_side(&self.device()) {
             if let Some((top, bottom)) = batch.split_at(batch.batch / 2) {
                 let (top, bottom) = crate::parallel::pair_side_by_side(&top, &bottom, |half| {
@@ -347,8 +347,8 @@ mod tests {
     use crate::readback::read_f32;
     use crate::test_model::samples_of_lengths;
 
-    /// [`Model::infer`] (two halves side by side natively) gives [`Model::forward`]'s outputs
-    /// over the whole batch, to f32 round-off: last hidden states, every layer's, the mask and
+    /// [`Model::infer`] (two halves side by side on a pool of threads) gives
+    /// [`Model::forward`]'s outputs over the whole batch, to f32 round-off: last hidden states, every layer's, the mask and
     /// the logits.
     #[test]
     fn infer_in_halves_matches_one_forward_pass() {

@@ -167,18 +167,17 @@ pub async fn chunk_jacobian_with(
     options: &NtkOptions,
     zero_b: &[bool],
 ) -> Result<ChunkJacobian, CoreError> {
-    #[cfg(not(target_family = "wasm"))]
     if samples.len() >= 2 && crate::parallel::passes_side_by_side(&model.device()) {
         return halves_side_by_side(model, samples, options, zero_b);
     }
     one_pass(model, samples, options, zero_b).await
 }
 
-/// Natively on the CPU: the two halves of the chunk side by side ([`crate::parallel`]), their
-/// rows then joined. The rows are sample-major, so the joined factors are the whole chunk's. Each
-/// half pads to its own longest sequence, which changes nothing beyond f32 round-off (padding is
-/// masked). The halves are cut where their padded token counts balance ([`balanced_split`]).
-#[cfg(not(target_family = "wasm"))]
+/// On the CPU with a pool of threads: the two halves of the chunk side by side
+/// ([`crate::parallel`]), their rows then joined. The rows are sample-major, so the joined
+/// factors are the whole chunk's. Each half pads to its own longest sequence, which changes
+/// nothing beyond f32 round-off (padding is masked). The halves are cut where their padded token
+/// counts balance ([`balanced_split`]).
 fn halves_side_by_side(
     model: &Model,
     samples: &[Encoded],
@@ -205,7 +204,6 @@ fn halves_side_by_side(
 /// times the longest) are the most even: the work of a pass grows with them. A chunk sorted by
 /// length cut in the middle gave the longer half up to 1.5x the other's work, and one thread
 /// waited.
-#[cfg(not(target_family = "wasm"))]
 fn balanced_split(samples: &[Encoded]) -> usize {
     let m = samples.len();
     let lens: Vec<usize> = samples.iter().map(|s| s.ids.len()).collect();

@@ -438,18 +438,17 @@ impl Trainer {
         Ok((total, logits))
     }
 
-    /// [`Trainer::chunk_pass`] of every chunk of `data`, in chunk order: side by side natively
-    /// on the CPU ([`crate::parallel`]; each chunk has its own leaves, so its own graph), one
-    /// after the other elsewhere. Either way the same numbers, summed in the same order.
+    /// [`Trainer::chunk_pass`] of every chunk of `data`, in chunk order: side by side on the CPU
+    /// with a pool of threads ([`crate::parallel`]; each chunk has its own leaves, so its own
+    /// graph), one after the other elsewhere. Either way the same numbers, summed in the same
+    /// order.
     async fn chunk_passes(&self, data: &StepData) -> Vec<Result<ChunkPass, CoreError>> {
-        #[cfg(not(target_family = "wasm"))]
         if data.chunks.len() >= 2 && crate::parallel::passes_side_by_side(&self.model.device()) {
             return self.chunk_passes_side_by_side(data);
         }
         self.chunk_passes_in_order(data).await
     }
 
-    #[cfg(not(target_family = "wasm"))]
     fn chunk_passes_side_by_side(&self, data: &StepData) -> Vec<Result<ChunkPass, CoreError>> {
         crate::parallel::map_side_by_side(&data.chunks, |(batch, y)| self.chunk_pass(batch, y))
     }
