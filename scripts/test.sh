@@ -42,7 +42,7 @@ step "core tests in headless Chromium ($(elapsed))"
   CHROMEDRIVER=$(command -v chromedriver) \
   WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
   WASM_BINDGEN_TEST_TIMEOUT=300 \
-    cargo test -p ntk-lens-web --release --target wasm32-unknown-unknown --test wasm_browser
+    cargo test -p ntk-lens-web --release --target wasm32-unknown-unknown --features webgpu --test wasm_browser
 )
 
 step "browser end-to-end tests ($(elapsed))"

@@ -14,6 +14,7 @@
 //! (the protocol, the page's setup, job state and job builders) are compiled, so that
 //! `cargo test` covers them. docs/architecture.md draws the data path and the message flow.
 
+#[cfg(any(not(target_arch = "wasm32"), feature = "page"))]
 pub mod page;
 pub mod protocol;
 #[cfg(target_arch = "wasm32")]
@@ -30,13 +31,21 @@ unsafe extern "C" {
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
+    #[cfg(feature = "page")]
     use wasm_bindgen::JsCast;
     // Run the constructors once, here, at instantiation (page and worker). Calling them from an
     // export tells wasm-ld this is not a "command" module; otherwise it wraps *every* export
     // (each closure call, each externref allocation) in a call to all constructors, which cost
     // the page seconds of main-thread time (inventory's docs, "WebAssembly").
-    // SAFETY: called once per instance, before anything reads the registrations.
-    unsafe { __wasm_call_ctors() };
+    // The compute worker's pool threads instantiate the module on the worker's shared memory,
+    // where the constructors already ran: running them again would register cubecl's entries
+    // twice (a cycle in inventory's list). Once per memory, then.
+    static CONSTRUCTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !CONSTRUCTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        // SAFETY: called once per memory, before anything reads the registrations.
+        unsafe { __wasm_call_ctors() };
+    }
+    #[cfg(feature = "page")]
     if js_sys::global().dyn_into::<web_sys::Window>().is_ok() {
         console_error_panic_hook::set_once();
         leptos::mount::mount_to_body(page::App);

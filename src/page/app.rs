@@ -88,6 +88,11 @@ pub fn App() -> impl IntoView {
                     data-worker-memory-bytes=move || page.compute.worker_memory.get().map(|b| b.to_string())>
                     {status}
                 </div>
+                <div class="threads" data-testid="cpu-threads"
+                    title="The CPU threads the compute worker runs on (a pool of Web Workers sharing its memory), and why not more"
+                    data-count=move || page.compute.threads.get().map(|t| t.count.to_string())>
+                    {move || page.compute.threads.get().map(|t| t.label())}
+                </div>
             </div>
         </header>
         <nav class="tabs" role="tablist" aria-label="Views">

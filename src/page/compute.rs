@@ -9,13 +9,14 @@ use std::time::Duration;
 use js_sys::Uint8Array;
 use leptos::prelude::*;
 use ntk_lens_core::device::BackendInfo;
+use ntk_lens_core::options::BackendChoice;
 
-use super::bridge::WorkerBridge;
+use super::bridge::{WorkerBridge, WorkerModule};
 use super::job_state::JobState;
 use super::registry::{Change, ResultKind, Spec};
 use super::setup::Setup;
 use super::Page;
-use crate::protocol::{Job, JobResult, Request, Response};
+use crate::protocol::{Job, JobResult, Request, Response, Threads};
 
 /// How long the worker gets to answer a cancel before it is stopped by force.
 const CANCEL_GRACE: Duration = Duration::from_millis(3000);
@@ -78,6 +79,8 @@ type Jobs = (Page, Vec<Rc<dyn Registered>>);
 pub struct Compute {
     /// The backend the worker uses; `None` while it starts.
     pub backend: RwSignal<Option<BackendInfo>>,
+    /// The threads the worker's CPU work runs on; `None` while it starts.
+    pub threads: RwSignal<Option<Threads>>,
     /// How many times a worker said it is ready: a fresh worker (at start or after a restart)
     /// needs the model and the dataset again.
     pub ready: RwSignal<u32>,
@@ -103,6 +106,7 @@ impl Compute {
         Compute {
             setup,
             backend: RwSignal::new(None),
+            threads: RwSignal::new(None),
             ready: RwSignal::new(0),
             worker_note: RwSignal::new(None),
             live_loss: RwSignal::new(Vec::new()),
@@ -144,8 +148,20 @@ impl Compute {
     fn receive(self, response: Response) {
         match &response {
             Response::Stopped { message, gpu } => return self.stopped(message.clone(), *gpu),
-            Response::Ready { backend } => {
+            Response::Ready {
+                backend: BackendInfo::Cpu { reason },
+                ..
+            } if self.moves_to_cpu_module(reason.as_deref()) => {
+                // The page's module chose the CPU (auto found no usable adapter, or WebGPU
+                // failed its check): the CPU worker's module computes there, on every core.
+                let why = reason.clone().unwrap_or_else(|| "chosen".into());
+                let backend = self.setup.with_untracked(|s| s.workspace.backend);
+                self.with_bridge(|b| b.restart(backend, Some(&why)));
+                return;
+            }
+            Response::Ready { backend, threads } => {
                 self.backend.set(Some(backend.clone()));
+                self.threads.set(Some(threads.clone()));
                 self.ready.update(|n| *n += 1);
             }
             Response::Error { id: None, message } => self.worker_note.set(Some(message.clone())),
@@ -380,6 +396,29 @@ impl Compute {
              again; your settings and results are kept."
         )));
         self.restart_worker(fallback);
+    }
+
+    /// Whether a worker of the page's module that reports the CPU (with `reason`) should give way
+    /// to the CPU worker's module.
+    fn moves_to_cpu_module(self, reason: Option<&str>) -> bool {
+        let mut page_module = false;
+        self.with_bridge(|b| page_module = b.module() == Some(WorkerModule::Page));
+        page_module
+            && WorkerModule::for_start(BackendChoice::Cpu, reason.or(Some("chosen")))
+                == WorkerModule::Cpu
+    }
+
+    /// Whether switching to `choice` needs the other module (a fresh worker, which then loads
+    /// the model and the dataset again) rather than a switch inside the running worker.
+    pub fn switch_needs_restart(self, choice: BackendChoice) -> bool {
+        let mut running = None;
+        self.with_bridge(|b| running = b.module());
+        running.is_some_and(|m| m != WorkerModule::for_start(choice, None))
+    }
+
+    /// Starts a fresh worker on the setup's backend (see [`Self::switch_needs_restart`]).
+    pub fn restart_on_setup_backend(self) {
+        self.restart_worker(None);
     }
 
     /// Stops the worker and starts a fresh one on the setup's backend (`fallback`: why it is

@@ -28,6 +28,57 @@ use analysis::{
 use hub::{HubProbe, ProbeJob};
 use loading::{AdapterJob, AdapterSummary, DataJob, DataReport, ModelJob, ModelSummary};
 
+/// The threads the worker's CPU work runs on: its pool of Web Workers sharing the wasm memory,
+/// or one thread and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Threads {
+    /// How many threads compute (1 without a pool).
+    pub count: usize,
+    /// Why there is no pool, or why it is smaller than the machine's cores.
+    pub reason: Option<String>,
+}
+
+impl Default for Threads {
+    fn default() -> Self {
+        Threads {
+            count: 1,
+            reason: None,
+        }
+    }
+}
+
+impl Threads {
+    /// The most threads a pool starts, whatever the machine has: beyond this the page's analyses
+    /// (a few dozen samples) gain little, and each thread is a Web Worker with its own stack.
+    pub const MAX: usize = 8;
+
+    /// The pool to ask for: `requested` threads (`?threads=` in the address) or else the
+    /// machine's logical `cores`, at most [`Threads::MAX`], at least 1; with why it is fewer
+    /// than the cores, where it is.
+    pub fn planned(cores: usize, requested: Option<usize>) -> Threads {
+        let cores = cores.max(1);
+        let (count, reason) = match requested {
+            Some(n) => (
+                n.clamp(1, Self::MAX),
+                Some(format!("threads={n} in the address")),
+            ),
+            None if cores > Self::MAX => (Self::MAX, Some(format!("at most {}", Self::MAX))),
+            None => (cores, None),
+        };
+        Threads { count, reason }
+    }
+
+    /// The status line's text: `2 threads`, or `one thread (<reason>)`.
+    pub fn label(&self) -> String {
+        match (self.count, &self.reason) {
+            (1, Some(r)) => format!("one thread ({r})"),
+            (1, None) => "one thread".to_string(),
+            (n, Some(r)) => format!("{n} threads ({r})"),
+            (n, None) => format!("{n} threads"),
+        }
+    }
+}
+
 /// Identifies one job; chosen by the page, echoed by the worker.
 pub type JobId = u32;
 
@@ -120,6 +171,9 @@ pub enum Response {
     Ready {
         /// The backend in use.
         backend: BackendInfo,
+        /// The CPU threads the worker computes on.
+        #[serde(default)]
+        threads: Threads,
     },
     /// A running job's progress.
     Progress {
@@ -259,11 +313,59 @@ mod tests {
     }
 
     #[test]
+    fn the_pool_takes_the_cores_up_to_a_cap_or_what_the_address_asks() {
+        assert_eq!(
+            Threads::planned(2, None),
+            Threads {
+                count: 2,
+                reason: None
+            }
+        );
+        assert_eq!(Threads::planned(0, None).count, 1);
+        assert_eq!(Threads::planned(32, None).count, Threads::MAX);
+        let one = Threads::planned(2, Some(1));
+        assert_eq!(one.label(), "one thread (threads=1 in the address)");
+        assert_eq!(Threads::planned(2, Some(100)).count, Threads::MAX);
+    }
+
+    #[test]
+    fn threads_say_how_many_and_why_not_more() {
+        let one = |reason: Option<&str>| Threads {
+            count: 1,
+            reason: reason.map(str::to_string),
+        };
+        assert_eq!(one(None).label(), "one thread");
+        assert_eq!(
+            one(Some("the page is not cross-origin isolated")).label(),
+            "one thread (the page is not cross-origin isolated)"
+        );
+        let two = Threads {
+            count: 2,
+            reason: None,
+        };
+        assert_eq!(two.label(), "2 threads");
+        // A worker of an older page says nothing of threads: one thread.
+        let old: Response =
+            decode(r#"{"type":"ready","backend":{"kind":"cpu","reason":null}}"#).unwrap();
+        assert_eq!(
+            old,
+            Response::Ready {
+                backend: BackendInfo::Cpu { reason: None },
+                threads: one(None)
+            }
+        );
+    }
+
+    #[test]
     fn responses_round_trip() {
         let msgs = vec![
             Response::Ready {
                 backend: BackendInfo::Cpu {
                     reason: Some("no adapter".into()),
+                },
+                threads: Threads {
+                    count: 2,
+                    reason: None,
                 },
             },
             Response::Progress {

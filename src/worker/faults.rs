@@ -12,6 +12,10 @@
 //! * `"oom"`: the next device job on WebGPU panics as cubecl's uncaptured-error handler does on
 //!   a GPU out-of-memory.
 //!
+//! A fault armed on the page instead (`self.ntkLensFault` in the page) reaches the next worker the
+//! page starts, as `?fault=` in its address ([`arm_from_address`]): a switch to WebGPU from the
+//! CPU worker's module starts a fresh worker, whose check is then the one that fails.
+//!
 //! Nothing sets it but a test: an ordinary page never has the global.
 
 use wasm_bindgen::JsValue;
@@ -38,6 +42,17 @@ impl Fault {
 }
 
 const HOOK: &str = "ntkLensFault";
+
+/// Arms the hook with `?fault=` of the worker's address, if the page passed one.
+pub fn arm_from_address() {
+    if let Some(fault) = super::backend::url_param("fault") {
+        let _ = js_sys::Reflect::set(
+            &js_sys::global(),
+            &JsValue::from_str(HOOK),
+            &JsValue::from_str(&fault),
+        );
+    }
+}
 
 /// The fault the hook asks for, if it is one of `wanted`; it is then cleared (it fires once).
 pub fn take(wanted: &[Fault]) -> Option<Fault> {

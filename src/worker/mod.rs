@@ -9,6 +9,7 @@
 //!   [`fetch`]: HTTP with byte progress, cancel and a cache;
 //! * [`runners`]: the runners of the analysis jobs; [`reporter`]: progress, yield, cancel and
 //!   [`reporter::drive`], the one driver of the core's step-by-step computations;
+//! * [`threads`]: the pool of Web Workers the CPU work runs on (or one thread, and why);
 //! * [`error`]: what can go wrong, typed; [`faults`]: a test hook that forces GPU failures.
 //!
 //! When the worker cannot go on (a panic, or its WebGPU device failed) it says so with
@@ -22,6 +23,7 @@ pub mod loading;
 pub mod reporter;
 pub mod runners;
 pub mod session;
+pub mod threads;
 
 use std::cell::Cell;
 
@@ -49,6 +51,9 @@ fn scope() -> DedicatedWorkerGlobalScope {
 pub fn worker_main() {
     std::panic::set_hook(Box::new(stop_on_panic));
     wasm_bindgen_futures::spawn_local(async {
+        faults::arm_from_address();
+        // The pool first: rayon's global pool can be built only before anything runs on it.
+        let threads = threads::start_pool().await;
         let (device, info) = backend::choose_initial().await;
         backend::set_current(device, info.clone());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
@@ -63,7 +68,10 @@ pub fn worker_main() {
         });
         scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
-        post(&Response::Ready { backend: info });
+        post(&Response::Ready {
+            backend: info,
+            threads,
+        });
     });
 }
 
@@ -167,13 +175,14 @@ fn answer(id: JobId, outcome: Result<Option<JobResult>, WorkerError>) {
     }
 }
 
-/// The size of this worker's wasm memory, in bytes.
+/// The size of this worker's wasm memory, in bytes (an `ArrayBuffer`, or a `SharedArrayBuffer`
+/// in the CPU worker's module, whose pool shares it).
 fn wasm_memory_bytes() -> Option<u64> {
     let memory = wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
         .ok()?;
-    let buffer = memory.buffer().dyn_into::<js_sys::ArrayBuffer>().ok()?;
-    Some(u64::from(buffer.byte_length()))
+    let length = js_sys::Reflect::get(&memory.buffer(), &JsValue::from_str("byteLength")).ok()?;
+    length.as_f64().map(|b| b as u64)
 }
 
 /// Runs a device job; `Ok(None)` means it was cancelled (and said so).

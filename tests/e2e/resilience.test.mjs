@@ -74,7 +74,8 @@ test('the worker dies mid-analysis: the page says what was lost, restores model,
 /** Arms the worker's test hook (src/worker/faults.rs): the next check, or device job on WebGPU,
  *  fails as `fault` says ('check', 'lost', 'oom'). */
 async function forceGpuFault(page, fault) {
-  const worker = page.workers().find((w) => w.url().includes('worker.js'));
+  // The worker of the page's module (WebGPU), not the CPU worker's (cpu-worker.js).
+  const worker = page.workers().find((w) => /\/worker\.js\?/.test(w.url()));
   assert.ok(worker, 'the compute worker runs');
   await worker.evaluate((f) => { self.ntkLensFault = f; }, fault);
 }
@@ -102,7 +103,8 @@ test('GPU failures (a wrong check, a lost device, out of GPU memory) fall back t
     };
 
     // 1. The check against the CPU finds WebGPU wrong: the switch keeps the CPU and says why.
-    await forceGpuFault(page, 'check');
+    // (The switch starts a fresh worker of the page's module; the page hands it the hook.)
+    await page.evaluate(() => { self.ntkLensFault = 'check'; });
     await page.getByTestId('backend-choice').selectOption('wgpu');
     await waitText(page, 'backend-status',
       /^CPU \(WebGPU's results differ from the CPU's by 1\.0e0 \(more than 1e-3\): not trusted\)$/, 300_000);

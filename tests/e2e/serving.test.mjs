@@ -1,6 +1,7 @@
 // End-to-end tests of how the page is served and loaded (scripts/serve-dist.mjs, web/worker.js):
 // compressed responses with validators, cross-origin isolation that still lets the worker reach
-// another origin through CORS (as the hub download does), and one wasm download for page and worker.
+// another origin through CORS (as the hub download does), and each wasm module downloaded once: the
+// page's, and the CPU worker's for the worker and its whole pool of threads.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -32,7 +33,7 @@ test('files are served precompressed, with an ETag that revalidates, and cross-o
   assert.equal(plain.headers.get('content-type'), 'application/json');
 });
 
-test('the worker reuses the page\'s wasm module and, cross-origin isolated, still fetches from a CORS origin', async () => {
+test('each wasm module is downloaded once (the CPU worker\'s for its whole pool) and, cross-origin isolated, the worker still fetches from a CORS origin', async () => {
   // Another origin that answers like huggingface.co: CORS headers, no Cross-Origin-Resource-Policy.
   const hub = http.createServer((req, res) => {
     const h = req.url.includes('no-cors-headers') ? {} : { 'access-control-allow-origin': '*' };
@@ -52,8 +53,9 @@ test('the worker reuses the page\'s wasm module and, cross-origin isolated, stil
     await page.goto(`${server.url}?backend=cpu`);
     await page.waitForFunction(() => /^CPU/.test(document.querySelector('[data-testid="backend-status"]')?.textContent ?? ''));
     assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
-    const worker = page.workers().find((w) => w.url().includes('worker.js'));
-    assert.ok(worker, 'the compute worker runs');
+    // On the CPU of an isolated page the compute worker runs the CPU worker's module.
+    const worker = page.workers().find((w) => w.url().includes('cpu-worker.js'));
+    assert.ok(worker, `the CPU compute worker runs: ${page.workers().map((w) => w.url()).join(', ')}`);
     const r = await worker.evaluate(async (other) => {
       const get = async (path) => {
         try {
@@ -68,9 +70,11 @@ test('the worker reuses the page\'s wasm module and, cross-origin isolated, stil
       };
     }, other);
     assert.deepEqual(r, { coi: true, redirected: '200 weights', noCors: 'failed: TypeError: Failed to fetch' });
-    // The worker's own requests are seen (it imports the JS glue too), and the wasm is fetched once.
-    assert.equal(requests.filter((p) => p === '/ntk-lens-web.js').length, 2, requests.join(', '));
-    assert.equal(requests.filter((p) => p.endsWith('.wasm')).length, 1, requests.join(', '));
+    // The worker's own requests are seen: the page's module once (the page's), the CPU module
+    // once (the worker's; its pool's workers instantiate the module it posts them).
+    assert.equal(requests.filter((p) => p === '/ntk-lens-web_bg.wasm').length, 1, requests.join(', '));
+    assert.equal(requests.filter((p) => p === '/cpu/ntk-lens-cpu_bg.wasm').length, 1, requests.join(', '));
+    assert.equal(requests.filter((p) => p.endsWith('.wasm')).length, 2, requests.join(', '));
   } finally {
     await browser.close();
     hub.close();

@@ -37,10 +37,15 @@ mod handle {
 
     impl BackendSwitch {
 
-        /// Switches to `choice` and writes it to the setup.
+        /// Switches to `choice` and writes it to the setup: inside the running worker, or in a
+        /// fresh one where the choice needs the other module (the CPU's pool, or WebGPU).
         pub fn set(self, page: Page, choice: BackendChoice) {
             page.setup.update(|s| s.workspace.backend = choice);
-            page.compute.start(self.slot, Job::SetBackend(choice));
+            if page.compute.switch_needs_restart(choice) {
+                page.compute.restart_on_setup_backend();
+            } else {
+                page.compute.start(self.slot, Job::SetBackend(choice));
+            }
         }
     }
 
