@@ -2,8 +2,9 @@
 # Installs what ntk-lens needs to build, serve and test, skipping whatever is already there.
 # Idempotent: a second run only checks versions (a few seconds).
 #
-#   - the wasm32 target: `rustup target add`, or else Debian's rustc-web/cargo-web/rust-web-src/lld
-#     (the "Debian route", docs/toolchain.md), then builds use -Zbuild-std;
+#   - the wasm32 target and std's sources: `rustup target add` and `rustup component add rust-src`,
+#     or else Debian's rustc-web/cargo-web/rust-web-src/lld (the "Debian route",
+#     docs/toolchain.md); wasm builds use -Zbuild-std either way (std with atomics, for threads);
 #   - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock; trunk 0.22.1;
 #   - Chromium + ChromeDriver (headless browser tests), Node.js + npm, and the e2e test's npm packages.
 set -euo pipefail
@@ -27,10 +28,15 @@ if ! command -v cargo >/dev/null 2>&1; then
   log "cargo not found: installing Debian's Rust toolchain"
   apt_install cargo-web rustc-web rust-web-src lld-22
 fi
-if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  log "wasm32 target: present (rustup)"
-elif command -v rustup >/dev/null 2>&1 && rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
-  log "wasm32 target: added with rustup"
+# The page's compute worker runs a pool of threads, so std is rebuilt for wasm32 with atomics
+# (build-std): rustup's route needs the target and the std sources (rust-src).
+rustup_has() { rustup component list --installed 2>/dev/null | grep -q "^$1"; }
+if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
+   && rustup_has rust-src; then
+  log "wasm32 target and rust-src: present (rustup)"
+elif command -v rustup >/dev/null 2>&1 && rustup target add wasm32-unknown-unknown >/dev/null 2>&1 \
+   && rustup component add rust-src >/dev/null 2>&1; then
+  log "wasm32 target and rust-src: added with rustup"
 else
   # The Debian route: a rustc that can build std for wasm32 from source.
   if [ ! -x /usr/lib/llvm-22/bin/wasm-ld ] || [ ! -d /usr/lib/rustlib/src/rust/library ] || [ ! -x /usr/bin/rustc ]; then
@@ -54,9 +60,11 @@ TRUNK_VERSION=0.22.1
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" = "$TRUNK_VERSION" ]; then
   log "trunk $TRUNK_VERSION: present"
 else
-  log "installing trunk $TRUNK_VERSION (about 9 minutes on 2 cores)"
-  # trunk 0.22 declares rust-version 1.96.1 but builds and runs with 1.95.
-  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version --quiet
+  log "installing trunk $TRUNK_VERSION (a few minutes on 2 cores)"
+  # trunk 0.22 declares rust-version 1.96.1 but builds and runs with 1.95. --debug: trunk only
+  # runs cargo and wasm-bindgen and copies files, so an unoptimised build serves as well and
+  # compiles in a fraction of the release build's time (which took about 9 minutes on 2 cores).
+  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version --debug --quiet
 fi
 
 # --- Browser, Node.js and the end-to-end test packages -------------------------------------------
