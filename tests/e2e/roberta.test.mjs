@@ -13,6 +13,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { serveDist, launch, openExplorer, screenshot, num, waitText, text } from './harness.mjs';
+import { hubMirror } from './roberta_sized.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
@@ -28,28 +29,8 @@ let server;
 let mirror;
 /** The revision of distilroberta-base the page pins (src/protocol/hub.rs). */
 const DISTILROBERTA_REV = 'fb53ab8802853c8e4fbdbcd0529f21fc6f459b2b';
-before(async () => { server = await serveDist(); mirror = await hubMirror(); });
+before(async () => { server = await serveDist(); mirror = await hubMirror(MODEL, REPO, REV); });
 after(async () => { await server?.close(); mirror?.close(); });
-
-/** A hub on 127.0.0.1: `/<repo>/resolve/<rev>/<file>` from the fixture folder, CORS and
- *  Content-Length as huggingface.co sends them; it records every request. */
-async function hubMirror() {
-  const requests = [];
-  const prefix = `/${REPO}/resolve/${REV}/`;
-  const srv = http.createServer((req, res) => {
-    const pathname = new URL(req.url, 'http://x').pathname;
-    requests.push(`${req.method} ${pathname}`);
-    const cors = { 'access-control-allow-origin': '*' };
-    const file = pathname.startsWith(prefix) ? pathname.slice(prefix.length) : '';
-    const full = path.join(MODEL, file);
-    if (!file || file.includes('/') || !fs.existsSync(full)) return res.writeHead(404, cors).end();
-    const body = fs.readFileSync(full);
-    res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream', 'content-length': body.length });
-    res.end(req.method === 'HEAD' ? undefined : body);
-  });
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${srv.address().port}`, requests, close: () => srv.close() };
-}
 
 /** The float32 tensors of a safetensors file, by name: { shape, data }. */
 function readSafetensors(file) {
