@@ -85,7 +85,10 @@ pub fn App() -> impl IntoView {
                     </select>
                 </label>
                 <div class=status_class data-testid="backend-status" title="The compute backend in use, and why"
-                    data-worker-memory-bytes=move || page.compute.worker_memory.get().map(|b| b.to_string())>
+                    data-worker-memory-bytes=move || page.compute.worker_memory.get().map(|b| b.to_string())
+                    data-worker-heap-bytes=move || page.compute.worker_heap.get().map(|h| h.live_bytes.to_string())
+                    data-worker-memory-growths=move || page.compute.worker_heap.get().map(|h| h.growths.to_string())
+                    data-worker-growth-request-bytes=move || page.compute.worker_heap.get().map(|h| h.last_growth_request_bytes.to_string())>
                     {status}
                 </div>
                 <div class="threads" data-testid="cpu-threads"

@@ -16,7 +16,7 @@ use super::job_state::JobState;
 use super::registry::{Change, ResultKind, Spec};
 use super::setup::Setup;
 use super::Page;
-use crate::protocol::{Job, JobResult, Request, Response, Threads};
+use crate::protocol::{HeapUse, Job, JobResult, Request, Response, Threads};
 
 /// How long the worker gets to answer a cancel before it is stopped by force.
 const CANCEL_GRACE: Duration = Duration::from_millis(3000);
@@ -90,6 +90,8 @@ pub struct Compute {
     pub live_loss: RwSignal<Vec<f64>>,
     /// The worker's wasm memory in bytes when its last job ended (its high-water mark).
     pub worker_memory: RwSignal<Option<u64>>,
+    /// The worker's heap when its last job ended (bytes in use, growths of its memory).
+    pub worker_heap: RwSignal<Option<HeapUse>>,
     /// The setup (its backend is the worker's).
     setup: RwSignal<Setup>,
     /// The page the answers are routed to, and every registered job's handle.
@@ -111,6 +113,7 @@ impl Compute {
             worker_note: RwSignal::new(None),
             live_loss: RwSignal::new(Vec::new()),
             worker_memory: RwSignal::new(None),
+            worker_heap: RwSignal::new(None),
             jobs: StoredValue::new_local(None),
             bridge: StoredValue::new_local(None),
             next_id: StoredValue::new(1),
@@ -166,9 +169,15 @@ impl Compute {
             }
             Response::Error { id: None, message } => self.worker_note.set(Some(message.clone())),
             Response::Result {
-                memory_bytes: Some(bytes),
-                ..
-            } => self.worker_memory.set(Some(*bytes)),
+                memory_bytes, heap, ..
+            } => {
+                if memory_bytes.is_some() {
+                    self.worker_memory.set(*memory_bytes);
+                }
+                if heap.is_some() {
+                    self.worker_heap.set(*heap);
+                }
+            }
             _ => {}
         }
         let Some((page, jobs)) = self.jobs() else {
@@ -430,6 +439,7 @@ impl Compute {
         self.each(|page, job| job.worker_restarted(page));
         self.backend.set(None);
         self.worker_memory.set(None);
+        self.worker_heap.set(None);
         let backend = self.setup.with_untracked(|s| s.workspace.backend);
         self.with_bridge(|b| b.restart(backend, fallback));
     }

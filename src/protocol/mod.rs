@@ -163,6 +163,18 @@ pub enum Request {
     },
 }
 
+/// The worker's heap when a job ended: what a leak keeps, and what grew the wasm memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeapUse {
+    /// Bytes handed out by the allocator and not yet taken back (the same after each run of the
+    /// same work, unless something leaks).
+    pub live_bytes: u64,
+    /// How many allocations have grown the wasm memory since the worker started.
+    pub growths: u64,
+    /// The size of the last request that grew it, in bytes.
+    pub last_growth_request_bytes: u64,
+}
+
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -198,6 +210,9 @@ pub enum Response {
         /// mark, since wasm memory only grows (`None` from a worker that does not say).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         memory_bytes: Option<u64>,
+        /// The worker's heap when the job ended (`None` from a worker that does not say).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        heap: Option<HeapUse>,
     },
     /// A job failed, or a request could not be understood (`id` is then `None`).
     Error {

@@ -19,6 +19,7 @@ pub mod backend;
 pub mod error;
 pub mod faults;
 pub mod fetch;
+pub mod heap;
 pub mod loading;
 pub mod reporter;
 pub mod runners;
@@ -162,6 +163,7 @@ fn answer(id: JobId, outcome: Result<Option<JobResult>, WorkerError>) {
             id,
             result,
             memory_bytes: wasm_memory_bytes(),
+            heap: Some(heap::usage()),
         }),
         Ok(None) => {}
         Err(e) if e.is_device_failure() && backend::on_wgpu() => post(&Response::Stopped {
