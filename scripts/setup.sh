@@ -20,7 +20,8 @@ apt_install() {
     log "apt-get not found: please install $* with your package manager"; return 1
   fi
   if [ "$APT_UPDATED" = 0 ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+  # The lock timeout: Debian's own timers may hold dpkg's lock for a while on a new machine.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 "$@" >/dev/null
 }
 
 # --- Rust and the wasm32 target ---------------------------------------------------------------
@@ -46,28 +47,14 @@ else
   log "wasm32 target: Debian route (build-std)"
 fi
 
-# --- wasm-bindgen-cli (must equal the wasm-bindgen crate in Cargo.lock) and trunk -------------------
-WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$WBG_VERSION" ] \
-   && command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
-  log "wasm-bindgen-cli $WBG_VERSION: present"
-else
-  log "installing wasm-bindgen-cli $WBG_VERSION (a few minutes)"
-  # Not --locked: its lockfile pins a webpki-roots version some registry mirrors lack.
-  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --quiet
-fi
-TRUNK_VERSION=0.22.1
-if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" = "$TRUNK_VERSION" ]; then
-  log "trunk $TRUNK_VERSION: present"
-else
-  log "installing trunk $TRUNK_VERSION (a few minutes on 2 cores)"
-  # trunk 0.22 declares rust-version 1.96.1 but builds and runs with 1.95. --debug: trunk only
-  # runs cargo and wasm-bindgen and copies files, so an unoptimised build serves as well and
-  # compiles in a fraction of the release build's time (which took about 9 minutes on 2 cores).
-  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version --debug --quiet
-fi
-
-# --- Browser, Node.js and the end-to-end test packages -------------------------------------------
+# --- In the background, beside the compiler: the browser, Node.js packages and the model ----------
+# These mostly wait on downloads and unpacking, so on a new machine they take no extra minutes
+# while wasm-bindgen-cli and trunk compile (the Rust toolchain's own packages, above, came first:
+# apt takes one install at a time). Their log is printed when both are done.
+ASSETS_LOG=$(mktemp)
+(
+set -euo pipefail
+# --- Browser, Node.js and the end-to-end test packages
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 if [ -n "$CHROMIUM" ] && command -v chromedriver >/dev/null 2>&1; then
   log "chromium and chromedriver: present"
@@ -132,4 +119,32 @@ else
     || { log "sha256 mismatch: $MODEL_DIR/model.fp16.safetensors (converter changed? update FP16_SHA)"; exit 1; }
 fi
 log "model sizes: fp32 $(stat -c %s "$MODEL_DIR/model.safetensors") bytes, fp16 $(stat -c %s "$MODEL_DIR/model.fp16.safetensors") bytes"
+) >"$ASSETS_LOG" 2>&1 &
+ASSETS_PID=$!
+
+# --- wasm-bindgen-cli (must equal the wasm-bindgen crate in Cargo.lock) and trunk -------------------
+WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$WBG_VERSION" ] \
+   && command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
+  log "wasm-bindgen-cli $WBG_VERSION: present"
+else
+  log "installing wasm-bindgen-cli $WBG_VERSION (a few minutes)"
+  # Not --locked: its lockfile pins a webpki-roots version some registry mirrors lack.
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --quiet
+fi
+TRUNK_VERSION=0.22.1
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" = "$TRUNK_VERSION" ]; then
+  log "trunk $TRUNK_VERSION: present"
+else
+  log "installing trunk $TRUNK_VERSION (a few minutes on 2 cores)"
+  # trunk 0.22 declares rust-version 1.96.1 but builds and runs with 1.95. --debug: trunk only
+  # runs cargo and wasm-bindgen and copies files, so an unoptimised build serves as well and
+  # compiles in a fraction of the release build's time (which took about 9 minutes on 2 cores).
+  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version --debug --quiet
+fi
+
+ASSETS_OK=0
+wait "$ASSETS_PID" || ASSETS_OK=$?
+cat "$ASSETS_LOG"; rm -f "$ASSETS_LOG"
+if [ "$ASSETS_OK" -ne 0 ]; then log "the browser, npm packages or model step failed (exit $ASSETS_OK)"; exit "$ASSETS_OK"; fi
 log "ready ($ROOT)"
