@@ -4,8 +4,12 @@
 # (`--no-default-features --features threads`), compiled with atomics and a std rebuilt with
 # them (-Zbuild-std on the stable toolchain through RUSTC_BOOTSTRAP; docs/toolchain.md), then
 # wasm-bindgen (web target). Its own target folder keeps the page's build untouched.
+# `--compile-only`: the cargo build alone, no output folder (scripts/test.sh runs it beside the
+# page's build; trunk's hook then finds it compiled, after waiting on cargo's lock if need be).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+COMPILE_ONLY=0
+if [ "${1:-}" = "--compile-only" ]; then COMPILE_ONLY=1; shift; fi
 OUT="${1:-dist/cpu}"
 source scripts/wasm-env.sh
 export RUSTC_BOOTSTRAP=1
@@ -23,6 +27,7 @@ for arg in --shared-memory --import-memory --max-memory=4294967296 \
 done
 cargo rustc --release --target wasm32-unknown-unknown --lib -p ntk-lens-web \
   --no-default-features --features threads --target-dir "$TARGET_DIR" -- "${LINK[@]}"
+[ "$COMPILE_ONLY" = 1 ] && exit 0
 mkdir -p "$OUT"
 wasm-bindgen --target web --no-typescript --out-dir "$OUT" --out-name ntk-lens-cpu \
   "$TARGET_DIR/wasm32-unknown-unknown/release/ntk_lens_web.wasm"
