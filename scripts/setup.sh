@@ -125,17 +125,13 @@ ASSETS_PID=$!
 # --- wasm-bindgen-cli (must equal the wasm-bindgen crate in Cargo.lock) and trunk -------------------
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
 TRUNK_VERSION=0.22.1
-# The two compile side by side (each in its own temporary folder): one's single-threaded stretches
-# (a large crate's front end, the link) leave a core to the other.
-INSTALL_PIDS=()
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$WBG_VERSION" ] \
    && command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
   log "wasm-bindgen-cli $WBG_VERSION: present"
 else
   log "installing wasm-bindgen-cli $WBG_VERSION (a few minutes)"
   # Not --locked: its lockfile pins a webpki-roots version some registry mirrors lack.
-  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --quiet &
-  INSTALL_PIDS+=($!)
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --quiet
 fi
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" = "$TRUNK_VERSION" ]; then
   log "trunk $TRUNK_VERSION: present"
@@ -144,12 +140,8 @@ else
   # trunk 0.22 declares rust-version 1.96.1 but builds and runs with 1.95. --debug: trunk only
   # runs cargo and wasm-bindgen and copies files, so an unoptimised build serves as well and
   # compiles in a fraction of the release build's time (which took about 9 minutes on 2 cores).
-  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version --debug --quiet &
-  INSTALL_PIDS+=($!)
+  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version --debug --quiet
 fi
-for pid in "${INSTALL_PIDS[@]}"; do
-  wait "$pid" || { log "installing wasm-bindgen-cli or trunk failed"; exit 1; }
-done
 ASSETS_OK=0
 wait "$ASSETS_PID" || ASSETS_OK=$?
 cat "$ASSETS_LOG"; rm -f "$ASSETS_LOG"
