@@ -78,10 +78,6 @@ pub async fn ntk(reporter: Reporter, job: NtkJob) -> Result<Option<JobResult>, W
         ));
     }
     let mut options = job.options;
-    // The page's chunk is one thread's: the pool computes a chunk's two halves side by side, so
-    // each of its threads gets a whole one (a half of 4 samples left the threads' matrix
-    // products too small to pay for the split).
-    options.chunk_size *= ntk_lens_core::parallel::passes_at_once(&prepared.model.device());
     // Before anything large is allocated: shrink the chunks to fit the tab's memory, or say
     // why it cannot fit.
     let (train, eval) = (&prepared.train.encoded, &prepared.eval.encoded);

@@ -18,17 +18,6 @@ pub fn passes_side_by_side(device: &Device) -> bool {
     *device == Device::flex() && rayon::current_num_threads() >= 2
 }
 
-/// How many passes run at once on `device`: 2 where [`passes_side_by_side`] (the NTK's chunk
-/// halves, the trainer's chunk pairs), else 1. A caller that chose its chunk size for one
-/// thread multiplies it by this, so that each thread still gets that many samples per pass.
-pub fn passes_at_once(device: &Device) -> usize {
-    if passes_side_by_side(device) {
-        2
-    } else {
-        1
-    }
-}
-
 /// `pass` over each item, on rayon's threads, results in the items' order. Each pass runs its
 /// futures to completion where it runs: on the CPU backend they are ready at once.
 pub fn map_side_by_side<'a, T, R, F>(items: &'a [T], pass: impl Fn(&'a T) -> F + Sync) -> Vec<R>
