@@ -21,45 +21,39 @@ fn pages() -> usize {
     core::arch::wasm32::memory_size::<0>()
 }
 
-fn note_growth(before: usize, size: usize) {
+/// Runs `allocate` for `size` bytes, counting what it hands out and whether it grew the memory.
+fn counted(size: usize, allocate: impl FnOnce() -> *mut u8) -> *mut u8 {
+    let before = pages();
+    let p = allocate();
+    if !p.is_null() {
+        LIVE.fetch_add(size, Ordering::Relaxed);
+    }
     if pages() != before {
         GROWTHS.fetch_add(1, Ordering::Relaxed);
         LAST_GROWTH.store(size, Ordering::Relaxed);
     }
+    p
 }
 
 // SAFETY: every call is passed on to `System` unchanged; only counters are updated.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let before = pages();
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        note_growth(before, layout.size());
-        p
+        counted(layout.size(), || unsafe { System.alloc(layout) })
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let before = pages();
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        }
-        note_growth(before, layout.size());
-        p
+        counted(layout.size(), || unsafe { System.alloc_zeroed(layout) })
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) };
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let before = pages();
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        let p = counted(new_size, || unsafe {
+            System.realloc(ptr, layout, new_size)
+        });
         if !p.is_null() {
             LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            LIVE.fetch_add(new_size, Ordering::Relaxed);
         }
-        note_growth(before, new_size);
         p
     }
 }
