@@ -11,33 +11,6 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 T0=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - T0 ))s"; }
 
-# Two jobs side by side where one leaves a core idle (a large crate's front end, a link, a
-# download): `background NAME CMD…` starts one with its output in a log, `collect NAME` waits for
-# it, prints the log and fails as it failed.
-declare -A JOB_PID JOB_LOG
-background() {
-  local name=$1; shift
-  JOB_LOG[$name]=$(mktemp)
-  "$@" >"${JOB_LOG[$name]}" 2>&1 &
-  JOB_PID[$name]=$!
-}
-collect() {
-  local rc=0
-  wait "${JOB_PID[$1]}" || rc=$?
-  cat "${JOB_LOG[$1]}"; rm -f "${JOB_LOG[$1]}"; unset "JOB_PID[$1]"
-  if [ "$rc" -ne 0 ]; then echo "$1 failed (exit $rc)"; exit "$rc"; fi
-}
-# A failure leaves nothing running behind it (a subshell sets this trap again: traps are not
-# inherited).
-stop_jobs() {
-  local pid
-  for pid in "${JOB_PID[@]}"; do
-    pkill -P "$pid" 2>/dev/null || true
-    kill "$pid" 2>/dev/null || true
-  done
-}
-trap stop_jobs EXIT
-
 step "setup"
 bash scripts/setup.sh
 
@@ -69,13 +42,19 @@ fi
 
 step "build the page ($(elapsed))"
 (
-  trap stop_jobs EXIT
   source scripts/wasm-env.sh
   # The CPU worker's module compiles beside the page's (its own target folder); trunk's
   # post-build hook then waits on cargo's lock for it and only binds it.
-  background cpu-module bash scripts/build-cpu-worker.sh --compile-only
+  CPU_LOG=$(mktemp)
+  bash scripts/build-cpu-worker.sh --compile-only >"$CPU_LOG" 2>&1 &
+  CPU_PID=$!
+  # If trunk fails, the CPU module's build stops too.
+  trap 'pkill -P "$CPU_PID" 2>/dev/null || true; kill "$CPU_PID" 2>/dev/null || true' EXIT
   trunk build --release
-  collect cpu-module
+  CPU_RC=0
+  wait "$CPU_PID" || CPU_RC=$?
+  cat "$CPU_LOG"; rm -f "$CPU_LOG"
+  [ "$CPU_RC" -eq 0 ] || { echo "the CPU worker's module failed (exit $CPU_RC)"; exit "$CPU_RC"; }
 )
 ls -l dist
 
